@@ -1,0 +1,43 @@
+"""hragent's public API: `from agent import Agent`."""
+
+from agent.agent import Agent
+from agent.errors import (
+    AccessDeniedError,
+    ConfigError,
+    HragentError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexStoreError,
+    IngestError,
+    InvalidTaskError,
+    LLMError,
+)
+from agent.results import Citation, Claim, Hit, IngestReport, RunResult, RunStats, SubgoalResult
+from agent.settings import LLMSettings, RetrievalSettings, Settings
+from policies.limits import Limits
+from tools.acl import Principal
+
+__all__ = [
+    "AccessDeniedError",
+    "Agent",
+    "Citation",
+    "Claim",
+    "ConfigError",
+    "Hit",
+    "HragentError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "IndexStoreError",
+    "IngestError",
+    "IngestReport",
+    "InvalidTaskError",
+    "LLMError",
+    "LLMSettings",
+    "Limits",
+    "Principal",
+    "RetrievalSettings",
+    "RunResult",
+    "RunStats",
+    "Settings",
+    "SubgoalResult",
+]

@@ -1,0 +1,25 @@
+"""The public exception tree (defined in `tools.errors` so lower layers can raise it)."""
+
+from tools.errors import (
+    AccessDeniedError,
+    ConfigError,
+    HragentError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexStoreError,
+    IngestError,
+    InvalidTaskError,
+    LLMError,
+)
+
+__all__ = [
+    "AccessDeniedError",
+    "ConfigError",
+    "HragentError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "IndexStoreError",
+    "IngestError",
+    "InvalidTaskError",
+    "LLMError",
+]

@@ -1,0 +1,150 @@
+"""Typed results at the public boundary; their JSON is the stable contract (additive changes only)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.types import Hit, Level
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Citation",
+    "Claim",
+    "Hit",
+    "IngestReport",
+    "Level",
+    "RunResult",
+    "RunStats",
+    "SkippedFile",
+    "SubgoalResult",
+    "TraceEvent",
+    "Verdict",
+]
+
+SCHEMA_VERSION = "1.0"
+
+Verdict = Literal["supported", "contradicted", "not_enough_evidence"]
+
+
+class Citation(BaseModel):
+    """Where a claim comes from: `quote` is verbatim text of the cited node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    section: list[str] = Field(default_factory=list)
+    quote: str
+    node_id: str = ""
+    start: int = 0
+    end: int = 0
+
+
+class Claim(BaseModel):
+    """An atomic statement of the answer and how well its evidence supports it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    verdict: Verdict
+    citations: list[Citation] = Field(default_factory=list)
+    confidence: float = 0.0
+    reasons: list[str] = Field(default_factory=list)
+
+
+class SubgoalResult(BaseModel):
+    """A planned step and what the solver found for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    query: str
+    kind: str = "lookup"
+    depends_on: list[str] = Field(default_factory=list)
+    depth: int = 0
+    status: str = "pending"
+    answer: str = ""
+    hops: int = 0
+    confidence: float = 0.0
+
+
+class RunStats(BaseModel):
+    """Counters the graph enforced its limits on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hops: int = 0
+    depth: int = 0
+    refinements: int = 0
+    llm_calls: int = 0
+    tokens: int = 0
+    elapsed_s: float = 0.0
+
+
+class TraceEvent(BaseModel):
+    """One node execution, for debugging and Studio-like inspection after the fact."""
+
+    model_config = ConfigDict(extra="allow")
+
+    node: str
+    ms: float = 0.0
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunResult(BaseModel):
+    """Everything a caller needs from one run: the cited answer and how it was reached."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    task: str = ""
+    answer: str
+    short_answer: str = ""
+    claims: list[Claim] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    subgoals: list[SubgoalResult] = Field(default_factory=list)
+    halt_reason: str
+    limits_hit: list[str] = Field(default_factory=list)
+    engines: dict[str, str] = Field(default_factory=dict)
+    stats: RunStats = Field(default_factory=RunStats)
+    usage: dict[str, int] = Field(default_factory=dict)
+    trace: list[TraceEvent] = Field(default_factory=list)
+    run_id: str = ""
+    thread_id: str = ""
+
+    @property
+    def supported(self) -> bool:
+        """True when the answer has claims and every one of them is supported."""
+        return bool(self.claims) and all(c.verdict == "supported" for c in self.claims)
+
+    def to_markdown(self) -> str:
+        """The answer with footnote citations, ready for a chat UI or a report."""
+        lines = [self.answer.strip(), ""]
+        for i, cit in enumerate(self.citations, start=1):
+            where = " > ".join(cit.section) if cit.section else "(document)"
+            lines.append(f'[^{i}]: {cit.source} — {where}: "{cit.quote.strip()}"')
+        return "\n".join(lines).rstrip() + "\n"
+
+
+class SkippedFile(BaseModel):
+    """A file ingestion passed over, and why (so nothing is skipped silently)."""
+
+    path: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What one `Agent.ingest` call changed in the index."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    skipped: list[SkippedFile] = Field(default_factory=list)
+    documents: int = 0
+    nodes: int = 0
+    embedded: int = 0
+    elapsed_s: float = 0.0

@@ -1,0 +1,92 @@
+"""Settings: one pydantic-settings model read from arguments, `HRAGENT_*` env vars, `.env` and
+`hragent.toml`. The LLM path switches on when `OPENAI_API_KEY` / `OPENAI_BASE_URL` is set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from policies.limits import Limits
+
+
+class LLMSettings(BaseModel):
+    """Which chat model runs the roles; `backend="auto"` means OpenAI when a key or base URL is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["auto", "offline", "openai", "azure"] = "auto"
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+    azure_endpoint: str | None = None
+    azure_deployment: str | None = None
+    api_version: str | None = None
+
+    def resolved_backend(self) -> Literal["offline", "openai", "azure"]:
+        if self.backend != "auto":
+            return self.backend
+        if self.azure_endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT"):
+            return "azure"
+        if self.api_key or self.base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
+            return "openai"
+        return "offline"
+
+
+class RetrievalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: str = "auto"
+    k: int = Field(6, ge=1, le=100)
+    budget_tokens: int | None = Field(None, ge=16)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with safe offline defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HRAGENT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        toml_file="hragent.toml",
+    )
+
+    index_dir: Path = Path(".hragent")
+    embedder: str = "minilm"
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    limits: Limits = Field(default_factory=Limits)
+    checkpointer: Literal["sqlite", "memory", "none"] = "sqlite"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "WARNING"
+
+    @field_validator("index_dir", mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        return Path(str(value)).expanduser() if value is not None else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls), file_secret_settings)

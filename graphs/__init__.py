@@ -1,0 +1,1 @@
+"""The reasoning graph: state, nodes (plan → retrieve → solve → verify → compose) and wiring."""

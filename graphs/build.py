@@ -1,0 +1,42 @@
+"""Graph wiring: plan → retrieve (parallel per subgoal) → solve → … → verify → compose, with a
+bounded refinement edge from verify back to plan. Reads top to bottom like the picture Studio draws."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from graphs.composer import make_compose_node
+from graphs.deps import GraphDeps
+from graphs.planner import make_plan_node
+from graphs.retriever import RetrieveTask, make_retrieve_node
+from graphs.routing import after_verify, next_hops
+from graphs.solver import make_solve_node
+from graphs.state import AgentState, InputState, OutputState
+from graphs.verifier import make_verify_node
+
+
+def build_graph(
+    deps: GraphDeps,
+    *,
+    checkpointer: Any | None = None,
+    interrupt_before: Sequence[str] | None = None,
+    name: str = "hragent",
+) -> Any:
+    """Compile the agent graph. `interrupt_before=["retrieve"]` pauses for human approval of the plan."""
+    builder = StateGraph(AgentState, input_schema=InputState, output_schema=OutputState)
+    builder.add_node("plan", make_plan_node(deps))
+    builder.add_node("retrieve", make_retrieve_node(deps), input_schema=RetrieveTask)  # type: ignore[call-overload]
+    builder.add_node("solve", make_solve_node(deps))
+    builder.add_node("verify", make_verify_node(deps))
+    builder.add_node("compose", make_compose_node(deps))
+
+    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("plan", next_hops, ["retrieve", "verify"])
+    builder.add_edge("retrieve", "solve")
+    builder.add_conditional_edges("solve", next_hops, ["retrieve", "verify"])
+    builder.add_conditional_edges("verify", after_verify, {"plan": "plan", "compose": "compose"})
+    builder.add_edge("compose", END)
+    return builder.compile(checkpointer=checkpointer, interrupt_before=list(interrupt_before or []), name=name)

@@ -1,0 +1,1 @@
+"""Role implementations behind the protocols in `graphs.roles.base`."""

@@ -1,0 +1,82 @@
+"""The `solve` node (L-level): read each freshly retrieved subgoal, then answer it or ask for
+another hop; when no subgoal can move any more, combine the answers into a draft."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+
+from graphs.common import TERMINAL, deps_failed, deps_ready, event, limits_of, round_subgoals, usage_update
+from graphs.deps import GraphDeps
+from graphs.state import AgentState, Subgoal
+from policies.limits import budget_exhausted
+
+log = structlog.get_logger(__name__)
+
+
+def make_solve_node(deps: GraphDeps) -> Any:
+    def solve(state: AgentState) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        limits = limits_of(state)
+        spent = budget_exhausted(state.get("counters") or {}, limits, state.get("started_at", time.time()))
+        subgoals = dict(state.get("subgoals") or {})
+        evidence = state.get("evidence") or {}
+        updates: dict[str, Subgoal] = {}
+        llm_calls = tokens = 0
+        engines: dict[str, str] = {}
+        for sg in round_subgoals(state):
+            if sg.get("status") != "retrieved":
+                continue
+            query = sg.get("next_query", sg["query"])
+            last_hop = sg.get("hops", 0) >= limits.max_hops or spent is not None
+            reading, usage = deps.roles.solver.read(
+                state["task"], sg, query, evidence.get(sg["id"], []), last_hop=last_hop
+            )
+            llm_calls += usage.llm_calls
+            tokens += usage.tokens
+            engines["solver"] = usage.engine + (" (degraded)" if usage.degraded else "")
+            upd: Subgoal = {
+                "queries": [*sg.get("queries", []), query],
+                "answer": reading.answer,
+                "confidence": reading.confidence,
+                "support": reading.support,
+            }
+            if reading.follow_query and not last_hop:
+                upd.update(status="follow", next_query=reading.follow_query, follow_titles=reading.follow_titles)
+            else:
+                upd.update(status="answered" if reading.answer else "failed", follow_titles=[])
+            updates[sg["id"]] = upd
+            log.info("subgoal.read", subgoal=sg["id"], status=upd["status"], confidence=reading.confidence)
+        merged = {k: {**v, **updates.get(k, {})} for k, v in subgoals.items()}
+        # A subgoal whose dependency failed cannot be asked; it fails too (and says why).
+        changed = True
+        while changed:
+            changed = False
+            for sg in merged.values():
+                if sg.get("round", 0) == state.get("refinements", 0) and sg.get("status") == "pending":
+                    if deps_ready(sg, merged) and deps_failed(sg, merged):
+                        sg.update(status="failed", answer="")
+                        updates[sg["id"]] = {**updates.get(sg["id"], {}), "status": "failed", "answer": ""}
+                        changed = True
+        update: dict[str, Any] = {
+            "subgoals": updates,
+            "trace": event("solve", t0, read=sorted(updates)),
+            "counters": {"llm_calls": llm_calls, "tokens": tokens},
+            "engines": engines,
+        }
+        current = [sg for sg in merged.values() if sg.get("round", 0) == state.get("refinements", 0)]
+        if all(sg.get("status") in TERMINAL for sg in current):
+            draft, usage = deps.roles.solver.finalize(
+                state["task"], state.get("plan_kind", "lookup"), state.get("plan_info") or {}, merged, evidence
+            )
+            update["draft"] = {**draft, "round": state.get("refinements", 0)}
+            extra = usage_update("solver", usage)
+            update["counters"] = {
+                "llm_calls": llm_calls + extra["counters"]["llm_calls"],
+                "tokens": tokens + extra["counters"]["tokens"],
+            }
+        return update
+
+    return solve

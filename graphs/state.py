@@ -1,0 +1,164 @@
+"""Graph state: what flows between nodes. Plain TypedDicts (checkpoint-friendly); list and dict
+fields that several nodes write declare their reducer so parallel subgoals merge instead of clobber."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+class SentenceRef(TypedDict):
+    """A citable sentence: the unit claims point at."""
+
+    node_id: str
+    text: str
+    start: int
+    end: int
+
+
+class EvidenceItem(TypedDict):
+    """One retrieved node as a subgoal saw it (hits are flattened to dicts for checkpoints)."""
+
+    node_id: str
+    doc_id: str
+    text: str
+    source: str
+    title: str
+    section: list[str]
+    level: str
+    start: int
+    end: int
+    score: float
+    hop: int
+    query: str
+    sentences: list[SentenceRef]
+
+
+class Subgoal(TypedDict, total=False):
+    """A step of the plan. `query` may hold `{s1}`-style slots filled from earlier answers."""
+
+    id: str
+    query: str
+    kind: str  # lookup | bridge | compare_item | yesno_item
+    answer_type: str
+    depends_on: list[str]
+    depth: int
+    status: str  # pending | retrieving | retrieved | answered | failed
+    answer: str
+    confidence: float
+    hops: int
+    queries: list[str]
+    next_query: str
+    follow_titles: list[str]
+    support: list[str]  # sentence node ids the answer rests on
+    round: int
+
+
+class CitationDict(TypedDict):
+    source: str
+    section: list[str]
+    quote: str
+    node_id: str
+    start: int
+    end: int
+
+
+class ClaimDict(TypedDict, total=False):
+    text: str
+    verdict: str
+    citations: list[CitationDict]
+    confidence: float
+    reasons: list[str]
+
+
+class Draft(TypedDict, total=False):
+    """The solver's answer before verification."""
+
+    short_answer: str
+    claims: list[ClaimDict]
+    confidence: float
+    missing: list[str]
+
+
+class Report(TypedDict, total=False):
+    """The verifier's findings: per-claim verdicts, checklist results, and feedback for re-planning."""
+
+    claims: list[ClaimDict]
+    checks: list[dict[str, Any]]
+    passed: bool
+    confidence: float
+    feedback: list[str]
+
+
+def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Shallow-merge per key, deep for dict values: parallel subgoal updates land side by side."""
+    out = dict(left or {})
+    for key, value in (right or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def add_counters(left: dict[str, float] | None, right: dict[str, float] | None) -> dict[str, float]:
+    """Counters only ever grow: each node reports its increments."""
+    out = dict(left or {})
+    for key, value in (right or {}).items():
+        out[key] = out.get(key, 0) + value
+    return out
+
+
+def merge_evidence(
+    left: dict[str, list[EvidenceItem]] | None, right: dict[str, list[EvidenceItem]] | None
+) -> dict[str, list[EvidenceItem]]:
+    """Evidence per subgoal accumulates across hops, without duplicate nodes."""
+    out = {k: list(v) for k, v in (left or {}).items()}
+    for key, items in (right or {}).items():
+        have = {e["node_id"] for e in out.get(key, [])}
+        out.setdefault(key, []).extend(e for e in items if e["node_id"] not in have)
+    return out
+
+
+def add_unique(left: list[str] | None, right: list[str] | None) -> list[str]:
+    out = list(left or [])
+    out.extend(x for x in (right or []) if x not in out)
+    return out
+
+
+class InputState(TypedDict, total=False):
+    """What a caller (or Studio's form) sends: a task, and optionally who asks and with which bounds."""
+
+    task: str
+    principal: list[str] | str | None
+    limits: dict[str, Any] | None
+    strategy: str | None
+
+
+class OutputState(TypedDict, total=False):
+    """What a caller gets back: the same fields as `RunResult`."""
+
+    answer: str
+    short_answer: str
+    claims: list[ClaimDict]
+    citations: list[CitationDict]
+    halt_reason: str
+    limits_hit: Annotated[list[str], add_unique]
+    subgoals: Annotated[dict[str, Subgoal], merge_dicts]
+    counters: Annotated[dict[str, float], add_counters]
+    engines: Annotated[dict[str, str], merge_dicts]
+    refinements: int
+    trace: Annotated[list[dict[str, Any]], operator.add]
+
+
+class AgentState(InputState, OutputState, total=False):
+    """Everything the graph carries between nodes."""
+
+    run_limits: dict[str, Any]
+    started_at: float
+    plan_kind: str
+    plan_info: dict[str, Any]
+    evidence: Annotated[dict[str, list[EvidenceItem]], merge_evidence]
+    draft: Draft
+    report: Report
+    feedback: list[str]

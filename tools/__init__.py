@@ -1,0 +1,1 @@
+"""Tools: ingestion, the hierarchical index, embeddings and retrieval strategies."""

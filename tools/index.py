@@ -1,0 +1,561 @@
+"""The hierarchical index: one directory holding a manifest, the tree (SQLite), BM25 (SQLite FTS5)
+and the vectors (Chroma).
+
+SQLite is the source of truth. A document version becomes visible in one transaction, only after its
+vectors are in Chroma, so a crash at any point leaves the previous version queryable; Chroma vectors
+of unfinished or replaced versions are orphans that every query ignores and the next ingest removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from tools.acl import acl_metadata, can_see, chroma_acl_filter, normalize_acl
+from tools.embeddings import Embedder, ProgressCallback, Vector
+from tools.errors import IndexMismatchError, IndexNotFoundError, IndexStoreError
+from tools.ingest.blocks import ParsedDocument
+from tools.ingest.tree import (
+    DocumentTree,
+    Node,
+    TreeConfig,
+    build_tree,
+    content_hash_of,
+    leaf_embedding_text,
+    section_summary,
+)
+from tools.types import Level
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+EMBEDDED_LEVELS: tuple[Level, ...] = ("leaf", "sentence", "section")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+  doc_id TEXT PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT NOT NULL, media_type TEXT NOT NULL,
+  content_hash TEXT NOT NULL, acl TEXT NOT NULL, version TEXT, pending_version TEXT,
+  text TEXT NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+  node_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, version TEXT NOT NULL, level TEXT NOT NULL,
+  parent_id TEXT, section_id TEXT, ord INTEGER NOT NULL, section TEXT NOT NULL,
+  start INTEGER NOT NULL, "end" INTEGER NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
+  summary TEXT
+);
+CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_id, version);
+CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(text, node_id UNINDEXED, tokenize='porter unicode61');
+"""
+
+_STOPWORDS = frozenset(
+    "a an the of in on at to for from by with and or but is are was were be been being as that this these those "
+    "it its which who whom whose what when where why how do does did has have had not no yes than then there "
+    "their they them he she his her i you your we our us me my into about over under also both either".split()
+)
+_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class IndexConfig:
+    """Build-time choices recorded in the manifest (changing them means re-ingesting)."""
+
+    tree: TreeConfig = field(default_factory=TreeConfig)
+    embed_sentences: bool = True
+    embed_sections: bool = True
+    leaf_headings: bool = True
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """A stored node joined with its document: everything needed to build a `Hit` or a citation."""
+
+    node_id: str
+    doc_id: str
+    level: Level
+    parent_id: str | None
+    section_id: str | None
+    ord: int
+    section: list[str]
+    start: int
+    end: int
+    text: str
+    source: str
+    title: str
+    acl: tuple[str, ...]
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 OR-query of the content words of `text` (quotes neutralise FTS syntax)."""
+    words = [w.lower() for w in _FTS_TOKEN.findall(text)]
+    terms = list(dict.fromkeys(w for w in words if w not in _STOPWORDS and len(w) > 1))
+    return " OR ".join(f'"{t}"' for t in terms[:32])
+
+
+class HierarchicalIndex:
+    """Chroma + FTS5 + tree behind one class; all reads filter by ACL and current version."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        embedder: Embedder,
+        *,
+        create: bool = True,
+        config: IndexConfig | None = None,
+        chroma_client: Any | None = None,
+        head_id: str | None = None,
+    ) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.embedder = embedder
+        self.config = config or IndexConfig()
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        manifest_path = self.path / MANIFEST
+        if not manifest_path.exists():
+            if not create:
+                raise IndexNotFoundError(
+                    f"no hragent index at {self.path}; run `hragent ingest PATH --index {self.path}` first"
+                )
+            self.path.mkdir(parents=True, exist_ok=True)
+            now = time.time()
+            self.manifest: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "embedder": embedder.id,
+                "dim": None,
+                "head": head_id,
+                "created_at": now,
+                "updated_at": now,
+                "tree": self.config.tree.__dict__,
+                "embed_sentences": self.config.embed_sentences,
+                "leaf_headings": self.config.leaf_headings,
+            }
+            self._write_manifest()
+        else:
+            try:
+                self.manifest = json.loads(manifest_path.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise IndexStoreError(f"unreadable manifest {manifest_path}: {exc}") from exc
+            self._check_manifest(head_id)
+            self.config.tree = TreeConfig(**self.manifest.get("tree", {}))
+            self.config.embed_sentences = bool(self.manifest.get("embed_sentences", True))
+            self.config.leaf_headings = bool(self.manifest.get("leaf_headings", True))
+        with self._conn() as db:
+            db.executescript(_SCHEMA)
+        self._chroma = chroma_client
+        self._collections: dict[str, Any] = {}
+
+    # ----------------------------------------------------------------- storage plumbing
+    def _check_manifest(self, head_id: str | None) -> None:
+        version = int(self.manifest.get("schema_version", 0))
+        if version > SCHEMA_VERSION:
+            raise IndexMismatchError(
+                f"index {self.path} has schema {version}, newer than this hragent ({SCHEMA_VERSION}); upgrade hragent"
+            )
+        if self.manifest.get("embedder") != self.embedder.id:
+            raise IndexMismatchError(
+                f"index {self.path} was built with embedder {self.manifest.get('embedder')!r}, "
+                f"not {self.embedder.id!r}; use that embedder or re-ingest into a new index directory"
+            )
+        if head_id is not None and self.manifest.get("head") not in (None, head_id):
+            raise IndexMismatchError(
+                f"index {self.path} vectors were made with head {self.manifest.get('head')!r}, not {head_id!r}"
+            )
+
+    def _write_manifest(self) -> None:
+        tmp = self.path / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
+        tmp.replace(self.path / MANIFEST)
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path / "tree.sqlite", timeout=60, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        yield conn
+
+    def _collection(self, level: str) -> Any:
+        if level not in self._collections:
+            if self._chroma is None:
+                import chromadb
+                from chromadb.config import Settings as ChromaSettings
+
+                self._chroma = chromadb.PersistentClient(
+                    path=str(self.path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+                )
+            self._collections[level] = self._chroma.get_or_create_collection(
+                f"hragent_{level}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        return self._collections[level]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ----------------------------------------------------------------- ingestion
+    def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:
+        """(content_hash, acl) of the visible version of `source`, or None."""
+        with self._conn() as db:
+            row = db.execute(
+                "SELECT content_hash, acl FROM docs WHERE source=? AND version IS NOT NULL", (source,)
+            ).fetchone()
+        return None if row is None else (row[0], tuple(json.loads(row[1])))
+
+    def ingest(
+        self,
+        doc: ParsedDocument,
+        *,
+        acl: Iterable[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[Literal["added", "updated", "unchanged"], int, int]:
+        """Index one parsed document; returns (status, nodes, vectors embedded). Idempotent by content hash."""
+        acl_t = normalize_acl(acl)
+        content_hash = content_hash_of(doc.text)
+        state = self.document_state(doc.source)
+        if state == (content_hash, acl_t):
+            return "unchanged", 0, 0
+        tree = build_tree(doc, self.embedder.count_tokens, self.config.tree, version=_version_tag(content_hash, acl_t))
+        with self._write_lock:
+            self._gc_pending()
+            self._write_pending(tree, content_hash, acl_t)
+            embedded = self._embed_tree(tree, acl_t, progress)
+            old_version = self._publish(tree, content_hash, acl_t)
+            if old_version and old_version != tree.version:
+                self._drop_version(tree.doc_id, old_version)
+        self._touch()
+        return ("updated" if state else "added"), len(tree.nodes), embedded
+
+    def _write_pending(self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...]) -> None:
+        now = time.time()
+        doc = tree.doc
+        summaries = {s.node_id: section_summary(tree, s, self.config.tree.summary_sentences) for s in tree.by_level("section")}
+        with self._conn() as db, db:
+            db.execute(
+                "INSERT INTO docs(doc_id, source, title, media_type, content_hash, acl, version, pending_version, text, updated_at)"
+                " VALUES(?,?,?,?,?,?,NULL,?,?,?) ON CONFLICT(doc_id) DO UPDATE SET pending_version=excluded.pending_version",
+                (tree.doc_id, doc.source, doc.title, doc.media_type, content_hash, json.dumps(acl), tree.version, doc.text, now),
+            )
+            db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, tree.version))
+            db.executemany(
+                'INSERT INTO nodes(node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end",'
+                " content_hash, text, summary) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        n.node_id, n.doc_id, tree.version, n.level, n.parent_id, n.section_id or None, n.ord,
+                        json.dumps(n.section), n.start, n.end, n.content_hash,
+                        "" if n.level in ("document", "section") else n.text, summaries.get(n.node_id),
+                    )
+                    for n in tree.nodes
+                ],
+            )
+
+    def _embed_tree(self, tree: DocumentTree, acl: tuple[str, ...], progress: ProgressCallback | None) -> int:
+        acl_meta = acl_metadata(acl)
+        jobs: list[tuple[str, list[Node], list[str]]] = []
+        leaves = tree.by_level("leaf")
+        jobs.append(("leaf", leaves, [leaf_embedding_text(n, self.config.leaf_headings) for n in leaves]))
+        if self.config.embed_sentences:
+            sents = tree.by_level("sentence")
+            jobs.append(("sentence", sents, [_sentence_embedding_text(tree, n) for n in sents]))
+        if self.config.embed_sections:
+            secs = tree.by_level("section")
+            jobs.append(("section", secs, [section_summary(tree, n, self.config.tree.summary_sentences) for n in secs]))
+        total = sum(len(j[1]) for j in jobs)
+        done = 0
+        for level, nodes, texts in jobs:
+            if not nodes:
+                continue
+
+            def step(n: int, _t: int, base: int = done) -> None:
+                if progress:
+                    progress(base + n, total)
+
+            vectors = self.embedder.embed(texts, progress=step)
+            self._record_dim(vectors)
+            col = self._collection(level)
+            for i in range(0, len(nodes), 2000):
+                batch = nodes[i : i + 2000]
+                col.upsert(
+                    ids=[n.node_id for n in batch],
+                    embeddings=vectors[i : i + 2000],
+                    metadatas=[
+                        {"doc_id": n.doc_id, "version": tree.version, "section_id": n.section_id or "", **acl_meta}
+                        for n in batch
+                    ],
+                )
+            done += len(nodes)
+        return total
+
+    def _record_dim(self, vectors: Vector) -> None:
+        if vectors.size == 0:
+            return
+        dim = int(vectors.shape[1])
+        if self.manifest.get("dim") is None:
+            self.manifest["dim"] = dim
+            self._write_manifest()
+        elif self.manifest["dim"] != dim:
+            raise IndexMismatchError(f"embedder produced {dim}-d vectors; index {self.path} holds {self.manifest['dim']}-d")
+
+    def _publish(self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...]) -> str | None:
+        """Atomically make the new version the visible one (FTS rows swap in the same transaction)."""
+        with self._conn() as db, db:
+            row = db.execute("SELECT version FROM docs WHERE doc_id=?", (tree.doc_id,)).fetchone()
+            old = row[0] if row else None
+            doc = tree.doc
+            db.execute(
+                "UPDATE docs SET version=?, pending_version=NULL, source=?, title=?, media_type=?, content_hash=?,"
+                " acl=?, text=?, updated_at=? WHERE doc_id=?",
+                (
+                    tree.version, doc.source, doc.title, doc.media_type, content_hash,
+                    json.dumps(acl), doc.text, time.time(), tree.doc_id,
+                ),
+            )
+            if old and old != tree.version:
+                db.execute(
+                    "DELETE FROM leaf_fts WHERE node_id IN (SELECT node_id FROM nodes WHERE doc_id=? AND version=?)",
+                    (tree.doc_id, old),
+                )
+                db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, old))
+            db.executemany(
+                "INSERT INTO leaf_fts(text, node_id) VALUES(?, ?)",
+                [(leaf_embedding_text(n, True), n.node_id) for n in tree.by_level("leaf")],
+            )
+        return str(old) if old else None
+
+    def _drop_version(self, doc_id: str, version: str) -> None:
+        for level in EMBEDDED_LEVELS:
+            try:
+                self._collection(level).delete(where={"$and": [{"doc_id": doc_id}, {"version": version}]})
+            except Exception as exc:  # noqa: BLE001 - orphans are harmless; the next GC retries
+                raise IndexStoreError(f"could not remove old vectors of {doc_id}: {exc}") from exc
+
+    def _gc_pending(self) -> None:
+        """Remove what a crashed ingest left behind: unpublished nodes and their vectors."""
+        with self._conn() as db:
+            rows = db.execute("SELECT doc_id, pending_version, version FROM docs WHERE pending_version IS NOT NULL").fetchall()
+        for doc_id, pending, current in rows:
+            if pending == current:
+                continue
+            self._drop_version(doc_id, pending)
+            with self._conn() as db, db:
+                db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (doc_id, pending))
+                if current is None:
+                    db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+                else:
+                    db.execute("UPDATE docs SET pending_version=NULL WHERE doc_id=?", (doc_id,))
+
+    def delete(self, source: str) -> bool:
+        """Remove a document (all versions) from every store; returns False when it was not indexed."""
+        with self._write_lock, self._conn() as db:
+            row = db.execute("SELECT doc_id FROM docs WHERE source=?", (source,)).fetchone()
+            if row is None:
+                return False
+            doc_id = row[0]
+            with db:
+                db.execute(
+                    "DELETE FROM leaf_fts WHERE node_id IN (SELECT node_id FROM nodes WHERE doc_id=?)", (doc_id,)
+                )
+                db.execute("DELETE FROM nodes WHERE doc_id=?", (doc_id,))
+                db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+            for level in EMBEDDED_LEVELS:
+                self._collection(level).delete(where={"doc_id": doc_id})
+        self._touch()
+        return True
+
+    def _touch(self) -> None:
+        self.manifest["updated_at"] = time.time()
+        self._write_manifest()
+
+    # ----------------------------------------------------------------- reads
+    def sources(self) -> list[str]:
+        with self._conn() as db:
+            return [r[0] for r in db.execute("SELECT source FROM docs WHERE version IS NOT NULL ORDER BY source")]
+
+    def stats(self) -> dict[str, Any]:
+        with self._conn() as db:
+            docs = db.execute("SELECT COUNT(*) FROM docs WHERE version IS NOT NULL").fetchone()[0]
+            levels = dict(
+                db.execute(
+                    "SELECT n.level, COUNT(*) FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+                    " GROUP BY n.level"
+                ).fetchall()
+            )
+        return {"documents": docs, "levels": levels, **{k: self.manifest.get(k) for k in ("embedder", "dim", "head")}}
+
+    def get(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, NodeRecord]:
+        """Fetch visible, current nodes by id; invisible or stale ids are simply absent."""
+        out: dict[str, NodeRecord] = {}
+        ids = list(dict.fromkeys(node_ids))
+        with self._conn() as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    'SELECT n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
+                    " n.text, d.source, d.title, d.acl, d.text FROM nodes n JOIN docs d"
+                    f" ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
+                    chunk,
+                ).fetchall()
+                for r in rows:
+                    acl = tuple(json.loads(r[12]))
+                    if not can_see(acl, identities):
+                        continue
+                    text = r[9] or r[13][r[7] : r[8]]
+                    out[r[0]] = NodeRecord(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl)
+        return out
+
+    def children(self, node_id: str, identities: frozenset[str]) -> list[NodeRecord]:
+        with self._conn() as db:
+            ids = [r[0] for r in db.execute("SELECT node_id FROM nodes WHERE parent_id=? ORDER BY ord", (node_id,))]
+        found = self.get(ids, identities)
+        return [found[i] for i in ids if i in found]
+
+    def descendants(self, node_id: str, level: Level, identities: frozenset[str]) -> list[NodeRecord]:
+        """All visible nodes of `level` under `node_id`, in document order."""
+        frontier = [node_id]
+        result: list[str] = []
+        with self._conn() as db:
+            while frontier:
+                marks = ",".join("?" * len(frontier))
+                rows = db.execute(f"SELECT node_id, level FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", frontier).fetchall()
+                frontier = []
+                for nid, lvl in rows:
+                    if lvl == level:
+                        result.append(nid)
+                    else:
+                        frontier.append(nid)
+        found = self.get(result, identities)
+        return sorted((found[i] for i in result if i in found), key=lambda n: n.ord)
+
+    def dense(
+        self,
+        level: Level,
+        query: Vector,
+        k: int,
+        identities: frozenset[str],
+        *,
+        section_ids: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Top-k (node_id, cosine similarity) at one level, visible to `identities`.
+
+        Unfiltered HNSW queries are an order of magnitude faster than filtered ones in Chroma, so we
+        over-fetch without a filter and post-filter through SQLite; only when too few survive do we
+        ask Chroma for a filtered search.
+        """
+        col = self._collection(level)
+        count = col.count()
+        if count == 0 or k <= 0:
+            return []
+        vec = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        where: dict[str, Any] | None = None
+        if section_ids is not None:
+            if not section_ids:
+                return []
+            where = {"section_id": {"$in": list(section_ids)}}
+        fetch = min(count, max(k * 3, k + 10))
+        res = col.query(query_embeddings=vec, n_results=fetch, where=where, include=["distances"])
+        pairs = list(zip(res["ids"][0], res["distances"][0], strict=False))
+        visible = self.get([p[0] for p in pairs], identities)
+        hits = [(nid, 1.0 - float(dist)) for nid, dist in pairs if nid in visible]
+        if len(hits) < k and fetch < count:
+            acl_where = chroma_acl_filter(identities)
+            full_where = acl_where if where is None else {"$and": [where, acl_where]}
+            res = col.query(query_embeddings=vec, n_results=min(count, k * 3), where=full_where, include=["distances"])
+            pairs = list(zip(res["ids"][0], res["distances"][0], strict=False))
+            visible = self.get([p[0] for p in pairs], identities)
+            hits = [(nid, 1.0 - float(dist)) for nid, dist in pairs if nid in visible]
+        return hits[:k]
+
+    def vectors(self, level: Level, node_ids: Sequence[str]) -> dict[str, Vector]:
+        """Stored vectors by id (for de-duplication, merging and re-scoring)."""
+        if not node_ids:
+            return {}
+        res = self._collection(level).get(ids=list(node_ids), include=["embeddings"])
+        return {nid: np.asarray(vec, dtype=np.float32) for nid, vec in zip(res["ids"], res["embeddings"], strict=False)}
+
+    def bm25(
+        self, query: str, k: int, identities: frozenset[str], *, section_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Top-k leaves by BM25 (FTS5), as (node_id, positive score), visible to `identities`."""
+        match = fts_query(query)
+        if not match or k <= 0:
+            return []
+        sql = (
+            "SELECT f.node_id, -bm25(leaf_fts) AS s FROM leaf_fts f"
+            " WHERE leaf_fts MATCH ? ORDER BY bm25(leaf_fts) LIMIT ?"
+        )
+        with self._conn() as db:
+            try:
+                rows = db.execute(sql, (match, max(k * 3, k + 10))).fetchall()
+            except sqlite3.OperationalError:
+                return []
+        visible = self.get([r[0] for r in rows], identities)
+        out = [(nid, float(s)) for nid, s in rows if nid in visible]
+        if section_ids is not None:
+            allowed = set(section_ids)
+            out = [(nid, s) for nid, s in out if visible[nid].section_id in allowed]
+        return out[:k]
+
+    def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
+        """Map document titles (case-insensitive) to their doc ids: lets a solver follow a named entity."""
+        wanted = {t.lower(): t for t in titles if t}
+        if not wanted:
+            return {}
+        out: dict[str, str] = {}
+        with self._conn() as db:
+            keys = list(wanted)
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for doc_id, title, acl in db.execute(
+                    f"SELECT doc_id, title, acl FROM docs WHERE version IS NOT NULL AND lower(title) IN ({marks})", chunk
+                ):
+                    if can_see(tuple(json.loads(acl)), identities):
+                        out[wanted[title.lower()]] = doc_id
+        return out
+
+    def titles(self) -> list[str]:
+        with self._conn() as db:
+            return [r[0] for r in db.execute("SELECT title FROM docs WHERE version IS NOT NULL")]
+
+    def document_leaves(self, doc_id: str, identities: frozenset[str]) -> list[NodeRecord]:
+        with self._conn() as db:
+            ids = [
+                r[0]
+                for r in db.execute(
+                    "SELECT n.node_id FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+                    " WHERE n.doc_id=? AND n.level='leaf' ORDER BY n.ord",
+                    (doc_id,),
+                )
+            ]
+        found = self.get(ids, identities)
+        return [found[i] for i in ids if i in found]
+
+    def summary(self, section_id: str) -> str:
+        with self._conn() as db:
+            row = db.execute("SELECT summary FROM nodes WHERE node_id=?", (section_id,)).fetchone()
+        return str(row[0]) if row and row[0] else ""
+
+
+def _version_tag(content_hash: str, acl: tuple[str, ...]) -> str:
+    return hashlib.sha1((content_hash + "|" + ",".join(acl)).encode()).hexdigest()[:10]
+
+
+def _sentence_embedding_text(tree: DocumentTree, node: Node) -> str:
+    """Sentences often lack their subject ("He was born in…"), so the section's title goes in front."""
+    title = node.section[-1] if node.section else tree.doc.title
+    return f"{title}. {node.text}"

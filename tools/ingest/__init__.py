@@ -1,0 +1,1 @@
+"""Ingestion: loaders, the document tree, and the pipeline that writes trees into the index."""

@@ -1,0 +1,374 @@
+"""File loaders: Markdown, plain text, HTML and PDF into a `ParsedDocument` of typed blocks."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+from tools.errors import IngestError
+from tools.ingest.blocks import Block, BlockKind, ParsedDocument
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_SETEXT = re.compile(r"^[ \t]*(=+|-+)[ \t]*$")
+
+
+def _strip_inline_markdown(s: str) -> str:
+    s = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", s)
+    return re.sub(r"[*_`]+", "", s).strip()
+
+
+def _title_from_path(path: Path) -> str:
+    stem = re.sub(r"^\d+[-_ ]*", "", path.stem)
+    return stem.replace("-", " ").replace("_", " ").strip().capitalize() or path.stem
+
+
+def parse_markdown(text: str, source: str, title: str = "") -> ParsedDocument:
+    """Markdown keeps its own text, so offsets and quotes are exact; fences and tables stay whole."""
+    blocks: list[Block] = []
+    lines = text.splitlines(keepends=True)
+    pos = 0
+    i = 0
+    para_start: int | None = None
+    para_kind: BlockKind = "paragraph"
+    para_end = 0
+
+    def flush() -> None:
+        nonlocal para_start
+        if para_start is not None:
+            blocks.append(Block(para_kind, para_start, para_end))
+            para_start = None
+
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        line_end = pos + len(line.rstrip("\r\n"))
+        if _FENCE.match(line):
+            flush()
+            fence = _FENCE.match(line).group(1)  # type: ignore[union-attr]
+            start = pos
+            pos += len(line)
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith(fence):
+                pos += len(lines[i])
+                i += 1
+            if i < len(lines):
+                end = pos + len(lines[i].rstrip("\r\n"))
+                pos += len(lines[i])
+                i += 1
+            else:
+                end = pos
+            blocks.append(Block("code", start, end))
+            continue
+        heading = _MD_HEADING.match(stripped)
+        if heading:
+            flush()
+            offset = line.index(stripped[0])
+            blocks.append(
+                Block("heading", pos + offset, line_end, len(heading.group(1)), _strip_inline_markdown(heading.group(2)))
+            )
+        elif (
+            para_start is not None
+            and para_kind == "paragraph"
+            and _SETEXT.match(line)
+            and i > 0
+            and lines[i - 1].strip()
+            and para_end == pos - len(lines[i - 1]) + len(lines[i - 1].rstrip("\r\n"))
+            and para_start == pos - len(lines[i - 1])
+        ):
+            level = 1 if stripped.startswith("=") else 2
+            blocks.append(Block("heading", para_start, para_end, level, _strip_inline_markdown(text[para_start:para_end])))
+            para_start = None
+        elif not stripped:
+            flush()
+        else:
+            kind: BlockKind = "paragraph"
+            if stripped.startswith("|"):
+                kind = "table"
+            elif re.match(r"^([-*+]|\d+[.)])\s", stripped):
+                kind = "list"
+            if para_start is not None and kind != para_kind and not (para_kind == "list" and kind == "paragraph"):
+                flush()
+            if para_start is None:
+                para_start = pos + (len(line) - len(line.lstrip()))
+                para_kind = kind
+            para_end = line_end
+        pos += len(line)
+        i += 1
+    flush()
+    first_h1 = next((b.title for b in blocks if b.kind == "heading"), "")
+    return ParsedDocument(source, title or first_h1 or source, text, blocks, "text/markdown")
+
+
+def parse_text(text: str, source: str, title: str = "") -> ParsedDocument:
+    """Plain text: paragraphs by blank lines; a short unpunctuated line before a paragraph is a heading."""
+    blocks: list[Block] = []
+    for m in re.finditer(r"\S(?:.*\S)?(?:\n[ \t]*\S.*)*", text):
+        start, end = m.start(), m.end()
+        chunk = m.group(0)
+        first_line = chunk.split("\n", 1)[0].strip()
+        is_heading_line = (
+            len(first_line) <= 80 and not first_line.endswith((".", ",", ";", ":", "?", "!")) and len(first_line.split()) <= 10
+        )
+        if is_heading_line and "\n" in chunk:
+            head_end = start + chunk.index("\n")
+            blocks.append(Block("heading", start, head_end, 2, first_line))
+            body_start = head_end + 1
+            while body_start < end and text[body_start].isspace():
+                body_start += 1
+            blocks.append(Block("paragraph", body_start, end))
+        elif is_heading_line and len(first_line.split()) <= 6 and first_line[:1].isupper():
+            blocks.append(Block("heading", start, end, 2, first_line))
+        else:
+            blocks.append(Block("paragraph", start, end))
+    return ParsedDocument(source, title or source, text, blocks, "text/plain")
+
+
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head", "nav", "footer", "form", "button", "svg"}
+_BLOCK_TAGS = {"p", "li", "dd", "dt", "blockquote", "figcaption", "caption", "div", "section", "article", "main"}
+_HEADINGS = {f"h{i}": i for i in range(1, 7)}
+_MAIN_HINTS = (("div", "role", "main"), ("main", None, None), ("article", None, None), ("div", "class", "body"))
+
+
+class _HTMLBlockParser(HTMLParser):
+    """Walks HTML once and emits headings, paragraphs, <pre> code and tables with offsets."""
+
+    def __init__(self, require_main: bool = False) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.length = 0
+        self.blocks: list[Block] = []
+        self.skip_depth = 0
+        self.stack: list[str] = []
+        self.current: list[str] = []
+        self.current_kind: BlockKind | None = None
+        self.heading_level = 0
+        self.pre_depth = 0
+        self.table_depth = 0
+        self.row: list[str] = []
+        self.cell: list[str] | None = None
+        self.title = ""
+        self.in_title = False
+        self.main_depth: int | None = None
+        self.require_main = require_main
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self.in_title = True
+        if tag in _SKIP_TAGS and tag != "head":
+            self.skip_depth += 1
+        if tag in {"br", "hr", "img", "meta", "link", "input", "wbr"}:
+            if tag == "br" and self.current_kind is not None:
+                self.current.append("\n" if self.pre_depth else " ")
+            return
+        self.stack.append(tag)
+        attr = dict(attrs)
+        if self.main_depth is None:
+            for t, key, val in _MAIN_HINTS:
+                if tag == t and (key is None or val in (attr.get(key) or "").split()):
+                    self.main_depth = len(self.stack)
+                    self.flush()
+                    break
+        if self.skip_depth or self._outside_main():
+            return
+        if tag in _HEADINGS:
+            self.flush()
+            self.current_kind = "heading"
+            self.heading_level = _HEADINGS[tag]
+        elif tag == "pre":
+            self.flush()
+            self.current_kind = "code"
+            self.pre_depth += 1
+        elif tag == "table":
+            self.flush()
+            self.table_depth += 1
+            self.current_kind = "table"
+        elif tag == "tr" and self.table_depth:
+            self.row = []
+        elif tag in {"td", "th"} and self.table_depth:
+            self.cell = []
+        elif tag in _BLOCK_TAGS and not self.pre_depth and not self.table_depth and self.current_kind != "heading":
+            self.flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        if tag in _SKIP_TAGS and tag != "head" and self.skip_depth:
+            self.skip_depth -= 1
+        if tag in self.stack:
+            while self.stack:
+                popped = self.stack.pop()
+                if self.main_depth is not None and len(self.stack) < self.main_depth:
+                    self.flush()
+                    self.main_depth = -1  # main content closed; ignore the rest
+                if popped == tag:
+                    break
+        if self.skip_depth:
+            return
+        if tag in _HEADINGS and self.current_kind == "heading":
+            self.flush()
+        elif tag == "pre" and self.pre_depth:
+            self.pre_depth -= 1
+            if not self.pre_depth:
+                self.flush()
+        elif tag in {"td", "th"} and self.cell is not None:
+            self.row.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr" and self.table_depth and self.row:
+            self.current.append(" | ".join(self.row) + "\n")
+            self.row = []
+        elif tag == "table" and self.table_depth:
+            self.table_depth -= 1
+            if not self.table_depth:
+                self.flush()
+        elif tag in _BLOCK_TAGS and not self.pre_depth and not self.table_depth:
+            self.flush()
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title += data
+        if self.skip_depth or self._outside_main():
+            return
+        if self.cell is not None:
+            self.cell.append(data)
+            return
+        if self.current_kind is None:
+            self.current_kind = "paragraph"
+        self.current.append(data)
+
+    def _outside_main(self) -> bool:
+        return self.require_main and (self.main_depth is None or self.main_depth == -1)
+
+    def flush(self) -> None:
+        kind = self.current_kind
+        raw = "".join(self.current)
+        self.current = []
+        self.current_kind = None
+        text = raw.strip("\n") if kind == "code" else " ".join(raw.split())
+        if kind is None or not text.strip():
+            return
+        if kind == "heading":
+            text = text.replace("¶", "").strip()
+        if self.length:
+            self.out.append("\n\n")
+            self.length += 2
+        start = self.length
+        self.out.append(text)
+        self.length += len(text)
+        title = text if kind == "heading" else ""
+        self.blocks.append(Block(kind, start, self.length, self.heading_level if kind == "heading" else 0, title))
+
+
+def parse_html(raw: str, source: str, title: str = "") -> ParsedDocument:
+    """HTML: main content only (Sphinx `role=main`, <main>, <article>); <pre> and tables stay whole."""
+    has_main = re.search(r"<(main|article)\b|role=[\"']main[\"']", raw, re.IGNORECASE) is not None
+    parser = _HTMLBlockParser(require_main=has_main)
+    parser.feed(raw)
+    parser.close()
+    parser.flush()
+    page_title = html.unescape(" ".join(parser.title.split())).split(" — ")[0].strip()
+    return ParsedDocument(source, title or page_title or source, "".join(parser.out), parser.blocks, "text/html")
+
+
+def parse_pdf(path: Path, source: str, title: str = "") -> ParsedDocument:
+    """PDF via pypdf: outline entries become headings; without one, each page is a section."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path), strict=False)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        outline_titles: dict[int, list[tuple[int, str]]] = {}
+
+        def walk(items: list[object], depth: int) -> None:
+            for item in items:
+                if isinstance(item, list):
+                    walk(item, depth + 1)
+                    continue
+                try:
+                    page_no = reader.get_destination_page_number(item)  # type: ignore[arg-type]
+                except Exception:  # noqa: BLE001 - broken outlines are common; keep the text
+                    continue
+                outline_titles.setdefault(page_no, []).append((depth, str(getattr(item, "title", "")).strip()))
+
+        try:
+            walk(list(reader.outline), 1)
+        except Exception:  # noqa: BLE001
+            outline_titles = {}
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise IngestError(f"cannot read PDF {source}: {exc}") from exc
+    parts: list[str] = []
+    blocks: list[Block] = []
+    length = 0
+    for page_no, page_text in enumerate(pages):
+        headings = outline_titles.get(page_no) or ([] if outline_titles else [(1, f"Page {page_no + 1}")])
+        for depth, heading in headings:
+            if heading:
+                parts.append(heading + "\n\n")
+                blocks.append(Block("heading", length, length + len(heading), min(depth, 6), heading))
+                length += len(heading) + 2
+        for m in re.finditer(r"\S(?:.*\S)?(?:\n[ \t]*\S.*)*", page_text):
+            start = length + m.start()
+            blocks.append(Block("paragraph", start, start + len(m.group(0))))
+        parts.append(page_text + "\n\n")
+        length += len(page_text) + 2
+    return ParsedDocument(source, title or meta_title or _title_from_path(path), "".join(parts), blocks, "application/pdf")
+
+
+def _decode(data: bytes, source: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise IngestError(f"{source} looks binary (NUL bytes); only text, Markdown, HTML and PDF are supported")
+    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{source} is not valid UTF-8 or cp1252 text: {exc}") from exc
+
+
+LOADERS: dict[str, str] = {
+    ".md": "markdown", ".markdown": "markdown", ".mdx": "markdown",
+    ".txt": "text", ".text": "text", ".rst": "text",
+    ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".pdf": "pdf",
+}
+
+
+def load_file(path: Path, source: str | None = None) -> ParsedDocument:
+    """Parse one file by extension; raises `IngestError` with the reason when it cannot."""
+    source = source or str(path)
+    kind = LOADERS.get(path.suffix.lower())
+    if kind is None:
+        raise IngestError(f"unsupported file type {path.suffix or '(none)'} for {source}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise IngestError(f"{source} is empty")
+    if size > MAX_FILE_BYTES:
+        raise IngestError(f"{source} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+    if kind == "pdf":
+        doc = parse_pdf(path, source)
+    else:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise IngestError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        text = _decode(data, source)
+        parser: Callable[[str, str, str], ParsedDocument] = {
+            "markdown": parse_markdown, "text": parse_text, "html": parse_html
+        }[kind]
+        doc = parser(text, source, _title_from_path(path) if kind == "text" else "")
+    if not doc.text.strip() or not any(b.kind != "heading" for b in doc.blocks):
+        raise IngestError(f"{source} has no extractable text")
+    return doc

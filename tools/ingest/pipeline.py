@@ -1,0 +1,106 @@
+"""Ingestion: walk paths, load files, build trees, write them to the index; skips are reported."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from tools.errors import HragentError, IngestError
+from tools.index import HierarchicalIndex
+from tools.ingest.loaders import LOADERS, load_file
+
+log = structlog.get_logger(__name__)
+
+IngestProgress = Callable[[str, int, int], None]  # (event, done, total)
+
+
+@dataclass
+class IngestOutcome:
+    """Plain result of an ingest pass; `agent` turns it into the public `IngestReport`."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    nodes: int = 0
+    embedded: int = 0
+
+
+def discover(paths: Iterable[str | Path], outcome: IngestOutcome) -> list[tuple[Path, str]]:
+    """Expand files and directories into (path, source); symlinks leaving a root are skipped."""
+    found: list[tuple[Path, str]] = []
+    for raw in paths:
+        root = Path(raw).expanduser()
+        if not root.exists():
+            outcome.skipped.append((str(raw), "path does not exist"))
+            continue
+        if root.is_file():
+            found.append((root, str(root.resolve())))
+            continue
+        real_root = root.resolve()
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath) / name
+                if path.suffix.lower() not in LOADERS:
+                    continue
+                real = path.resolve()
+                if path.is_symlink() and not real.is_relative_to(real_root):
+                    outcome.skipped.append((str(path), f"symlink points outside the ingest root ({real})"))
+                    continue
+                found.append((path, str(real)))
+    return found
+
+
+def ingest_paths(
+    index: HierarchicalIndex,
+    paths: Iterable[str | Path],
+    *,
+    acl: Iterable[str] | None = None,
+    prune: bool = False,
+    progress: IngestProgress | None = None,
+) -> IngestOutcome:
+    """Ingest files idempotently. With `prune`, indexed sources under the given roots that no longer
+    exist are removed. A file that cannot be read is skipped with its reason; nothing else is lost."""
+    outcome = IngestOutcome()
+    roots = [Path(p).expanduser().resolve() for p in paths]
+    files = discover(paths, outcome)
+    for i, (path, source) in enumerate(files):
+        if progress:
+            progress("file", i, len(files))
+        try:
+            doc = load_file(path, source)
+            status, nodes, embedded = index.ingest(
+                doc, acl=acl, progress=(lambda d, t: progress("embed", d, t)) if progress else None
+            )
+        except IngestError as exc:
+            outcome.skipped.append((source, str(exc)))
+            log.warning("ingest.skipped", source=source, reason=str(exc))
+            continue
+        except HragentError:
+            raise
+        except (OSError, ValueError, UnicodeError) as exc:
+            outcome.skipped.append((source, f"{type(exc).__name__}: {exc}"))
+            log.warning("ingest.skipped", source=source, reason=str(exc))
+            continue
+        getattr(outcome, status).append(source)
+        outcome.nodes += nodes
+        outcome.embedded += embedded
+        log.info("ingest.document", source=source, status=status, nodes=nodes)
+    if prune:
+        present = {s for _, s in files}
+        for source in index.sources():
+            src = Path(source)
+            under_root = any(src == r or src.is_relative_to(r) for r in roots)
+            if under_root and source not in present and not src.exists() and index.delete(source):
+                outcome.removed.append(source)
+    if progress:
+        progress("file", len(files), len(files))
+    return outcome

@@ -1,0 +1,141 @@
+"""Retrieval: every strategy behind one function, plus de-duplication, a rerank hook and a token budget.
+
+`retrieve(index, query, strategy="auto")` is what the agent calls; `STRATEGIES` lists the rest so
+benchmarks and users can pick one by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from tools.index import HierarchicalIndex
+from tools.retrieval.base import Candidate, Reranker, RetrievalRequest, Strategy, rrf
+from tools.retrieval.flat import flat, hybrid, keyword
+from tools.retrieval.hierarchical import auto_merge, leaf_sentences, parent_child, sentence_window, summary_route
+from tools.types import Hit
+
+
+def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]:
+    """The agent's default: hybrid leaves (the best single-shot recall measured so far), then
+    parents swapped in for leaves only where auto-merging found a densely hit parent."""
+    out = hybrid(index, request)
+    for cand in out:
+        cand.strategy = "auto"
+    return out
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "auto": auto,
+    "flat": flat,
+    "bm25": keyword,
+    "hybrid": hybrid,
+    "sentence_window": sentence_window,
+    "parent_child": parent_child,
+    "auto_merge": auto_merge,
+    "summary_route": summary_route,
+}
+
+
+def dedupe(index: HierarchicalIndex, candidates: list[Candidate], threshold: float = 0.95) -> list[Candidate]:
+    """Drop near-identical evidence (cosine ≥ threshold between leaf vectors, or identical text)."""
+    seen_text: set[str] = set()
+    kept: list[Candidate] = []
+    leaf_ids = [c.node.node_id for c in candidates if c.node.level == "leaf"]
+    vectors = index.vectors("leaf", leaf_ids) if leaf_ids else {}
+    kept_vecs: list[np.ndarray] = []
+    for cand in candidates:
+        key = " ".join((cand.text or cand.node.text).lower().split())
+        if key in seen_text:
+            continue
+        vec = vectors.get(cand.node.node_id)
+        if vec is not None and kept_vecs and float(np.max(np.vstack(kept_vecs) @ vec)) >= threshold:
+            continue
+        seen_text.add(key)
+        if vec is not None:
+            kept_vecs.append(vec)
+        kept.append(cand)
+    return kept
+
+
+def within_budget(index: HierarchicalIndex, candidates: list[Candidate], budget_tokens: int | None) -> list[Candidate]:
+    """Keep candidates in rank order until the shared context budget (embedder tokens) is spent."""
+    if budget_tokens is None:
+        return candidates
+    out: list[Candidate] = []
+    used = 0
+    for cand in candidates:
+        cost = index.embedder.count_tokens(cand.text or cand.node.text)
+        if out and used + cost > budget_tokens:
+            break
+        out.append(cand)
+        used += cost
+    return out
+
+
+def retrieve_candidates(
+    index: HierarchicalIndex,
+    query: str,
+    k: int = 5,
+    *,
+    strategy: str = "auto",
+    identities: frozenset[str] = frozenset(),
+    budget_tokens: int | None = None,
+    rerank: Reranker | None = None,
+    dedup: bool = True,
+    options: dict[str, object] | None = None,
+) -> list[Candidate]:
+    """Run one strategy and the shared post-processing; sentence ids are attached for citing."""
+    try:
+        fn = STRATEGIES[strategy]
+    except KeyError as exc:
+        from tools.errors import ConfigError
+
+        raise ConfigError(f"unknown retrieval strategy {strategy!r}; choose one of {sorted(STRATEGIES)}") from exc
+    if k <= 0 or not query.strip():
+        return []
+    request = RetrievalRequest(query, k * 2 if dedup else k, identities, budget_tokens, dict(options or {}))
+    found = fn(index, request)
+    if rerank is not None:
+        found = rerank(query, found)
+    if dedup:
+        found = dedupe(index, found)
+    found = within_budget(index, found[:k], budget_tokens)
+    for cand in found:
+        if not cand.sentence_ids:
+            cand.sentence_ids = [s.node_id for s in leaf_sentences(index, cand.node, identities)]
+    return found
+
+
+def retrieve(
+    index: HierarchicalIndex,
+    query: str,
+    k: int = 5,
+    *,
+    strategy: str = "auto",
+    identities: Iterable[str] = (),
+    budget_tokens: int | None = None,
+    rerank: Reranker | None = None,
+) -> list[Hit]:
+    """Public-facing retrieval: ranked `Hit`s from one strategy."""
+    return [
+        c.to_hit()
+        for c in retrieve_candidates(
+            index, query, k, strategy=strategy, identities=frozenset(identities), budget_tokens=budget_tokens, rerank=rerank
+        )
+    ]
+
+
+__all__ = [
+    "STRATEGIES",
+    "Candidate",
+    "Reranker",
+    "RetrievalRequest",
+    "Strategy",
+    "dedupe",
+    "retrieve",
+    "retrieve_candidates",
+    "rrf",
+    "within_budget",
+]
