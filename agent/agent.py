@@ -62,7 +62,7 @@ class Agent:
         embedder: Embedder | None = None,
         roles: Roles | Callable[[HierarchicalIndex], Roles] | None = None,
         checkpointer: Any | None = None,
-        interrupt_before_solve: bool = False,
+        approve_plans: bool = False,
     ) -> None:
         self.settings = settings or Settings()
         configure_logging(self.settings.log_level, self.settings.log_format)
@@ -71,7 +71,7 @@ class Agent:
         self._index: HierarchicalIndex | None = None
         self._roles_arg = roles
         self._checkpointer = checkpointer
-        self._interrupt = ["retrieve"] if interrupt_before_solve else []
+        self._approve_plans = approve_plans
         self._graph: Any = None
 
     # ------------------------------------------------------------------ plumbing
@@ -90,13 +90,15 @@ class Agent:
         if isinstance(self._roles_arg, Roles):
             return self._roles_arg
         if callable(self._roles_arg):
-            return self._roles_arg(index)
+            roles: Roles = self._roles_arg(index)
+            return roles
         backend = self.settings.llm.resolved_backend()
         if backend == "offline":
             return offline_roles(index.embedder)
-        from agent.llm import llm_roles
-
-        return llm_roles(self.settings, index)
+        raise ConfigError(
+            f"LLM backend {backend!r} is configured but this build has only the offline engine; "
+            "unset OPENAI_API_KEY/OPENAI_BASE_URL or set HRAGENT_LLM__BACKEND=offline"
+        )
 
     @property
     def graph(self) -> Any:
@@ -110,7 +112,7 @@ class Agent:
                 k=self.settings.retrieval.k,
                 budget_tokens=self.settings.retrieval.budget_tokens,
             )
-            self._graph = build_graph(deps, checkpointer=self._make_checkpointer(), interrupt_before=self._interrupt)
+            self._graph = build_graph(deps, checkpointer=self._make_checkpointer(), approve_plans=self._approve_plans)
         return self._graph
 
     def _make_checkpointer(self) -> Any:
@@ -169,9 +171,7 @@ class Agent:
         key = str(Path(source).expanduser().resolve()) if Path(source).exists() else str(source)
         return self.index.delete(key)
 
-    def retrieve(
-        self, query: str, k: int = 5, *, strategy: str = "auto", principal: PrincipalLike = None
-    ) -> list[Hit]:
+    def retrieve(self, query: str, k: int = 5, *, strategy: str = "auto", principal: PrincipalLike = None) -> list[Hit]:
         """Ranked evidence for `query` (k counts hits), filtered by what `principal` may see."""
         return retrieve_hits(
             self.index,
@@ -236,7 +236,34 @@ class Agent:
         resume = thread_id is not None and self._has_checkpoint(config)
         with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
             final = self.graph.invoke(None if resume else payload, config)
-        return self._result(final, payload["task"], tid, time.perf_counter() - t0)
+        return self._result(self._final_state(final, config), payload["task"], tid, time.perf_counter() - t0)
+
+    def resume(self, thread_id: str, decision: bool | list[str] = True) -> RunResult:
+        """Continue a run paused for plan approval: `True` accepts, `False` rejects, a list of
+        queries replaces the planned ones. Also finishes a run that crashed mid-graph."""
+        from langgraph.types import Command
+
+        config = {
+            "configurable": {"thread_id": thread_id},
+            "recursion_limit": recursion_limit_for(self.settings.limits),
+        }
+        snapshot = self.graph.get_state(config)
+        if not snapshot or not snapshot.values:
+            raise InvalidTaskError(f"no run with thread_id {thread_id!r} to resume")
+        limits = Limits.model_validate(snapshot.values.get("run_limits") or self.settings.limits.model_dump())
+        config["recursion_limit"] = recursion_limit_for(limits)
+        t0 = time.perf_counter()
+        pending = any(task.interrupts for task in snapshot.tasks)
+        final = self.graph.invoke(Command(resume=decision) if pending else None, config)
+        return self._result(
+            self._final_state(final, config), snapshot.values.get("task", ""), thread_id, time.perf_counter() - t0
+        )
+
+    def _final_state(self, output: Any, config: dict[str, Any]) -> Mapping[str, Any]:
+        """The full final state when checkpointed (it has the trace and counters), else the output."""
+        if self.graph.checkpointer is not None:
+            return dict(self.graph.get_state(config).values)
+        return dict(output or {})
 
     def _has_checkpoint(self, config: dict[str, Any]) -> bool:
         if self.graph.checkpointer is None:

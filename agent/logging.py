@@ -9,7 +9,9 @@ from typing import Literal
 import structlog
 
 
-def configure_logging(level: str = "WARNING", fmt: Literal["auto", "json", "console"] = "auto", *, force: bool = False) -> None:
+def configure_logging(
+    level: str = "WARNING", fmt: Literal["auto", "json", "console"] = "auto", *, force: bool = False
+) -> None:
     """Configure structlog unless the host application already did (pass `force=True` to override)."""
     if structlog.is_configured() and not force:
         return

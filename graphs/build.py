@@ -12,6 +12,7 @@ from graphs.composer import make_compose_node
 from graphs.deps import GraphDeps
 from graphs.planner import make_plan_node
 from graphs.retriever import RetrieveTask, make_retrieve_node
+from graphs.review import make_review_node
 from graphs.routing import after_verify, next_hops
 from graphs.solver import make_solve_node
 from graphs.state import AgentState, InputState, OutputState
@@ -23,18 +24,22 @@ def build_graph(
     *,
     checkpointer: Any | None = None,
     interrupt_before: Sequence[str] | None = None,
+    approve_plans: bool = False,
     name: str = "hragent",
 ) -> Any:
-    """Compile the agent graph. `interrupt_before=["retrieve"]` pauses for human approval of the plan."""
+    """Compile the agent graph. `approve_plans=True` pauses after planning for human approval
+    (resume with `Command(resume=True | False | [queries])`); needs a checkpointer."""
     builder = StateGraph(AgentState, input_schema=InputState, output_schema=OutputState)
     builder.add_node("plan", make_plan_node(deps))
-    builder.add_node("retrieve", make_retrieve_node(deps), input_schema=RetrieveTask)  # type: ignore[call-overload]
+    builder.add_node("review_plan", make_review_node(approve_plans))
+    builder.add_node("retrieve", make_retrieve_node(deps), input_schema=RetrieveTask)
     builder.add_node("solve", make_solve_node(deps))
     builder.add_node("verify", make_verify_node(deps))
     builder.add_node("compose", make_compose_node(deps))
 
     builder.add_edge(START, "plan")
-    builder.add_conditional_edges("plan", next_hops, ["retrieve", "verify"])
+    builder.add_edge("plan", "review_plan")
+    builder.add_conditional_edges("review_plan", next_hops, ["retrieve", "verify"])
     builder.add_edge("retrieve", "solve")
     builder.add_conditional_edges("solve", next_hops, ["retrieve", "verify"])
     builder.add_conditional_edges("verify", after_verify, {"plan": "plan", "compose": "compose"})

@@ -6,8 +6,8 @@ import re
 import time
 from typing import Any
 
-from graphs.state import AgentState, Subgoal
 from graphs.roles.base import Usage
+from graphs.state import AgentState, Subgoal
 from policies.limits import Limits
 
 _SLOT = re.compile(r"\{(s\d+|r\d+s\d+)\}")

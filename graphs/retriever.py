@@ -84,7 +84,9 @@ def make_retrieve_node(deps: GraphDeps) -> Any:
             "evidence": {task["subgoal_id"]: items},
             "subgoals": {task["subgoal_id"]: {"status": "retrieved", "hops": task["hop"], "next_query": task["query"]}},
             "counters": {"hops": 1},
-            "trace": event("retrieve", t0, subgoal=task["subgoal_id"], query=task["query"], hop=task["hop"], hits=len(items)),
+            "trace": event(
+                "retrieve", t0, subgoal=task["subgoal_id"], query=task["query"], hop=task["hop"], hits=len(items)
+            ),
         }
 
     return retrieve

@@ -44,22 +44,26 @@ def make_solve_node(deps: GraphDeps) -> Any:
                 "support": reading.support,
             }
             if reading.follow_query and not last_hop:
-                upd.update(status="follow", next_query=reading.follow_query, follow_titles=reading.follow_titles)
+                upd["status"] = "follow"
+                upd["next_query"] = reading.follow_query
+                upd["follow_titles"] = reading.follow_titles
             else:
-                upd.update(status="answered" if reading.answer else "failed", follow_titles=[])
+                upd["status"] = "answered" if reading.answer else "failed"
+                upd["follow_titles"] = []
             updates[sg["id"]] = upd
             log.info("subgoal.read", subgoal=sg["id"], status=upd["status"], confidence=reading.confidence)
-        merged = {k: {**v, **updates.get(k, {})} for k, v in subgoals.items()}
+        merged: dict[str, Subgoal] = {k: Subgoal(**{**v, **updates.get(k, {})}) for k, v in subgoals.items()}
         # A subgoal whose dependency failed cannot be asked; it fails too (and says why).
         changed = True
         while changed:
             changed = False
             for sg in merged.values():
-                if sg.get("round", 0) == state.get("refinements", 0) and sg.get("status") == "pending":
-                    if deps_ready(sg, merged) and deps_failed(sg, merged):
-                        sg.update(status="failed", answer="")
-                        updates[sg["id"]] = {**updates.get(sg["id"], {}), "status": "failed", "answer": ""}
-                        changed = True
+                this_round = sg.get("round", 0) == state.get("refinements", 0)
+                blocked = deps_ready(sg, merged) and deps_failed(sg, merged)
+                if this_round and sg.get("status") == "pending" and blocked:
+                    sg["status"], sg["answer"] = "failed", ""
+                    updates[sg["id"]] = Subgoal(**{**updates.get(sg["id"], {}), "status": "failed", "answer": ""})
+                    changed = True
         update: dict[str, Any] = {
             "subgoals": updates,
             "trace": event("solve", t0, read=sorted(updates)),

@@ -161,4 +161,5 @@ class AgentState(InputState, OutputState, total=False):
     evidence: Annotated[dict[str, list[EvidenceItem]], merge_evidence]
     draft: Draft
     report: Report
+    best: dict[str, Any]  # the best (draft, report) of all rounds: a refinement may do worse
     feedback: list[str]

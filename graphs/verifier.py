@@ -10,9 +10,16 @@ import structlog
 
 from graphs.common import event, limits_of, usage_update
 from graphs.deps import GraphDeps
-from graphs.state import AgentState
+from graphs.state import AgentState, Report
 
 log = structlog.get_logger(__name__)
+
+
+def report_score(report: Report) -> float:
+    """Order drafts across rounds: passing first, then confidence, then the share of supported claims."""
+    claims = report.get("claims", [])
+    supported = sum(1 for c in claims if c.get("verdict") == "supported") / len(claims) if claims else 0.0
+    return (1.0 if report.get("passed") else 0.0) + float(report.get("confidence", 0.0)) + 0.5 * supported
 
 
 def make_verify_node(deps: GraphDeps) -> Any:
@@ -45,7 +52,9 @@ def make_verify_node(deps: GraphDeps) -> Any:
         confident = report.get("passed", False) and report.get("confidence", 0.0) >= limits.early_exit_threshold
         limits_hit: list[str] = []
         update: dict[str, Any] = {}
-        if confident:
+        if state.get("halt_reason") == "rejected":
+            halt = "rejected"  # a human rejected the plan: never re-plan behind their back
+        elif confident:
             halt = "confident"
         elif spent:
             halt = spent
@@ -60,6 +69,11 @@ def make_verify_node(deps: GraphDeps) -> Any:
             halt = "max_refinements"
             if limits.max_refinements > 0:
                 limits_hit.append("max_refinements")
+        score = report_score(report)
+        best = state.get("best") or {}
+        if not best or score > float(best.get("score", -1.0)):
+            best = {"draft": draft, "report": report, "round": rnd, "score": score}
+        update["best"] = best
         log.info("claims.verified", round=rnd, passed=report.get("passed"), halt=halt or "refine")
         update.update(
             draft=draft,

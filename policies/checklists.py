@@ -70,5 +70,7 @@ def run_checklists(task: str, answer: str, claims: list[dict[str, Any]], grounde
         if pattern and not re.search(pattern, task):
             continue
         passed, detail = CHECKS[item["check"]](task, answer, claims, grounded)
-        results.append({"id": item["id"], "passed": passed, "detail": detail, "description": item.get("description", "")})
+        results.append(
+            {"id": item["id"], "passed": passed, "detail": detail, "description": item.get("description", "")}
+        )
     return results

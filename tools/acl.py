@@ -62,5 +62,6 @@ def acl_metadata(acl: Iterable[str]) -> dict[str, bool]:
 
 def chroma_acl_filter(identities: frozenset[str]) -> dict[str, object]:
     """A Chroma `where` clause matching public nodes and nodes any identity may see."""
-    clauses: list[dict[str, object]] = [{"acl_public": True}] + [{acl_key(i): True} for i in sorted(identities)]
+    clauses: list[dict[str, object]] = [{"acl_public": True}]
+    clauses += [{acl_key(i): True} for i in sorted(identities)]
     return clauses[0] if len(clauses) == 1 else {"$or": clauses}

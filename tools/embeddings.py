@@ -8,6 +8,7 @@ model can actually read (MiniLM sees 256 word pieces; text past that is invisibl
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import threading
@@ -48,7 +49,8 @@ def _normalize(matrix: npt.NDArray[Any]) -> Vector:
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32)
+    out: Vector = (matrix / norms).astype(np.float32)
+    return out
 
 
 class SentenceTransformerEmbedder:
@@ -124,7 +126,9 @@ class SentenceTransformerEmbedder:
         step = self.batch_size * 4
         for i in range(0, total, step):
             batch = list(texts[i : i + step])
-            out.append(model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False))
+            out.append(
+                model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+            )
             if progress:
                 progress(min(i + step, total), total)
         if not out:
@@ -132,7 +136,8 @@ class SentenceTransformerEmbedder:
         return _normalize(np.vstack(out))
 
     def embed_query(self, text: str) -> Vector:
-        return self.embed([text])[0]
+        vec: Vector = self.embed([text])[0]
+        return vec
 
     def count_tokens(self, text: str) -> int:
         tok = self._tok()
@@ -165,7 +170,7 @@ class HashingEmbedder:
     def _vector(self, text: str) -> npt.NDArray[np.float32]:
         vec = np.zeros(self._dim, dtype=np.float32)
         words = [w.lower() for w in _WORD.findall(text)]
-        feats = words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]
+        feats = words + [a + " " + b for a, b in itertools.pairwise(words)]
         for feat in feats:
             h = int.from_bytes(hashlib.blake2b(feat.encode(), digest_size=8).digest(), "little")
             vec[h % self._dim] += 1.0 if (h >> 63) & 1 else -1.0
@@ -178,7 +183,8 @@ class HashingEmbedder:
         return _normalize(matrix)
 
     def embed_query(self, text: str) -> Vector:
-        return self.embed([text])[0]
+        vec: Vector = self.embed([text])[0]
+        return vec
 
     def count_tokens(self, text: str) -> int:
         return len(_WORD.findall(text)) + text.count(",") + text.count(".")
@@ -204,13 +210,13 @@ class OpenAIEmbedder:
         self._model_name = model
         self._client = OpenAIEmbeddings(
             model=model,
-            base_url=base_url,
-            api_key=SecretStr(api_key) if api_key else None,
+            openai_api_base=base_url,
+            openai_api_key=SecretStr(api_key) if api_key else None,
             dimensions=dimensions,
             check_embedding_ctx_length=False,  # avoids tiktoken, which downloads encodings
             chunk_size=batch_size,
             max_retries=0,
-            timeout=timeout_s,
+            request_timeout=timeout_s,
         )
         self._dim = dimensions
         self._base = base_url or "https://api.openai.com/v1"
@@ -247,7 +253,8 @@ class OpenAIEmbedder:
         return _normalize(np.asarray(rows))
 
     def embed_query(self, text: str) -> Vector:
-        return self.embed([text])[0]
+        vec: Vector = self.embed([text])[0]
+        return vec
 
     def count_tokens(self, text: str) -> int:
         return self._counter.count_tokens(text)

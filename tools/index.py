@@ -59,9 +59,80 @@ CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(text, node_id UNINDEXED, 
 """
 
 _STOPWORDS = frozenset(
-    "a an the of in on at to for from by with and or but is are was were be been being as that this these those "
-    "it its which who whom whose what when where why how do does did has have had not no yes than then there "
-    "their they them he she his her i you your we our us me my into about over under also both either".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "as",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "why",
+        "how",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "not",
+        "no",
+        "yes",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "i",
+        "you",
+        "your",
+        "we",
+        "our",
+        "us",
+        "me",
+        "my",
+        "into",
+        "about",
+        "over",
+        "under",
+        "also",
+        "both",
+        "either",
+    ]
 )
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -242,12 +313,24 @@ class HierarchicalIndex:
     def _write_pending(self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...]) -> None:
         now = time.time()
         doc = tree.doc
-        summaries = {s.node_id: section_summary(tree, s, self.config.tree.summary_sentences) for s in tree.by_level("section")}
+        summaries = {
+            s.node_id: section_summary(tree, s, self.config.tree.summary_sentences) for s in tree.by_level("section")
+        }
         with self._conn() as db, db:
             db.execute(
                 "INSERT INTO docs(doc_id, source, title, media_type, content_hash, acl, version, pending_version, text, updated_at)"
                 " VALUES(?,?,?,?,?,?,NULL,?,?,?) ON CONFLICT(doc_id) DO UPDATE SET pending_version=excluded.pending_version",
-                (tree.doc_id, doc.source, doc.title, doc.media_type, content_hash, json.dumps(acl), tree.version, doc.text, now),
+                (
+                    tree.doc_id,
+                    doc.source,
+                    doc.title,
+                    doc.media_type,
+                    content_hash,
+                    json.dumps(acl),
+                    tree.version,
+                    doc.text,
+                    now,
+                ),
             )
             db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, tree.version))
             db.executemany(
@@ -255,9 +338,19 @@ class HierarchicalIndex:
                 " content_hash, text, summary) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
-                        n.node_id, n.doc_id, tree.version, n.level, n.parent_id, n.section_id or None, n.ord,
-                        json.dumps(n.section), n.start, n.end, n.content_hash,
-                        "" if n.level in ("document", "section") else n.text, summaries.get(n.node_id),
+                        n.node_id,
+                        n.doc_id,
+                        tree.version,
+                        n.level,
+                        n.parent_id,
+                        n.section_id or None,
+                        n.ord,
+                        json.dumps(n.section),
+                        n.start,
+                        n.end,
+                        n.content_hash,
+                        "" if n.level in ("document", "section") else n.text,
+                        summaries.get(n.node_id),
                     )
                     for n in tree.nodes
                 ],
@@ -308,7 +401,9 @@ class HierarchicalIndex:
             self.manifest["dim"] = dim
             self._write_manifest()
         elif self.manifest["dim"] != dim:
-            raise IndexMismatchError(f"embedder produced {dim}-d vectors; index {self.path} holds {self.manifest['dim']}-d")
+            raise IndexMismatchError(
+                f"embedder produced {dim}-d vectors; index {self.path} holds {self.manifest['dim']}-d"
+            )
 
     def _publish(self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...]) -> str | None:
         """Atomically make the new version the visible one (FTS rows swap in the same transaction)."""
@@ -320,8 +415,15 @@ class HierarchicalIndex:
                 "UPDATE docs SET version=?, pending_version=NULL, source=?, title=?, media_type=?, content_hash=?,"
                 " acl=?, text=?, updated_at=? WHERE doc_id=?",
                 (
-                    tree.version, doc.source, doc.title, doc.media_type, content_hash,
-                    json.dumps(acl), doc.text, time.time(), tree.doc_id,
+                    tree.version,
+                    doc.source,
+                    doc.title,
+                    doc.media_type,
+                    content_hash,
+                    json.dumps(acl),
+                    doc.text,
+                    time.time(),
+                    tree.doc_id,
                 ),
             )
             if old and old != tree.version:
@@ -340,13 +442,15 @@ class HierarchicalIndex:
         for level in EMBEDDED_LEVELS:
             try:
                 self._collection(level).delete(where={"$and": [{"doc_id": doc_id}, {"version": version}]})
-            except Exception as exc:  # noqa: BLE001 - orphans are harmless; the next GC retries
+            except Exception as exc:
                 raise IndexStoreError(f"could not remove old vectors of {doc_id}: {exc}") from exc
 
     def _gc_pending(self) -> None:
         """Remove what a crashed ingest left behind: unpublished nodes and their vectors."""
         with self._conn() as db:
-            rows = db.execute("SELECT doc_id, pending_version, version FROM docs WHERE pending_version IS NOT NULL").fetchall()
+            rows = db.execute(
+                "SELECT doc_id, pending_version, version FROM docs WHERE pending_version IS NOT NULL"
+            ).fetchall()
         for doc_id, pending, current in rows:
             if pending == current:
                 continue
@@ -415,7 +519,9 @@ class HierarchicalIndex:
                     if not can_see(acl, identities):
                         continue
                     text = r[9] or r[13][r[7] : r[8]]
-                    out[r[0]] = NodeRecord(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl)
+                    out[r[0]] = NodeRecord(
+                        r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl
+                    )
         return out
 
     def children(self, node_id: str, identities: frozenset[str]) -> list[NodeRecord]:
@@ -431,7 +537,9 @@ class HierarchicalIndex:
         with self._conn() as db:
             while frontier:
                 marks = ",".join("?" * len(frontier))
-                rows = db.execute(f"SELECT node_id, level FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", frontier).fetchall()
+                rows = db.execute(
+                    f"SELECT node_id, level FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", frontier
+                ).fetchall()
                 frontier = []
                 for nid, lvl in rows:
                     if lvl == level:
@@ -522,7 +630,8 @@ class HierarchicalIndex:
                 chunk = keys[i : i + 500]
                 marks = ",".join("?" * len(chunk))
                 for doc_id, title, acl in db.execute(
-                    f"SELECT doc_id, title, acl FROM docs WHERE version IS NOT NULL AND lower(title) IN ({marks})", chunk
+                    f"SELECT doc_id, title, acl FROM docs WHERE version IS NOT NULL AND lower(title) IN ({marks})",
+                    chunk,
                 ):
                     if can_see(tuple(json.loads(acl)), identities):
                         out[wanted[title.lower()]] = doc_id

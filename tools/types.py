@@ -26,5 +26,3 @@ class Hit(BaseModel):
     end: int = 0
     sentence_ids: list[str] = Field(default_factory=list)
     strategy: str = ""
-
-

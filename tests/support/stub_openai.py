@@ -37,7 +37,7 @@ from typing import Any, Self, cast
 Responder = Callable[[dict[str, Any]], str | dict[str, Any]]
 
 FAULT_KINDS = ("latency", "429", "500", "503", "401", "400", "drop", "malformed_json", "schema_violation")
-_ALL_KINDS = frozenset(FAULT_KINDS + ("ok",))
+_ALL_KINDS = frozenset((*FAULT_KINDS, "ok"))
 _MALFORMED = '{"answer": "x"'  # truncated object: json.loads must fail
 _VIOLATION = '{"unexpected": 1}'  # valid JSON that matches no sane schema
 
@@ -152,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._embeddings(body, fault)
             else:
                 self._send_error("404", f"No route {self.command} {path} (stub)")
-        except Exception as exc:  # noqa: BLE001 -- surface responder bugs to the test as a 500
+        except Exception as exc:
             self._send_error("500", f"stub responder failed: {exc!r}")
 
     def _chat(self, body: dict[str, Any], fault: str) -> None:
@@ -163,16 +163,21 @@ class _Handler(BaseHTTPRequestHandler):
             reply: dict[str, Any] = {"content": text}
             if tools:
                 choice = body.get("tool_choice")
-                name = (choice.get("function", {}).get("name") if isinstance(choice, dict) else None)
+                name = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
                 reply["tool_calls"] = [{"name": name or tools[0]["function"]["name"], "arguments": text}]
         else:
             out = stub.responder(body)
             reply = {"content": out} if isinstance(out, str) else dict(out)
         message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
         calls: list[dict[str, Any]] = [
-            {"id": stub._call_id(), "type": "function",
-             "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str)
-                          else json.dumps(c["arguments"])}}
+            {
+                "id": stub._call_id(),
+                "type": "function",
+                "function": {
+                    "name": c["name"],
+                    "arguments": c["arguments"] if isinstance(c["arguments"], str) else json.dumps(c["arguments"]),
+                },
+            }
             for c in reply.get("tool_calls") or []
         ]
         if calls:
@@ -181,11 +186,22 @@ class _Handler(BaseHTTPRequestHandler):
         prompt = _tokens(json.dumps(body.get("messages", [])))
         completion = _tokens((message["content"] or "") + "".join(c["function"]["arguments"] for c in calls))
         usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-        base = {"id": f"chatcmpl-stub{len(stub.requests)}", "created": int(time.time()),
-                "model": str(body.get("model") or "stub-model"), "system_fingerprint": None}
+        base = {
+            "id": f"chatcmpl-stub{len(stub.requests)}",
+            "created": int(time.time()),
+            "model": str(body.get("model") or "stub-model"),
+            "system_fingerprint": None,
+        }
         if not body.get("stream"):
-            self._send_json(200, {**base, "object": "chat.completion", "usage": usage, "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}]})
+            self._send_json(
+                200,
+                {
+                    **base,
+                    "object": "chat.completion",
+                    "usage": usage,
+                    "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+                },
+            )
             return
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         self.send_response(200)
@@ -195,8 +211,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         chunks: list[dict[str, Any]] = [
-            {"choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": reason}],
-             **({"usage": None} if include_usage else {})}
+            {
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": reason}],
+                **({"usage": None} if include_usage else {}),
+            }
             for delta, reason in _stream_deltas(message, finish)
         ]
         if include_usage:  # real API: one extra chunk, empty choices, carrying the totals
@@ -224,8 +242,15 @@ class _Handler(BaseHTTPRequestHandler):
                 emb = base64.b64encode(struct.pack(f"<{dim}f", *vec)).decode()
             data.append({"object": "embedding", "index": i, "embedding": emb})
         n = sum(_tokens(x) if isinstance(x, str) else len(x) for x in raw)
-        self._send_json(200, {"object": "list", "data": data, "model": body.get("model") or "stub-embed",
-                              "usage": {"prompt_tokens": n, "total_tokens": n}})
+        self._send_json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model") or "stub-embed",
+                "usage": {"prompt_tokens": n, "total_tokens": n},
+            },
+        )
 
 
 def _stream_deltas(message: dict[str, Any], finish: str) -> Iterator[tuple[dict[str, Any], str | None]]:
@@ -233,13 +258,24 @@ def _stream_deltas(message: dict[str, Any], finish: str) -> Iterator[tuple[dict[
     yield {"role": "assistant", "content": ""}, None
     content = message.get("content") or ""
     for i in range(0, len(content), 8):
-        yield {"content": content[i:i + 8]}, None
+        yield {"content": content[i : i + 8]}, None
     for idx, call in enumerate(message.get("tool_calls", [])):
         fn = call["function"]
-        yield {"tool_calls": [{"index": idx, "id": call["id"], "type": "function",
-                               "function": {"name": fn["name"], "arguments": ""}}]}, None
+        yield (
+            {
+                "tool_calls": [
+                    {
+                        "index": idx,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": fn["name"], "arguments": ""},
+                    }
+                ]
+            },
+            None,
+        )
         for i in range(0, len(fn["arguments"]), 8):
-            yield {"tool_calls": [{"index": idx, "function": {"arguments": fn["arguments"][i:i + 8]}}]}, None
+            yield {"tool_calls": [{"index": idx, "function": {"arguments": fn["arguments"][i : i + 8]}}]}, None
     yield {}, finish
 
 
@@ -266,8 +302,9 @@ class StubOpenAI:
         self.port: int = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._closed = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="stub-openai", daemon=True)  # short poll: fast close() in fixtures
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="stub-openai", daemon=True
+        )  # short poll: fast close() in fixtures
         self._thread.start()
 
     def __enter__(self) -> Self:

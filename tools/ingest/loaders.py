@@ -70,7 +70,9 @@ def parse_markdown(text: str, source: str, title: str = "") -> ParsedDocument:
             flush()
             offset = line.index(stripped[0])
             blocks.append(
-                Block("heading", pos + offset, line_end, len(heading.group(1)), _strip_inline_markdown(heading.group(2)))
+                Block(
+                    "heading", pos + offset, line_end, len(heading.group(1)), _strip_inline_markdown(heading.group(2))
+                )
             )
         elif (
             para_start is not None
@@ -82,7 +84,9 @@ def parse_markdown(text: str, source: str, title: str = "") -> ParsedDocument:
             and para_start == pos - len(lines[i - 1])
         ):
             level = 1 if stripped.startswith("=") else 2
-            blocks.append(Block("heading", para_start, para_end, level, _strip_inline_markdown(text[para_start:para_end])))
+            blocks.append(
+                Block("heading", para_start, para_end, level, _strip_inline_markdown(text[para_start:para_end]))
+            )
             para_start = None
         elif not stripped:
             flush()
@@ -113,7 +117,9 @@ def parse_text(text: str, source: str, title: str = "") -> ParsedDocument:
         chunk = m.group(0)
         first_line = chunk.split("\n", 1)[0].strip()
         is_heading_line = (
-            len(first_line) <= 80 and not first_line.endswith((".", ",", ";", ":", "?", "!")) and len(first_line.split()) <= 10
+            len(first_line) <= 80
+            and not first_line.endswith((".", ",", ";", ":", "?", "!"))
+            and len(first_line.split()) <= 10
         )
         if is_heading_line and "\n" in chunk:
             head_end = start + chunk.index("\n")
@@ -294,6 +300,8 @@ def parse_pdf(path: Path, source: str, title: str = "") -> ParsedDocument:
                     page_no = reader.get_destination_page_number(item)  # type: ignore[arg-type]
                 except Exception:  # noqa: BLE001 - broken outlines are common; keep the text
                     continue
+                if page_no is None:
+                    continue
                 outline_titles.setdefault(page_no, []).append((depth, str(getattr(item, "title", "")).strip()))
 
         try:
@@ -318,7 +326,9 @@ def parse_pdf(path: Path, source: str, title: str = "") -> ParsedDocument:
             blocks.append(Block("paragraph", start, start + len(m.group(0))))
         parts.append(page_text + "\n\n")
         length += len(page_text) + 2
-    return ParsedDocument(source, title or meta_title or _title_from_path(path), "".join(parts), blocks, "application/pdf")
+    return ParsedDocument(
+        source, title or meta_title or _title_from_path(path), "".join(parts), blocks, "application/pdf"
+    )
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -336,9 +346,15 @@ def _decode(data: bytes, source: str) -> str:
 
 
 LOADERS: dict[str, str] = {
-    ".md": "markdown", ".markdown": "markdown", ".mdx": "markdown",
-    ".txt": "text", ".text": "text", ".rst": "text",
-    ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".mdx": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".rst": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
     ".pdf": "pdf",
 }
 
@@ -366,7 +382,9 @@ def load_file(path: Path, source: str | None = None) -> ParsedDocument:
             raise IngestError(f"cannot read {source}: {exc.strerror or exc}") from exc
         text = _decode(data, source)
         parser: Callable[[str, str, str], ParsedDocument] = {
-            "markdown": parse_markdown, "text": parse_text, "html": parse_html
+            "markdown": parse_markdown,
+            "text": parse_text,
+            "html": parse_html,
         }[kind]
         doc = parser(text, source, _title_from_path(path) if kind == "text" else "")
     if not doc.text.strip() or not any(b.kind != "heading" for b in doc.blocks):

@@ -124,11 +124,21 @@ def build_tree(
             while stack and stack[-1][1] >= block.level:
                 stack.pop()
             parent = stack[-1][0] if stack else root
-            path = [*(s[0].section for s in stack[-1:])][0] if stack else []
-            node = Node(new_id(len(nodes)), doc_id, "section", parent.node_id, [*path, block.title], block.start, block.end, len(nodes), "")
+            path = stack[-1][0].section if stack else []
+            node = Node(
+                new_id(len(nodes)),
+                doc_id,
+                "section",
+                parent.node_id,
+                [*path, block.title],
+                block.start,
+                block.end,
+                len(nodes),
+                "",
+            )
             nodes.append(node)
             parent.children.append(node.node_id)
-            entry = (node, block.level, [])
+            entry: tuple[Node, int, list[Block]] = (node, block.level, [])
             sections.append(entry)
             stack.append(entry)
             continue
@@ -136,7 +146,17 @@ def build_tree(
             stack[-1][2].append(block)
         else:
             if implicit is None:
-                node = Node(new_id(len(nodes)), doc_id, "section", root.node_id, [doc.title], block.start, block.end, len(nodes), "")
+                node = Node(
+                    new_id(len(nodes)),
+                    doc_id,
+                    "section",
+                    root.node_id,
+                    [doc.title],
+                    block.start,
+                    block.end,
+                    len(nodes),
+                    "",
+                )
                 nodes.append(node)
                 root.children.append(node.node_id)
                 implicit = (node, 0, [])
@@ -181,11 +201,33 @@ def build_tree(
                 group.append(leaves[i])
                 i += 1
             c_start, c_end = group[0][0], group[-1][1]
-            chunk = Node(new_id(len(nodes)), doc_id, "chunk", section.node_id, section.section, c_start, c_end, len(nodes), doc.text[c_start:c_end], section_id=section.node_id)
+            chunk = Node(
+                new_id(len(nodes)),
+                doc_id,
+                "chunk",
+                section.node_id,
+                section.section,
+                c_start,
+                c_end,
+                len(nodes),
+                doc.text[c_start:c_end],
+                section_id=section.node_id,
+            )
             nodes.append(chunk)
             section.children.append(chunk.node_id)
             for l_start, l_end, blocks in group:
-                leaf = Node(new_id(len(nodes)), doc_id, "leaf", chunk.node_id, section.section, l_start, l_end, len(nodes), doc.text[l_start:l_end], section_id=section.node_id)
+                leaf = Node(
+                    new_id(len(nodes)),
+                    doc_id,
+                    "leaf",
+                    chunk.node_id,
+                    section.section,
+                    l_start,
+                    l_end,
+                    len(nodes),
+                    doc.text[l_start:l_end],
+                    section_id=section.node_id,
+                )
                 nodes.append(leaf)
                 chunk.children.append(leaf.node_id)
                 # 4. Sentences inside the leaf; code and tables are one unit each.
@@ -195,7 +237,18 @@ def build_tree(
                     else:
                         spans = split_sentences(doc.text[block.start : block.end], block.start)
                     for s_start, s_end in spans:
-                        sent = Node(new_id(len(nodes)), doc_id, "sentence", leaf.node_id, section.section, s_start, s_end, len(nodes), doc.text[s_start:s_end], section_id=section.node_id)
+                        sent = Node(
+                            new_id(len(nodes)),
+                            doc_id,
+                            "sentence",
+                            leaf.node_id,
+                            section.section,
+                            s_start,
+                            s_end,
+                            len(nodes),
+                            doc.text[s_start:s_end],
+                            section_id=section.node_id,
+                        )
                         nodes.append(sent)
                         leaf.children.append(sent.node_id)
     # Drop sections that ended up with no content at all (e.g. a heading followed by nothing).

@@ -122,7 +122,13 @@ def retrieve(
     return [
         c.to_hit()
         for c in retrieve_candidates(
-            index, query, k, strategy=strategy, identities=frozenset(identities), budget_tokens=budget_tokens, rerank=rerank
+            index,
+            query,
+            k,
+            strategy=strategy,
+            identities=frozenset(identities),
+            budget_tokens=budget_tokens,
+            rerank=rerank,
         )
     ]
 

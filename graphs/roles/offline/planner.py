@@ -20,7 +20,9 @@ _BOTH = re.compile(
     r"(?:of\s+)?the\s+same\b.*|from\s+the\s+same\b.*)\??$",
     re.I,
 )
-_RELATIVE = re.compile(r"\b(?P<np>(?:the|a|an)\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+(?P<rel>that|which|who|whose)\s+(?P<clause>.+)$", re.I)
+_RELATIVE = re.compile(
+    r"\b(?P<np>(?:the|a|an)\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+(?P<rel>that|which|who|whose)\s+(?P<clause>.+)$", re.I
+)
 _OF_CHAIN = re.compile(
     r"\b(?:the\s+)?(?P<role>(?:(?!(?:was|is|were|are|the|a|an)\b)[\w'’-]+\s+){0,2}?(?:director|founder|author|creator|ceo|chief executive(?: officer)?|"
     r"president|manager|leader|head|owner|father|mother|son|daughter|wife|husband|capital|singer|writer|producer|"
@@ -35,7 +37,9 @@ _TRAILING_PREDICATE = re.compile(
     re.I,
 )
 _ENUM = re.compile(r"^(?:list|name|give|what are)\s+(?:the\s+)?(?P<n>two|three|four|five|six|\d+)\b", re.I)
-_CONJ = re.compile(r"^(?P<a>(?:what|who|where|when|which|how)\b.+?)\s+and\s+(?P<b>(?:what|who|where|when|which|how)\b.+)$", re.I)
+_CONJ = re.compile(
+    r"^(?P<a>(?:what|who|where|when|which|how)\b.+?)\s+and\s+(?P<b>(?:what|who|where|when|which|how)\b.+)$", re.I
+)
 _COMPARATORS = {
     "min": r"\b(earlier|earliest|first|older|oldest|shorter|shortest|smaller|smallest|fewer|less|least|lower|lowest|"
     r"cheaper|before)\b",
@@ -104,7 +108,10 @@ class OfflinePlanner:
             kind = "same" if "same" in prop.lower() else "both"
             return Plan(
                 kind,
-                [_sg(1, f"{a} {prop_terms}", "yesno_item", rnd=rnd), _sg(2, f"{b} {prop_terms}", "yesno_item", rnd=rnd)],
+                [
+                    _sg(1, f"{a} {prop_terms}", "yesno_item", rnd=rnd),
+                    _sg(2, f"{b} {prop_terms}", "yesno_item", rnd=rnd),
+                ],
                 {"options": [a, b], "property": prop_terms},
             )
         m = _CHOICE.match(q)
@@ -162,7 +169,11 @@ class OfflinePlanner:
             if of and of.start() > 0 and not core[: of.start()].strip().lower().endswith(" of"):
                 obj = of.group("obj").strip()
                 role = of.group("role").strip()
-                inner = f"Who is the {role} of {obj}?" if "headquarters" not in role and "capital" not in role else f"What is the {role} of {obj}?"
+                inner = (
+                    f"Who is the {role} of {obj}?"
+                    if "headquarters" not in role and "capital" not in role
+                    else f"What is the {role} of {obj}?"
+                )
                 slot = f"{{s{len(chain) + 1}}}"
                 chain.append(inner)
                 body = core[: of.start()] + slot + tail
@@ -175,14 +186,56 @@ class OfflinePlanner:
         return chain
 
     def _replan(self, task: str, limits: Limits, feedback: list[str], previous: dict[str, Subgoal], rnd: int) -> Plan:
-        """After failed verification: re-ask weak subgoals with rewritten queries (deeper by one level)."""
+        """After failed verification: the same DAG again, with the weakest subgoal's query widened by
+        the task's own terms (one level deeper). Answers of the other subgoals are recomputed too."""
+        last_round = max((sg.get("round", 0) for sg in previous.values()), default=0)
+        prior = sorted((sg for sg in previous.values() if sg.get("round", 0) == last_round), key=lambda s: s["id"])
+        if not prior:
+            return Plan("refine", [], {"feedback": feedback})
+        weakest = min(prior, key=lambda s: (s.get("status") == "answered", s.get("confidence", 0.0)))
+        rename = {sg["id"]: f"r{rnd}s{i}" for i, sg in enumerate(prior, start=1)}
+        task_terms = [w for w in re.findall(r"[\w'’-]+", task) if w.lower() not in _REFINE_SKIP]
         subgoals: list[Subgoal] = []
-        weak = [sg for sg in previous.values() if sg.get("status") != "answered" or sg.get("confidence", 0) < 0.5]
-        for i, sg in enumerate(weak or list(previous.values())[:1], start=1):
-            depth = sg.get("depth", 0) + 1
-            if depth >= limits.max_depth:
-                continue
-            base = sg.get("query", task)
-            rewritten = f"{base} {task}" if task not in base else base
-            subgoals.append(_sg(i, rewritten, sg.get("kind", "lookup"), depth=depth, rnd=rnd))
-        return Plan("refine", subgoals[: limits.max_subgoals], {"feedback": feedback, "replaces": [s.get("id") for s in weak]})
+        for sg in prior:
+            query = re.sub(r"\{(\w+)\}", lambda m: "{" + rename.get(m.group(1), m.group(1)) + "}", sg["query"])
+            depth = sg.get("depth", 0)
+            if sg["id"] == weakest["id"]:
+                extra = [w for w in task_terms if w.lower() not in query.lower()]
+                query = (query.rstrip("?") + " " + " ".join(extra[:8])).strip() + "?"
+                depth += 1
+            new = _sg(
+                0, query, sg.get("kind", "lookup"), [rename.get(d, d) for d in sg.get("depends_on", [])], depth, rnd
+            )
+            new["id"] = rename[sg["id"]]
+            subgoals.append(new)
+        return Plan("refine", subgoals[: limits.max_subgoals], {"feedback": feedback, "rewrote": weakest["id"]})
+
+
+_REFINE_SKIP = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "do",
+        "does",
+        "did",
+    ]
+)

@@ -23,7 +23,7 @@ from graphs.roles.offline.text import (
     overlap,
     words,
 )
-from graphs.state import ClaimDict, Draft, EvidenceItem, SentenceRef, Subgoal
+from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, SentenceRef, Subgoal
 
 
 def _sentences(evidence: list[EvidenceItem]) -> list[tuple[SentenceRef, EvidenceItem, int]]:
@@ -38,7 +38,7 @@ def _as_sentence(ev: EvidenceItem) -> SentenceRef:
     return SentenceRef(node_id=ev["node_id"], text=ev["text"], start=ev["start"], end=ev["end"])
 
 
-def _citation(sent: SentenceRef, ev: EvidenceItem) -> dict[str, Any]:
+def _citation(sent: SentenceRef, ev: EvidenceItem) -> CitationDict:
     return {
         "source": ev["source"],
         "section": list(ev["section"]),
@@ -67,12 +67,14 @@ class OfflineSolver:
         ranked.sort(key=lambda r: r[0], reverse=True)
         return ranked
 
-    def extract(self, query: str, evidence: list[EvidenceItem]) -> tuple[str, float, list[tuple[SentenceRef, EvidenceItem]]]:
+    def extract(
+        self, query: str, evidence: list[EvidenceItem]
+    ) -> tuple[str, float, list[tuple[SentenceRef, EvidenceItem]]]:
         """Best answer span for `query`, its confidence, and the sentences that carry it."""
         atype = answer_type(query)
         q_words = {w for w in words(query)}
         q_terms = set(content_terms(query))
-        scores: dict[str, float] = defaultdict(float)
+        scores: dict[str, list[float]] = defaultdict(list)
         surface: dict[str, str] = {}
         support: dict[str, list[tuple[SentenceRef, EvidenceItem]]] = defaultdict(list)
         ranked = self.rank_sentences(query, evidence)[:12]
@@ -86,7 +88,12 @@ class OfflineSolver:
                 if not span_words or span_words <= q_words:
                     continue
                 fit = TYPE_FIT.get(atype.kind, TYPE_FIT["entity"]).get(span.kind, 0.1)
-                if atype.kind == "date" and span.kind == "date" and atype.noun == "year" and not YEAR_RE.search(span.text):
+                if (
+                    atype.kind == "date"
+                    and span.kind == "date"
+                    and atype.noun == "year"
+                    and not YEAR_RE.search(span.text)
+                ):
                     fit *= 0.5
                 if atype.kind == "place" and atype.noun in {"city", "town"} and "," in text[span.end : span.end + 2]:
                     fit *= 1.1
@@ -96,17 +103,22 @@ class OfflineSolver:
                 key = normalize_answer(span.text)
                 if not key:
                     continue
+                if atype.noun and atype.noun in {w.rstrip("s") for w in span_words}:
+                    fit *= 1.3
                 score = rel * fit * (0.5 + proximity) * novelty
-                scores[key] += score
+                scores[key].append(score)
                 if key not in surface or len(span.text) < len(surface[key]):
                     surface[key] = span.text
                 support[key].append((sent, ev))
         if not scores:
             return "", 0.0, []
-        best = max(scores, key=lambda k: scores[k])
-        total = sum(scores.values())
-        share = scores[best] / total if total else 0.0
-        strength = 1.0 - math.exp(-2.5 * scores[best])
+        # The best mention counts fully; agreement from other sentences adds a little. (Summing would
+        # crown whatever entity the evidence mentions most, e.g. the company every page is about.)
+        combined = {k: max(v) + 0.25 * (sum(v) - max(v)) for k, v in scores.items()}
+        best = max(combined, key=lambda k: combined[k])
+        total = sum(combined.values())
+        share = combined[best] / total if total else 0.0
+        strength = 1.0 - math.exp(-2.5 * combined[best])
         confidence = round(min(1.0, 0.5 * share + 0.5 * strength), 4)
         return surface[best], confidence, support[best][:2]
 
@@ -132,7 +144,12 @@ class OfflineSolver:
         follow_titles: list[str] = []
         if confidence < self.min_confidence and not last_hop:
             ranked = self.rank_sentences(query, evidence)[:3]
-            bridge = [sp.text for _, s, _ in ranked for sp in candidate_spans(s["text"]) if sp.kind in ("person", "org", "entity", "place")]
+            bridge = [
+                sp.text
+                for _, s, _ in ranked
+                for sp in candidate_spans(s["text"])
+                if sp.kind in ("person", "org", "entity", "place")
+            ]
             q_lower = query.lower()
             bridge = [b for b in dict.fromkeys(bridge) if b.lower() not in q_lower][:3]
             follow_titles = bridge
@@ -167,20 +184,27 @@ class OfflineSolver:
             cites = [_citation(*by_node[nid]) for nid in sg.get("support", []) if nid in by_node][:2]
             if sg.get("answer") and cites:
                 chain_claims.append(
-                    ClaimDict(text=cites[0]["quote"], citations=cites, verdict="", confidence=sg.get("confidence", 0.0))  # type: ignore[typeddict-item]
+                    ClaimDict(text=cites[0]["quote"], citations=cites, verdict="", confidence=sg.get("confidence", 0.0))
                 )
         answer = final.get("answer", "")
         conf = min([s.get("confidence", 0.0) for s in current] or [0.0])
-        return Draft(short_answer=answer, claims=_unique_claims(chain_claims), confidence=conf, missing=missing), Usage()
+        return Draft(
+            short_answer=answer, claims=_unique_claims(chain_claims), confidence=conf, missing=missing
+        ), Usage()
 
     def _draft(
         self, answer: str, conf: float, support: list[tuple[SentenceRef, EvidenceItem]], missing: list[str]
     ) -> Draft:
-        claims = [ClaimDict(text=s["text"], citations=[_citation(s, e)], confidence=conf) for s, e in support[:2]]  # type: ignore[typeddict-item]
+        claims = [ClaimDict(text=s["text"], citations=[_citation(s, e)], confidence=conf) for s, e in support[:2]]
         return Draft(short_answer=answer, claims=_unique_claims(claims), confidence=conf, missing=missing)
 
     def _compare(
-        self, task: str, kind: str, info: dict[str, Any], current: list[Subgoal], evidence: dict[str, list[EvidenceItem]]
+        self,
+        task: str,
+        kind: str,
+        info: dict[str, Any],
+        current: list[Subgoal],
+        evidence: dict[str, list[EvidenceItem]],
     ) -> Draft:
         options: list[str] = list(info.get("options", []))
         per_option: list[tuple[str, list[tuple[float, SentenceRef, EvidenceItem]]]] = []
@@ -193,7 +217,7 @@ class OfflineSolver:
         for _opt, ranked in per_option:
             if ranked:
                 _, s, e = ranked[0]
-                claims.append(ClaimDict(text=s["text"], citations=[_citation(s, e)], confidence=min(1.0, ranked[0][0])))  # type: ignore[typeddict-item]
+                claims.append(ClaimDict(text=s["text"], citations=[_citation(s, e)], confidence=min(1.0, ranked[0][0])))
         missing = [opt for opt, ranked in per_option if not ranked]
         if kind == "choice":
             answer, conf = self._choose(task, info, per_option)
@@ -205,7 +229,11 @@ class OfflineSolver:
         direction = info.get("comparator") or comparator_of(task)
         attribute = str(info.get("attribute", ""))
         values: list[tuple[str, float | None, float]] = []
-        wants_date = bool(re.search(r"\b(born|founded|started|released|established|first|earlier|later|older|younger|year)\b", task, re.I))
+        wants_date = bool(
+            re.search(
+                r"\b(born|founded|started|released|established|first|earlier|later|older|younger|year)\b", task, re.I
+            )
+        )
         for opt, ranked in per_option:
             value: float | None = None
             rel = ranked[0][0] if ranked else 0.0

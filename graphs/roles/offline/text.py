@@ -9,13 +9,110 @@ import re
 from dataclasses import dataclass
 
 STOPWORDS = frozenset(
-    """a an the of in on at to for from by with and or but is are was were be been being as that this these those
-    it its which who whom whose what when where why how do does did has have had not no than then there their they
-    them he she his her i you your we our us me my into about over under also both either same one any all some
-    can could would should will shall may might must such only other another more most many much if so very
-    name named called known""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "as",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "why",
+        "how",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "not",
+        "no",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "i",
+        "you",
+        "your",
+        "we",
+        "our",
+        "us",
+        "me",
+        "my",
+        "into",
+        "about",
+        "over",
+        "under",
+        "also",
+        "both",
+        "either",
+        "same",
+        "one",
+        "any",
+        "all",
+        "some",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "such",
+        "only",
+        "other",
+        "another",
+        "more",
+        "most",
+        "many",
+        "much",
+        "if",
+        "so",
+        "very",
+        "name",
+        "named",
+        "called",
+        "known",
+    ]
 )
-WH_WORDS = frozenset("what which who whom whose when where why how".split())
+WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 AUX_START = re.compile(r"^(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
 _WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*[A-Za-z0-9]|[A-Za-z0-9]", re.UNICODE)
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -28,22 +125,100 @@ UNITS = (
     r"hours?|seconds?|days?|weeks?|months?|years?|km|kilometres?|kilometers?|metres?|meters?|m|miles?|feet|ft|"
     r"inches|cm|mm|euros?|dollars?|people|employees|members|seats|episodes|copies|games|points|goals|km/h|mph"
 )
-NUMBER_RE = re.compile(rf"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s*(?:{UNITS})\b)?(?:\s+(?:million|billion)\s+\w+)?", re.I)
+NUMBER_RE = re.compile(
+    rf"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s*(?:{UNITS})\b)?(?:\s+(?:million|billion)\s+\w+)?", re.I
+)
 CAP_SPAN = re.compile(
     r"(?:[A-Z][\w'’.&-]*|\d+)(?:(?:\s+(?:of|the|de|da|del|di|von|van|der|du|la|le|and|&|for|on|in)){0,2}\s+"
     r"(?:[A-Z][\w'’.&-]*|\d+))*"
 )
 QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 ORG_WORDS = frozenset(
-    """inc inc. corp corporation company co ltd limited group university college school institute robotics records
-    band club fc party airlines airline bank studios studio network channel magazine newspaper council agency
-    association society foundation works plant lab laboratory team league church""".split()
+    [
+        "inc",
+        "inc.",
+        "corp",
+        "corporation",
+        "company",
+        "co",
+        "ltd",
+        "limited",
+        "group",
+        "university",
+        "college",
+        "school",
+        "institute",
+        "robotics",
+        "records",
+        "band",
+        "club",
+        "fc",
+        "party",
+        "airlines",
+        "airline",
+        "bank",
+        "studios",
+        "studio",
+        "network",
+        "channel",
+        "magazine",
+        "newspaper",
+        "council",
+        "agency",
+        "association",
+        "society",
+        "foundation",
+        "works",
+        "plant",
+        "lab",
+        "laboratory",
+        "team",
+        "league",
+        "church",
+    ]
 )
-PLACE_PREPS = frozenset("in at near from to of outside into".split())
-PERSON_CUES = re.compile(r"\b(born|died|married|son|daughter|wife|husband|actor|actress|singer|writer|director|"
-                         r"founder|founded|chief|ceo|president|manager|led|leads|managed|directed|wrote|played)\b", re.I)
-SENT_INITIAL = frozenset("The A An In On At He She It They His Her Its Their This That These Those As After Before "
-                         "During When While From For By With Since Although Both Each".split())
+PLACE_PREPS = frozenset(["in", "at", "near", "from", "to", "of", "outside", "into"])
+PERSON_CUES = re.compile(
+    r"\b(born|died|married|son|daughter|wife|husband|actor|actress|singer|writer|director|"
+    r"founder|founded|chief|ceo|president|manager|led|leads|managed|directed|wrote|played)\b",
+    re.I,
+)
+SENT_INITIAL = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "He",
+        "She",
+        "It",
+        "They",
+        "His",
+        "Her",
+        "Its",
+        "Their",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "As",
+        "After",
+        "Before",
+        "During",
+        "When",
+        "While",
+        "From",
+        "For",
+        "By",
+        "With",
+        "Since",
+        "Although",
+        "Both",
+        "Each",
+    ]
+)
 
 
 def words(text: str) -> list[str]:
@@ -53,7 +228,22 @@ def words(text: str) -> list[str]:
 def stem(word: str) -> str:
     """A tiny suffix stripper: enough to match 'founded'/'founder'/'founding' and plurals."""
     w = word.lower()
-    for suffix in ("ational", "ation", "ments", "ment", "ingly", "ings", "ing", "edly", "ies", "ers", "er", "ed", "es", "s"):
+    for suffix in (
+        "ational",
+        "ation",
+        "ments",
+        "ment",
+        "ingly",
+        "ings",
+        "ing",
+        "edly",
+        "ies",
+        "ers",
+        "er",
+        "ed",
+        "es",
+        "s",
+    ):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return w
@@ -80,12 +270,65 @@ class AnswerType:
 
 
 _WH_NOUN = re.compile(r"^(?:in |at |on |for |from |of |by |to )?(?:what|which)\s+([a-z]+)", re.I)
-_PLACE_NOUNS = frozenset("city town country state county region province place island village capital continent".split())
-_DATE_NOUNS = frozenset("year date decade century month day".split())
-_PERSON_NOUNS = frozenset(
-    "person man woman actor actress singer player author writer director musician politician artist founder".split()
+_PLACE_NOUNS = frozenset(
+    [
+        "city",
+        "town",
+        "country",
+        "state",
+        "county",
+        "region",
+        "province",
+        "place",
+        "island",
+        "village",
+        "capital",
+        "continent",
+    ]
 )
-_ORG_NOUNS = frozenset("company band team organization organisation university school club firm party label".split())
+_DATE_NOUNS = frozenset(["year", "date", "decade", "century", "month", "day"])
+_PERSON_NOUNS = frozenset(
+    [
+        "person",
+        "man",
+        "woman",
+        "actor",
+        "actress",
+        "singer",
+        "player",
+        "author",
+        "writer",
+        "director",
+        "musician",
+        "politician",
+        "artist",
+        "founder",
+    ]
+)
+_ORG_NOUNS = frozenset(
+    [
+        "company",
+        "band",
+        "team",
+        "organization",
+        "organisation",
+        "university",
+        "school",
+        "club",
+        "firm",
+        "party",
+        "label",
+    ]
+)
+
+
+_MEASURES = re.compile(
+    r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:[a-z]+\s+){0,2}?(payload|weight|height|length|width|depth|"
+    r"population|revenue|profit|income|cost|price|budget|speed|range|capacity|size|area|distance|duration|time|"
+    r"flight time|age|number|count|amount|total|salary|score|rate|percentage|share|headcount|temperature|port|"
+    r"value|volume|altitude|mass|power|voltage|runtime|endurance|limit)\b",
+    re.I,
+)
 
 
 def answer_type(question: str) -> AnswerType:
@@ -94,6 +337,9 @@ def answer_type(question: str) -> AnswerType:
     ql = q.lower()
     if AUX_START.match(q):
         return AnswerType("yesno")
+    measure = _MEASURES.match(ql)
+    if measure:
+        return AnswerType("number", measure.group(1))
     m = _WH_NOUN.match(ql)
     if m:
         noun = m.group(1)
@@ -207,4 +453,6 @@ def numbers_in(text: str) -> list[float]:
     return out
 
 
-NEGATIONS = re.compile(r"\b(not|never|no|none|neither|nor|without|n't|cannot|isn't|wasn't|aren't|weren't|didn't|doesn't)\b", re.I)
+NEGATIONS = re.compile(
+    r"\b(not|never|no|none|neither|nor|without|n't|cannot|isn't|wasn't|aren't|weren't|didn't|doesn't)\b", re.I
+)

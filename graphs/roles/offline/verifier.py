@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from graphs.roles.base import Usage
-from graphs.roles.offline.text import CAP_SPAN, NEGATIONS, SENT_INITIAL, YEAR_RE, content_terms, normalize_answer, numbers_in
+from graphs.roles.offline.text import (
+    CAP_SPAN,
+    NEGATIONS,
+    SENT_INITIAL,
+    YEAR_RE,
+    content_terms,
+    normalize_answer,
+    numbers_in,
+)
 from graphs.state import ClaimDict, Draft, EvidenceItem, Report
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
@@ -88,7 +96,9 @@ class OfflineVerifier:
             verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in cites])
             if len(cites) < len(claim.get("citations", [])):
                 reasons.append("dropped citations whose quote is not in the retrieved evidence")
-            claims.append(ClaimDict(text=claim["text"], citations=cites, verdict=verdict, confidence=conf, reasons=reasons))
+            claims.append(
+                ClaimDict(text=claim["text"], citations=cites, verdict=verdict, confidence=conf, reasons=reasons)
+            )
         short = draft.get("short_answer", "")
         grounded = short.lower() in {"yes", "no"} or any(
             normalize_answer(short) and normalize_answer(short) in normalize_answer(c["quote"])
@@ -104,7 +114,11 @@ class OfflineVerifier:
         if draft.get("missing"):
             feedback.append(f"unanswered subgoals: {draft.get('missing')}")
         report = Report(
-            claims=claims, checks=checks, passed=supported and not failed, confidence=round(confidence, 4), feedback=feedback
+            claims=claims,
+            checks=checks,
+            passed=supported and not failed,
+            confidence=round(confidence, 4),
+            feedback=feedback,
         )
         return report, Usage()
 

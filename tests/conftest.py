@@ -1,0 +1,64 @@
+"""Shared fixtures: a fresh agent over a temp index. Unit tests use the instant hashing embedder;
+integration tests share one MiniLM index of the sample corpus per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT"):
+    os.environ.pop(var, None)
+
+from agent import Agent, Settings  # noqa: E402
+from tools.embeddings import HashingEmbedder  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parent.parent / "agent" / "sample_corpus"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def offline_settings(**overrides: object) -> Settings:
+    base: dict[str, object] = {"checkpointer": "memory", "llm": {"backend": "offline"}}
+    base.update(overrides)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return offline_settings()
+
+
+@pytest.fixture
+def make_agent(tmp_path: Path) -> Iterator[object]:
+    """Factory: a hashing-embedder agent in its own temp index directory."""
+    made: list[Agent] = []
+
+    def factory(name: str = "idx", **kwargs: object) -> Agent:
+        settings = kwargs.pop("settings", None) or offline_settings()
+        agent = Agent(tmp_path / name, settings=settings, embedder=HashingEmbedder(), **kwargs)  # type: ignore[arg-type]
+        made.append(agent)
+        return agent
+
+    yield factory
+    for agent in made:
+        agent.close()
+
+
+@pytest.fixture
+def sample_agent(make_agent: object) -> Agent:
+    agent = make_agent()  # type: ignore[operator]
+    agent.ingest(SAMPLE)
+    return agent
+
+
+@pytest.fixture(scope="session")
+def minilm_agent(tmp_path_factory: pytest.TempPathFactory) -> Agent:
+    """The real default stack (bundled MiniLM + Chroma + offline engine) over the sample corpus."""
+    agent = Agent(tmp_path_factory.mktemp("minilm") / "idx", settings=offline_settings())
+    agent.ingest(SAMPLE)
+    return agent

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture(autouse=True)
+def hashing_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HRAGENT_EMBEDDER", "hashing")
+    monkeypatch.setenv("HRAGENT_CHECKPOINTER", "memory")
+
+
+def test_ingest_then_ask_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = str(tmp_path / "idx")
+    assert main(["ingest", str(SAMPLE), "--index", index, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["added"]) == 10 and report["documents"] == 10
+    assert main(["ask", "In what year was Halden Robotics founded?", "--index", index, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["schema_version"] and result["halt_reason"]
+    assert all(c["quote"] for c in result["citations"])
+
+
+def test_ask_renders_citations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = str(tmp_path / "idx")
+    main(["ingest", str(SAMPLE), "--index", index])
+    capsys.readouterr()
+    assert main(["ask", "What is the maximum payload of the Harrier?", "--index", index]) == 0
+    out = capsys.readouterr().out
+    assert "Citations" in out and "section:" in out and "quote:" in out and "Verification" in out
+
+
+def test_errors_map_to_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = str(tmp_path / "idx")
+    main(["ingest", str(SAMPLE), "--index", index])
+    assert main(["ask", "   ", "--index", index]) == 3
+    assert "invalid task" in capsys.readouterr().err
+    assert main(["ask", "anything", "--index", index, "--strategy", "nope"]) == 1
+
+
+def test_graph_prints_mermaid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "--index", str(tmp_path / "idx")]) == 0
+    out = capsys.readouterr().out
+    for node in ("plan", "review_plan", "retrieve", "solve", "verify", "compose"):
+        assert node in out
