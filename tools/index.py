@@ -191,6 +191,7 @@ class HierarchicalIndex:
         self.config = config or IndexConfig()
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self._client_lock = threading.Lock()
         manifest_path = self.path / MANIFEST
         if not manifest_path.exists():
             if not create:
@@ -258,6 +259,10 @@ class HierarchicalIndex:
         yield conn
 
     def _collection(self, level: str) -> Any:
+        with self._client_lock:  # parallel subgoals may open the client at the same moment
+            return self._open_collection(level)
+
+    def _open_collection(self, level: str) -> Any:
         if level not in self._collections:
             if self._chroma is None:
                 import chromadb
