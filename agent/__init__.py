@@ -1,6 +1,7 @@
 """hragent's public API: `from agent import Agent`."""
 
 from agent.agent import Agent
+from agent.events import StepEvent
 from agent.errors import (
     AccessDeniedError,
     ConfigError,
@@ -39,5 +40,6 @@ __all__ = [
     "RunResult",
     "RunStats",
     "Settings",
+    "StepEvent",
     "SubgoalResult",
 ]

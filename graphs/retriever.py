@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict
 
 import structlog
 
