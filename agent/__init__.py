@@ -1,7 +1,6 @@
 """hragent's public API: `from agent import Agent`."""
 
 from agent.agent import Agent
-from agent.events import StepEvent
 from agent.errors import (
     AccessDeniedError,
     ConfigError,
@@ -13,6 +12,7 @@ from agent.errors import (
     InvalidTaskError,
     LLMError,
 )
+from agent.events import StepEvent
 from agent.results import Citation, Claim, Hit, IngestReport, RunResult, RunStats, SubgoalResult
 from agent.settings import LLMSettings, RetrievalSettings, Settings
 from policies.limits import Limits

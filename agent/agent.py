@@ -44,6 +44,24 @@ from tools.retrieval import retrieve as retrieve_hits
 log = structlog.get_logger(__name__)
 
 
+def _postgres_saver(settings: Settings) -> Any:
+    """LangGraph's Postgres checkpointer (for many processes / the LangGraph server's database)."""
+    if settings.postgres_dsn is None:
+        raise ConfigError("checkpointer='postgres' needs HRAGENT_POSTGRES_DSN (postgresql://user:pass@host/db)")
+    try:
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection
+        from psycopg.rows import dict_row
+    except ImportError as exc:
+        raise ConfigError("the Postgres checkpointer needs: pip install 'hragent[postgres]'") from exc
+    conn = Connection.connect(
+        settings.postgres_dsn.get_secret_value(), autocommit=True, prepare_threshold=0, row_factory=dict_row
+    )
+    saver = PostgresSaver(conn)
+    saver.setup()
+    return saver
+
+
 def _principal_payload(principal: PrincipalLike) -> list[str] | None:
     ids = identities_of(principal)
     return sorted(ids) if ids else None
@@ -125,6 +143,8 @@ class Agent:
             from langgraph.checkpoint.memory import InMemorySaver
 
             return InMemorySaver()
+        if self.settings.checkpointer == "postgres":
+            return _postgres_saver(self.settings)
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -312,7 +332,9 @@ class Agent:
                     if step is not None:
                         yield step
         final = self._final_state(last, config)
-        yield StepEvent(kind="result", node="result", result=self._result(final, payload["task"], tid, time.perf_counter() - t0))
+        yield StepEvent(
+            kind="result", node="result", result=self._result(final, payload["task"], tid, time.perf_counter() - t0)
+        )
 
     async def astream(self, task: str, **kwargs: Any) -> AsyncIterator[StepEvent]:
         """Async `stream` (the graph runs in a worker thread; events arrive as they happen)."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from typing_extensions import TypedDict
-
 import structlog
+from typing_extensions import TypedDict
 
 from graphs.common import event
 from graphs.deps import GraphDeps

@@ -4,9 +4,13 @@ fields that several nodes write declare their reducer so parallel subgoals merge
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any
+from typing import (
+    Annotated,
+    Any,
+    Required,  # pydantic (Studio schemas) needs these on Python < 3.12
+)
 
-from typing_extensions import Required, TypedDict  # pydantic (Studio schemas) needs these on Python < 3.12
+from typing_extensions import TypedDict
 
 from policies.limits import LimitsOverrides
 
