@@ -12,6 +12,7 @@ from agent.errors import (
     InvalidTaskError,
     LLMError,
 )
+from agent.events import StepEvent
 from agent.results import Citation, Claim, Hit, IngestReport, RunResult, RunStats, SubgoalResult
 from agent.settings import LLMSettings, RetrievalSettings, Settings
 from policies.limits import Limits
@@ -39,5 +40,6 @@ __all__ = [
     "RunResult",
     "RunStats",
     "Settings",
+    "StepEvent",
     "SubgoalResult",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from agent.events import StepEvent, event_from_update
 from agent.logging import configure_logging
 from agent.results import (
     Citation,
@@ -41,6 +42,24 @@ from tools.ingest.pipeline import IngestProgress, ingest_paths
 from tools.retrieval import retrieve as retrieve_hits
 
 log = structlog.get_logger(__name__)
+
+
+def _postgres_saver(settings: Settings) -> Any:
+    """LangGraph's Postgres checkpointer (for many processes / the LangGraph server's database)."""
+    if settings.postgres_dsn is None:
+        raise ConfigError("checkpointer='postgres' needs HRAGENT_POSTGRES_DSN (postgresql://user:pass@host/db)")
+    try:
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection
+        from psycopg.rows import dict_row
+    except ImportError as exc:
+        raise ConfigError("the Postgres checkpointer needs: pip install 'hragent[postgres]'") from exc
+    conn = Connection.connect(
+        settings.postgres_dsn.get_secret_value(), autocommit=True, prepare_threshold=0, row_factory=dict_row
+    )
+    saver = PostgresSaver(conn)
+    saver.setup()
+    return saver
 
 
 def _principal_payload(principal: PrincipalLike) -> list[str] | None:
@@ -124,6 +143,8 @@ class Agent:
             from langgraph.checkpoint.memory import InMemorySaver
 
             return InMemorySaver()
+        if self.settings.checkpointer == "postgres":
+            return _postgres_saver(self.settings)
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -218,7 +239,12 @@ class Agent:
         }
         if strategy:
             payload["strategy"] = strategy
-        config = {"configurable": {"thread_id": tid}, "recursion_limit": recursion_limit_for(run_limits)}
+        config = {
+            "configurable": {"thread_id": tid},
+            "recursion_limit": recursion_limit_for(run_limits),
+            "run_name": "hragent",
+            "metadata": {"thread_id": tid},
+        }
         return payload, config, run_limits, tid
 
     def run(
@@ -290,18 +316,29 @@ class Agent:
         limits: Limits | Mapping[str, Any] | None = None,
         thread_id: str | None = None,
         strategy: str | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield one event per node as it finishes (`{"node": ..., "update": ...}`), then the result."""
+    ) -> Iterator[StepEvent]:
+        """Yield a typed `StepEvent` as each node finishes (plan made, subgoal retrieved, subgoal
+        solved, claims verified, answer composed), then one `result` event carrying the `RunResult`."""
         payload, config, _limits, tid = self._prepare(task, principal, limits, thread_id, strategy)
         t0 = time.perf_counter()
-        for chunk in self.graph.stream(payload, config, stream_mode="updates"):
-            for node, update in chunk.items():
-                yield {"node": node, "update": update}
-        final = self.graph.get_state(config).values if self.graph.checkpointer else {}
-        yield {"node": "result", "result": self._result(final, payload["task"], tid, time.perf_counter() - t0)}
+        last: dict[str, Any] = {}
+        with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
+            for mode, chunk in self.graph.stream(payload, config, stream_mode=["updates", "values"]):
+                if mode == "values":
+                    last = chunk
+                    continue
+                for node, update in chunk.items():
+                    step = event_from_update(node, update if isinstance(update, dict) else {"items": update})
+                    if step is not None:
+                        yield step
+        final = self._final_state(last, config)
+        yield StepEvent(
+            kind="result", node="result", result=self._result(final, payload["task"], tid, time.perf_counter() - t0)
+        )
 
-    async def astream(self, task: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    async def astream(self, task: str, **kwargs: Any) -> AsyncIterator[StepEvent]:
+        """Async `stream` (the graph runs in a worker thread; events arrive as they happen)."""
+        queue: asyncio.Queue[StepEvent | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
 
         def pump() -> None:

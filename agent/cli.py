@@ -7,10 +7,12 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from agent.errors import ConfigError, HragentError, IndexStoreError, InvalidTaskError, LLMError
+from agent.errors import ConfigError, HragentError, IndexNotFoundError, IndexStoreError, InvalidTaskError, LLMError
 from agent.results import RunResult
 
 DEMO_QUESTION = "In which city was the chief executive of the company that makes the Kestrel drone born?"
@@ -63,17 +65,61 @@ def render_result(result: RunResult, *, console: object | None = None) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
     agent = _agent(args)
     acl = [a for a in (args.acl or "").split(",") if a] or None
-    report = agent.ingest(args.paths, acl=acl, prune=args.prune)  # type: ignore[attr-defined]
+    console = Console(stderr=True)
+    show = not args.json and not args.quiet and console.is_terminal
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show,
+    ) as progress:
+        files = progress.add_task("files", total=None, rate="")
+        vectors = progress.add_task("embeddings", total=None, rate="")
+        started = time.perf_counter()
+        embedded = [0]
+
+        def on_progress(kind: str, done: int, total: int) -> None:
+            if kind == "file":
+                progress.update(files, completed=done, total=total)
+                progress.reset(vectors, total=None)
+            else:
+                embedded[0] += max(0, done - int(progress.tasks[vectors].completed))
+                rate = embedded[0] / max(time.perf_counter() - started, 1e-6)
+                progress.update(vectors, completed=done, total=total, rate=f"{rate:.0f} emb/s")
+
+        report = agent.ingest(args.paths, acl=acl, prune=args.prune, progress=on_progress)  # type: ignore[attr-defined]
     if args.json:
         print(report.model_dump_json(indent=2))
         return 0
-    print(
-        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-        f"removed {len(report.removed)}, skipped {len(report.skipped)}; {report.documents} documents in index "
-        f"({report.nodes} nodes, {report.embedded} vectors, {report.elapsed_s:.1f}s)"
+    table = Table(title="Ingest summary")
+    for col in ("added", "updated", "unchanged", "removed", "skipped", "documents", "nodes", "vectors", "seconds"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        *map(
+            str,
+            (
+                len(report.added),
+                len(report.updated),
+                len(report.unchanged),
+                len(report.removed),
+                len(report.skipped),
+                report.documents,
+                report.nodes,
+                report.embedded,
+                f"{report.elapsed_s:.1f}",
+            ),
+        )
     )
+    Console().print(table)
     for skip in report.skipped:
         print(f"  skipped {skip.path}: {skip.reason}", file=sys.stderr)
     return 0
@@ -82,7 +128,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     agent = _agent(args)
     principal = [p for p in (args.principal or "").split(",") if p] or None
-    result = agent.run(args.task, principal=principal, strategy=args.strategy)  # type: ignore[attr-defined]
+    if args.stream:
+        result = None
+        for event in agent.stream(args.task, principal=principal, strategy=args.strategy):  # type: ignore[attr-defined]
+            if event.kind == "result":
+                result = event.result
+            elif not args.json:
+                print(f"· {event.kind}: {_summarise(event.data)}", file=sys.stderr, flush=True)
+        assert result is not None
+    else:
+        result = agent.run(args.task, principal=principal, strategy=args.strategy)  # type: ignore[attr-defined]
     if args.json:
         print(result.model_dump_json(indent=2))
     else:
@@ -90,12 +145,45 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summarise(data: dict[str, Any]) -> str:
+    if "subgoals" in data and isinstance(data["subgoals"], list):
+        return "; ".join(str(s.get("query")) for s in data["subgoals"] if isinstance(s, dict))
+    if "hits" in data:
+        return f"{data.get('subgoal')} hop {data.get('hop')}: {len(data['hits'])} hits for {data.get('query')!r}"
+    if "claims" in data:
+        verdicts = [c.get("verdict") for c in data["claims"]]
+        return f"{verdicts} → {data.get('decision')}"
+    return json.dumps(data, default=str)[:160]
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.tree import Tree
+
     from tools.index import HierarchicalIndex
 
     agent = _agent(args)
+    index_dir = Path(args.index or os.environ.get("HRAGENT_INDEX_DIR") or ".hragent")
+    if not (index_dir / "manifest.json").exists():
+        raise IndexNotFoundError(f"no hragent index at {index_dir}; run `hragent ingest PATH --index {index_dir}`")
     index: HierarchicalIndex = agent.index  # type: ignore[attr-defined]
-    print(json.dumps(index.stats(), indent=2))
+    stats = index.stats()
+    docs = index.document_stats()
+    if args.json:
+        print(json.dumps({"stats": stats, "documents": docs}, indent=2))
+        return 0
+    tree = Tree(
+        f"[bold]{index.path}[/bold] · {stats['documents']} documents · embedder {stats['embedder']} ({stats['dim']}-d)"
+    )
+    for doc in docs[: args.limit]:
+        acl = f" · acl {','.join(doc['acl'])}" if doc["acl"] else ""
+        tree.add(
+            f"{doc['title']} [dim]({doc['source']}){acl}[/dim] — {doc.get('section', 0)} sections, "
+            f"{doc.get('chunk', 0)} chunks, {doc.get('leaf', 0)} leaves, {doc.get('sentence', 0)} sentences"
+        )
+    if len(docs) > args.limit:
+        tree.add(f"… {len(docs) - args.limit} more (use --limit)")
+    Console().print(tree)
     return 0
 
 
@@ -134,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--acl", help="comma-separated principals/groups allowed to see these documents")
     p.add_argument("--prune", action="store_true", help="remove indexed files under PATHS that no longer exist")
     p.add_argument("--json", action="store_true", help="print the IngestReport as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
     p = with_index(sub.add_parser("ask", help="answer a task with citations"))
@@ -141,9 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the RunResult as JSON")
     p.add_argument("--principal", help="comma-separated identities of the caller (default: public only)")
     p.add_argument("--strategy", default=None, help="retrieval strategy (default: auto)")
+    p.add_argument("--stream", action="store_true", help="show each step live on stderr")
     p.set_defaults(func=cmd_ask)
 
-    p = with_index(sub.add_parser("inspect", help="print index statistics"))
+    p = with_index(sub.add_parser("inspect", help="print the index tree (documents → sections → chunks) and stats"))
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=50, help="documents to list")
     p.set_defaults(func=cmd_inspect)
 
     p = with_index(sub.add_parser("graph", help="print the agent graph as Mermaid"))
@@ -173,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `hragent ask ... | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -9,6 +9,16 @@ from typing import Literal
 import structlog
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is *now* (test runners and daemons swap it after start-up)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(
     level: str = "WARNING", fmt: Literal["auto", "json", "console"] = "auto", *, force: bool = False
 ) -> None:
@@ -31,6 +41,6 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )

@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     limits: Limits = Field(default_factory=Limits)
-    checkpointer: Literal["sqlite", "memory", "none"] = "sqlite"
+    checkpointer: Literal["sqlite", "memory", "postgres", "none"] = "sqlite"
+    postgres_dsn: SecretStr | None = None  # for checkpointer="postgres" (pip install 'hragent[postgres]')
     chroma_host: str | None = None
     chroma_port: int = 8000
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -6,6 +6,8 @@ import re
 import time
 from typing import Any
 
+import structlog
+
 from graphs.roles.base import Usage
 from graphs.state import AgentState, Subgoal
 from policies.limits import Limits
@@ -47,8 +49,14 @@ def deps_failed(sg: Subgoal, subgoals: dict[str, Subgoal]) -> bool:
     return any(subgoals.get(d, {}).get("status") == "failed" for d in sg.get("depends_on", []))
 
 
+_log = structlog.get_logger("graphs")
+
+
 def event(node: str, started: float, **detail: Any) -> list[dict[str, Any]]:
-    return [{"node": node, "ms": round((time.perf_counter() - started) * 1000, 2), "detail": detail}]
+    """One trace entry for `RunResult.trace`, also logged (with the run's bound run_id/thread_id)."""
+    ms = round((time.perf_counter() - started) * 1000, 2)
+    _log.info("node.finished", node=node, ms=ms)
+    return [{"node": node, "ms": ms, "detail": detail}]
 
 
 def usage_update(role: str, usage: Usage) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 
-from graphs.common import current_round, event, usage_update
+from graphs.common import current_round, event, limits_of, usage_update
 from graphs.deps import GraphDeps
 from graphs.state import AgentState
 from policies.limits import resolve_limits
@@ -18,12 +18,19 @@ log = structlog.get_logger(__name__)
 def make_plan_node(deps: GraphDeps) -> Any:
     def plan(state: AgentState) -> dict[str, Any]:
         t0 = time.perf_counter()
-        limits = resolve_limits(state.get("limits"), deps.limits) if not state.get("run_limits") else None
-        if limits is None:
-            from graphs.common import limits_of
-
-            limits = limits_of(state)
+        limits = limits_of(state) if state.get("run_limits") else resolve_limits(state.get("limits"), deps.limits)
         rnd = current_round(state)
+        task = " ".join(str(state.get("task") or "").split())
+        if rnd == 0 and (not task or len(task) > limits.max_task_chars):
+            reason = "task is empty" if not task else f"task exceeds max_task_chars={limits.max_task_chars}"
+            log.warning("plan.rejected_task", reason=reason)
+            return {
+                "run_limits": limits.model_dump(),
+                "started_at": time.time(),
+                "halt_reason": "invalid_task",
+                "feedback": [reason],
+                "trace": event("plan", t0, round=rnd, error=reason),
+            }
         result, usage = deps.roles.planner.plan(
             state["task"],
             limits=limits,

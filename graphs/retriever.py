@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Any, TypedDict
+from typing import Any
 
 import structlog
+from typing_extensions import TypedDict
 
 from graphs.common import event
 from graphs.deps import GraphDeps

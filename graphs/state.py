@@ -4,7 +4,15 @@ fields that several nodes write declare their reducer so parallel subgoals merge
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import (
+    Annotated,
+    Any,
+    Required,  # pydantic (Studio schemas) needs these on Python < 3.12
+)
+
+from typing_extensions import TypedDict
+
+from policies.limits import LimitsOverrides
 
 
 class SentenceRef(TypedDict):
@@ -129,9 +137,9 @@ def add_unique(left: list[str] | None, right: list[str] | None) -> list[str]:
 class InputState(TypedDict, total=False):
     """What a caller (or Studio's form) sends: a task, and optionally who asks and with which bounds."""
 
-    task: str
+    task: Required[str]
     principal: list[str] | str | None
-    limits: dict[str, Any] | None
+    limits: LimitsOverrides | None
     strategy: str | None
 
 

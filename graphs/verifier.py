@@ -52,8 +52,8 @@ def make_verify_node(deps: GraphDeps) -> Any:
         confident = report.get("passed", False) and report.get("confidence", 0.0) >= limits.early_exit_threshold
         limits_hit: list[str] = []
         update: dict[str, Any] = {}
-        if state.get("halt_reason") == "rejected":
-            halt = "rejected"  # a human rejected the plan: never re-plan behind their back
+        if state.get("halt_reason") in {"rejected", "invalid_task"}:
+            halt = str(state["halt_reason"])  # a rejected plan or an unusable task is final: never re-plan
         elif confident:
             halt = "confident"
         elif spent:

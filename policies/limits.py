@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 
 
 class Limits(BaseModel):
@@ -25,6 +26,20 @@ class Limits(BaseModel):
         0.8, ge=0.0, le=1.0, description="Halt once every claim is supported and confidence passes this."
     )
     max_task_chars: int = Field(4_000, ge=16, description="Longest task accepted.")
+
+
+class LimitsOverrides(TypedDict, total=False):
+    """Per-run overrides of `Limits` (what a Studio form or an SDK call sends); unset fields keep the default."""
+
+    max_depth: int
+    max_hops: int
+    max_subgoals: int
+    max_refinements: int
+    max_llm_calls: int
+    max_tokens: int
+    timeout_s: float
+    early_exit_threshold: float
+    max_task_chars: int
 
 
 class LimitExceeded(Exception):

@@ -14,6 +14,7 @@ import re
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -205,6 +206,7 @@ class HierarchicalIndex:
                 "embedder": embedder.id,
                 "dim": None,
                 "head": head_id,
+                "index_id": uuid.uuid4().hex[:12],
                 "created_at": now,
                 "updated_at": now,
                 "tree": self.config.tree.__dict__,
@@ -272,9 +274,14 @@ class HierarchicalIndex:
                     path=str(self.path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
                 )
             self._collections[level] = self._chroma.get_or_create_collection(
-                f"hragent_{level}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                self._collection_name(level), embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
         return self._collections[level]
+
+    def _collection_name(self, level: str) -> str:
+        """Per-index names, so many indexes can share one Chroma server (older indexes keep plain names)."""
+        index_id = self.manifest.get("index_id")
+        return f"hragent_{index_id}_{level}" if index_id else f"hragent_{level}"
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -504,6 +511,19 @@ class HierarchicalIndex:
                 ).fetchall()
             )
         return {"documents": docs, "levels": levels, **{k: self.manifest.get(k) for k in ("embedder", "dim", "head")}}
+
+    def document_stats(self) -> list[dict[str, Any]]:
+        """Per visible document: source, title, ACL and node counts per level (for `hragent inspect`)."""
+        with self._conn() as db:
+            rows = db.execute(
+                "SELECT d.source, d.title, d.acl, n.level, COUNT(*) FROM docs d JOIN nodes n"
+                " ON n.doc_id=d.doc_id AND n.version=d.version GROUP BY d.doc_id, n.level ORDER BY d.source"
+            ).fetchall()
+        docs: dict[str, dict[str, Any]] = {}
+        for source, title, acl, level, count in rows:
+            entry = docs.setdefault(source, {"source": source, "title": title, "acl": json.loads(acl)})
+            entry[level] = count
+        return list(docs.values())
 
     def get(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, NodeRecord]:
         """Fetch visible, current nodes by id; invisible or stale ids are simply absent."""
