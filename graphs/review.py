@@ -1,4 +1,5 @@
-"""The `review_plan` node: an opt-in human approval of the plan before any retrieval runs.
+"""The `review_plan` node: an opt-in human approval of the plan before any retrieval runs
+(on for every run with `build_graph(approve_plans=True)`, or per run with input `approve_plan: true`).
 
 With approval on, it pauses the run (`interrupt`) showing the subgoals; resume with `True` to accept,
 `False` to stop, or a list of subgoal queries to replace the planned ones (same order, same slots)."""
@@ -15,7 +16,8 @@ from graphs.state import AgentState
 
 def make_review_node(require_approval: bool) -> Any:
     def review_plan(state: AgentState) -> dict[str, Any]:
-        if not require_approval or state.get("refinements", 0) > 0:
+        wanted = require_approval or bool(state.get("approve_plan"))
+        if not wanted or state.get("refinements", 0) > 0:
             return {}
         planned = round_subgoals(state)
         decision = interrupt(

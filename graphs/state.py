@@ -141,6 +141,7 @@ class InputState(TypedDict, total=False):
     principal: list[str] | str | None
     limits: LimitsOverrides | None
     strategy: str | None
+    approve_plan: bool  # pause after planning for a human to accept, reject or edit the subgoals
 
 
 class OutputState(TypedDict, total=False):

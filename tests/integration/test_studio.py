@@ -110,3 +110,20 @@ def test_sdk_lists_runs_and_streams(studio_server: str) -> None:
     assert final["citations"] and all(c["quote"] for c in final["citations"])
     state = client.threads.get_state(thread["thread_id"])
     assert state["values"]["answer"] == final["answer"]
+
+
+def test_plan_approval_from_studio(studio_server: str) -> None:
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=studio_server)
+    thread = client.threads.create()
+    client.runs.wait(
+        thread["thread_id"],
+        "hragent",
+        input={"task": "In what year was Halden Robotics founded?", "approve_plan": True},
+    )
+    paused = client.threads.get_state(thread["thread_id"])
+    assert paused["next"] == ["review_plan"]
+    assert "answer" not in paused["values"] or not paused["values"].get("answer")
+    final = client.runs.wait(thread["thread_id"], "hragent", command={"resume": True})
+    assert final["halt_reason"] and final["citations"]
