@@ -4,10 +4,8 @@ manifest, tree and BM25 stay in the index directory)."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,15 +13,10 @@ import pytest
 
 from agent import Agent
 from tests.conftest import SAMPLE, offline_settings
+from tests.support.servers import free_port, stop, wait_for_port
 from tools.embeddings import HashingEmbedder
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -32,26 +25,19 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     if not chroma.exists():
         pytest.skip("the chroma CLI ships with chromadb; reinstall hragent")
     data = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("chroma server did not start")
+        error = wait_for_port(port, proc, 60)
+        if error:
+            pytest.fail(f"chroma server did not start: {error}")
         yield port
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        stop(proc)
         shutil.rmtree(data, ignore_errors=True)
 
 
