@@ -10,10 +10,13 @@ from agent.errors import (
     IndexStoreError,
     IngestError,
     InvalidTaskError,
+    LLMBudgetError,
     LLMError,
+    LLMOutputError,
+    LLMUnavailableError,
 )
 from agent.events import StepEvent
-from agent.results import Citation, Claim, Hit, IngestReport, RunResult, RunStats, SubgoalResult
+from agent.results import Citation, Claim, Degradation, Hit, IngestReport, RunResult, RunStats, SubgoalResult
 from agent.settings import LLMSettings, RetrievalSettings, Settings
 from policies.limits import Limits
 from tools.acl import Principal
@@ -24,6 +27,7 @@ __all__ = [
     "Citation",
     "Claim",
     "ConfigError",
+    "Degradation",
     "Hit",
     "HragentError",
     "IndexMismatchError",
@@ -32,8 +36,11 @@ __all__ = [
     "IngestError",
     "IngestReport",
     "InvalidTaskError",
+    "LLMBudgetError",
     "LLMError",
+    "LLMOutputError",
     "LLMSettings",
+    "LLMUnavailableError",
     "Limits",
     "Principal",
     "RetrievalSettings",

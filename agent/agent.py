@@ -20,6 +20,7 @@ from agent.logging import configure_logging
 from agent.results import (
     Citation,
     Claim,
+    Degradation,
     Hit,
     IngestReport,
     RunResult,
@@ -86,7 +87,7 @@ class Agent:
         self.settings = settings or Settings()
         configure_logging(self.settings.log_level, self.settings.log_format)
         self.index_dir = Path(index_dir).expanduser() if index_dir is not None else self.settings.index_dir
-        self.embedder = embedder or make_embedder(self.settings.embedder)
+        self.embedder = embedder or self._make_embedder()
         self._index: HierarchicalIndex | None = None
         self._roles_arg = roles
         self._checkpointer = checkpointer
@@ -94,6 +95,22 @@ class Agent:
         self._graph: Any = None
 
     # ------------------------------------------------------------------ plumbing
+    def _make_embedder(self) -> Embedder:
+        spec = self.settings.embedder
+        if not spec.startswith("openai:"):
+            return make_embedder(spec)
+        # An OpenAI-compatible embeddings endpoint shares the chat model's server, key and retry policy.
+        from agent.llm import make_retrying
+
+        llm = self.settings.llm
+        return make_embedder(
+            spec,
+            base_url=llm.base_url,
+            api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+            timeout_s=llm.timeout_s,
+            retrying=make_retrying(llm),
+        )
+
     @property
     def index(self) -> HierarchicalIndex:
         if self._index is None:
@@ -111,13 +128,11 @@ class Agent:
         if callable(self._roles_arg):
             roles: Roles = self._roles_arg(index)
             return roles
-        backend = self.settings.llm.resolved_backend()
-        if backend == "offline":
+        if self.settings.llm.resolved_backend() == "offline":
             return offline_roles(index.embedder)
-        raise ConfigError(
-            f"LLM backend {backend!r} is configured but this build has only the offline engine; "
-            "unset OPENAI_API_KEY/OPENAI_BASE_URL or set HRAGENT_LLM__BACKEND=offline"
-        )
+        from agent.llm import build_roles
+
+        return build_roles(self.settings, index.embedder)
 
     @property
     def graph(self) -> Any:
@@ -390,6 +405,7 @@ class Agent:
             halt_reason=final.get("halt_reason") or "interrupted",
             limits_hit=list(final.get("limits_hit") or []),
             engines=dict(final.get("engines") or {}),
+            degraded=[Degradation(**d) for d in final.get("degraded") or []],
             stats=RunStats(
                 hops=int(counters.get("hops", 0)),
                 depth=max([int(s.get("depth", 0)) for s in subgoals] or [0]),

@@ -9,7 +9,10 @@ from tools.errors import (
     IndexStoreError,
     IngestError,
     InvalidTaskError,
+    LLMBudgetError,
     LLMError,
+    LLMOutputError,
+    LLMUnavailableError,
 )
 
 __all__ = [
@@ -21,5 +24,8 @@ __all__ = [
     "IndexStoreError",
     "IngestError",
     "InvalidTaskError",
+    "LLMBudgetError",
     "LLMError",
+    "LLMOutputError",
+    "LLMUnavailableError",
 ]

@@ -12,6 +12,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Citation",
     "Claim",
+    "Degradation",
     "Hit",
     "IngestReport",
     "Level",
@@ -69,6 +70,19 @@ class SubgoalResult(BaseModel):
     confidence: float = 0.0
 
 
+class Degradation(BaseModel):
+    """A role that fell back to the offline engine during a run, and why (never a silent switch).
+
+    `reason`: `llm_unavailable` (the model stayed down or refused the request), `llm_invalid_output`
+    (still invalid after one repair), or the spent budget (`max_llm_calls`, `max_tokens`, `timeout`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str
+    reason: str
+    detail: str = ""
+
+
 class RunStats(BaseModel):
     """Counters the graph enforced its limits on."""
 
@@ -107,6 +121,7 @@ class RunResult(BaseModel):
     halt_reason: str
     limits_hit: list[str] = Field(default_factory=list)
     engines: dict[str, str] = Field(default_factory=dict)
+    degraded: list[Degradation] = Field(default_factory=list)
     stats: RunStats = Field(default_factory=RunStats)
     usage: dict[str, int] = Field(default_factory=dict)
     trace: list[TraceEvent] = Field(default_factory=list)

@@ -15,11 +15,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from policies.budget import PromptLimits
 from policies.limits import Limits
 
 
 class LLMSettings(BaseModel):
-    """Which chat model runs the roles; `backend="auto"` means OpenAI when a key or base URL is set."""
+    """Which chat model runs the roles; `backend="auto"` means OpenAI when a key or base URL is set.
+
+    Per-run budgets (LLM calls, tokens, wall clock) are `Settings.limits`; these are per request."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -28,8 +31,20 @@ class LLMSettings(BaseModel):
     base_url: str | None = None
     api_key: SecretStr | None = None
     temperature: float = Field(0.0, ge=0.0, le=2.0)
-    timeout_s: float = Field(60.0, gt=0)
-    max_retries: int = Field(3, ge=0, le=10)
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout (capped by the run's remaining time).")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries after the first attempt (timeouts, 429, 5xx).")
+    backoff_initial_s: float = Field(0.5, ge=0.0, le=60.0, description="First exponential backoff wait.")
+    backoff_max_s: float = Field(8.0, ge=0.0, le=600.0, description="Longest backoff wait.")
+    retry_after_max_s: float = Field(
+        30.0, ge=0.0, le=3600.0, description="Give up rather than honour a longer Retry-After."
+    )
+    structured_output: Literal["function_calling", "json_mode"] = Field(
+        "function_calling", description="json_mode for OpenAI-compatible servers without tool calling."
+    )
+    on_failure: Literal["degrade", "raise"] = Field(
+        "degrade", description="degrade: finish offline, labelled; raise: fail the run with LLMError."
+    )
+    prompt: PromptLimits = Field(default_factory=PromptLimits)
     azure_endpoint: str | None = None
     azure_deployment: str | None = None
     api_version: str | None = None

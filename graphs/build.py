@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from graphs.budget import budgeted
 from graphs.composer import make_compose_node
 from graphs.deps import GraphDeps
 from graphs.planner import make_plan_node
@@ -30,12 +31,12 @@ def build_graph(
     """Compile the agent graph. `approve_plans=True` pauses after planning for human approval
     (resume with `Command(resume=True | False | [queries])`); needs a checkpointer."""
     builder = StateGraph(AgentState, input_schema=InputState, output_schema=OutputState)
-    builder.add_node("plan", make_plan_node(deps))
+    builder.add_node("plan", budgeted(deps, make_plan_node(deps)))
     builder.add_node("review_plan", make_review_node(approve_plans))
     builder.add_node("retrieve", make_retrieve_node(deps), input_schema=RetrieveTask)
-    builder.add_node("solve", make_solve_node(deps))
-    builder.add_node("verify", make_verify_node(deps))
-    builder.add_node("compose", make_compose_node(deps))
+    builder.add_node("solve", budgeted(deps, make_solve_node(deps)))
+    builder.add_node("verify", budgeted(deps, make_verify_node(deps)))
+    builder.add_node("compose", budgeted(deps, make_compose_node(deps)))
 
     builder.add_edge(START, "plan")
     builder.add_edge("plan", "review_plan")

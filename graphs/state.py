@@ -156,6 +156,7 @@ class OutputState(TypedDict, total=False):
     subgoals: Annotated[dict[str, Subgoal], merge_dicts]
     counters: Annotated[dict[str, float], add_counters]
     engines: Annotated[dict[str, str], merge_dicts]
+    degraded: Annotated[list[dict[str, str]], operator.add]  # roles that fell back to the offline engine
     refinements: int
     trace: Annotated[list[dict[str, Any]], operator.add]
 

@@ -191,7 +191,10 @@ class HashingEmbedder:
 
 
 class OpenAIEmbedder:
-    """Any OpenAI-compatible embeddings endpoint, through langchain-openai (no tiktoken downloads)."""
+    """Any OpenAI-compatible embeddings endpoint, through langchain-openai (no tiktoken downloads).
+
+    The client never retries itself; `retrying` (the agent passes its tenacity policy) decides.
+    Without one, transient failures get a few backoff retries and 4xx errors none."""
 
     def __init__(
         self,
@@ -203,10 +206,13 @@ class OpenAIEmbedder:
         batch_size: int = 128,
         timeout_s: float = 60.0,
         token_counter: Embedder | None = None,
+        retrying: Any | None = None,
     ) -> None:
         from langchain_openai import OpenAIEmbeddings
         from pydantic import SecretStr
 
+        if api_key is None and base_url and not os.environ.get("OPENAI_API_KEY"):
+            api_key = "not-needed"  # local servers accept any key; the client refuses none
         self._model_name = model
         self._client = OpenAIEmbeddings(
             model=model,
@@ -219,8 +225,12 @@ class OpenAIEmbedder:
             request_timeout=timeout_s,
         )
         self._dim = dimensions
-        self._base = base_url or "https://api.openai.com/v1"
+        self._batch = batch_size
         self._counter = token_counter or HashingEmbedder()
+        self._retrying = retrying or _default_retrying()
+
+    def __repr__(self) -> str:  # never show the client: it holds the key
+        return f"OpenAIEmbedder(model={self._model_name!r})"
 
     @property
     def id(self) -> str:
@@ -229,7 +239,7 @@ class OpenAIEmbedder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            self._dim = len(self._client.embed_query("dimension probe"))
+            self._dim = int(self.embed(["dimension probe"]).shape[1])
         return self._dim
 
     @property
@@ -237,17 +247,12 @@ class OpenAIEmbedder:
         return 512
 
     def embed(self, texts: Sequence[str], *, progress: ProgressCallback | None = None) -> Vector:
-        from tenacity import retry, stop_after_attempt, wait_exponential_jitter
-
-        @retry(stop=stop_after_attempt(4), wait=wait_exponential_jitter(initial=0.5, max=8), reraise=True)
-        def call(batch: list[str]) -> list[list[float]]:
-            return self._client.embed_documents(batch)
-
         rows: list[list[float]] = []
-        for i in range(0, len(texts), 128):
-            rows.extend(call(list(texts[i : i + 128])))
+        for i in range(0, len(texts), self._batch):
+            batch = list(texts[i : i + self._batch])
+            rows.extend(self._retrying.copy()(self._client.embed_documents, batch))
             if progress:
-                progress(min(i + 128, len(texts)), len(texts))
+                progress(min(i + self._batch, len(texts)), len(texts))
         if not rows:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _normalize(np.asarray(rows))
@@ -258,6 +263,23 @@ class OpenAIEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self._counter.count_tokens(text)
+
+
+def _client_error(exc: BaseException) -> bool:
+    """4xx other than 408/409/429 will fail the same way again: do not retry them."""
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and 400 <= status < 500 and status not in (408, 409, 429)
+
+
+def _default_retrying() -> Any:
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+    return Retrying(
+        retry=retry_if_exception(lambda e: not _client_error(e)),
+        stop=stop_after_attempt(4),
+        wait=wait_exponential_jitter(initial=0.5, max=8),
+        reraise=True,
+    )
 
 
 def make_embedder(spec: str | None = None, **kwargs: Any) -> Embedder:

@@ -32,7 +32,39 @@ class IngestError(HragentError):
 
 
 class LLMError(HragentError):
-    """The chat model failed after retries or returned output that could not be repaired."""
+    """The chat model failed after retries or returned output that could not be repaired.
+
+    `reason` is a short machine-readable label (it lands in `RunResult.degraded`); the message
+    never carries API keys or response bodies."""
+
+    reason = "llm_error"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+
+class LLMUnavailableError(LLMError):
+    """The model endpoint stayed down (timeouts, 429, 5xx) past the retry budget, or refused the
+    request (401/403/400); check the endpoint, key and model name, or run offline."""
+
+    reason = "llm_unavailable"
+
+
+class LLMOutputError(LLMError):
+    """The model's structured output was invalid even after one repair attempt; try a stronger
+    model or `llm.structured_output="json_mode"` for servers without tool calling."""
+
+    reason = "llm_invalid_output"
+
+
+class LLMBudgetError(LLMError):
+    """A per-run budget (LLM calls, tokens, wall clock) is spent; the run continues offline."""
+
+    def __init__(self, limit: str) -> None:
+        super().__init__(f"run budget {limit} is spent; no further LLM calls", reason=limit)
+        self.limit = limit
 
 
 class AccessDeniedError(HragentError):

@@ -1,0 +1,194 @@
+"""Model factory: the chat model (`ChatOpenAI` for OpenAI and any OpenAI-compatible server,
+`AzureChatOpenAI` for Azure) and the one retry layer around it.
+
+The OpenAI clients are built with `max_retries=0`; tenacity retries timeouts, dropped connections,
+408/409/429 (waiting what Retry-After asks) and 5xx with exponential backoff and jitter, and never
+retries 400/401/403/404/422 or an exhausted quota. Keys stay `SecretStr` up to the client, and
+nothing here logs a message or body from the API (a 401 message echoes part of the key).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import Any
+
+import structlog
+from langchain_core.language_models import BaseChatModel
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
+
+from agent.settings import LLMSettings, Settings
+from graphs.roles.base import Roles
+from graphs.roles.llm import StructuredLLM, llm_roles
+from graphs.roles.llm.client import describe
+from graphs.roles.offline import offline_roles
+from tools.embeddings import Embedder
+from tools.errors import ConfigError
+
+log = structlog.get_logger(__name__)
+
+RETRY_STATUSES = frozenset({408, 409, 429})
+_NO_KEY = "not-needed"  # local OpenAI-compatible servers (vLLM, Ollama, llama.cpp) accept any key
+
+
+# ---------------------------------------------------------------- what to retry
+def status_of(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another attempt: the request may succeed unchanged (network, overload, rate limit)."""
+    import httpx
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):  # includes timeouts and drops
+        return True
+    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError):  # a truncated body
+        return True
+    status = status_of(exc)
+    if status is None:
+        return bool(getattr(exc, "is_retryable", False))  # langchain_core.exceptions.ModelError
+    if status == 429 and getattr(exc, "code", None) == "insufficient_quota":
+        return False  # out of credit: waiting will not help
+    return status in RETRY_STATUSES or status >= 500
+
+
+def retry_after_s(exc: BaseException | None) -> float | None:
+    """Seconds the server asked us to wait (`retry-after-ms`, `Retry-After` seconds or HTTP date)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return max(0.0, float(ms) / 1000.0)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class wait_retry_after(wait_base):
+    """Exponential backoff with jitter, but never less than the server's Retry-After."""
+
+    def __init__(self, backoff: wait_base) -> None:
+        self.backoff = backoff
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        asked = retry_after_s(exc)
+        return asked if asked is not None else float(self.backoff(retry_state))
+
+
+class stop_if_retry_after_exceeds(stop_base):
+    """A server asking for a longer pause than we are willing to wait means: give up now."""
+
+    def __init__(self, max_s: float) -> None:
+        self.max_s = max_s
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        asked = retry_after_s(exc)
+        return asked is not None and asked > self.max_s
+
+
+def _log_retry(retry_state: RetryCallState) -> None:
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    log.info(
+        "llm.retrying",
+        attempt=retry_state.attempt_number,
+        wait_s=round(retry_state.upcoming_sleep, 3),
+        error=describe(exc) if exc else "",
+    )
+
+
+def make_retrying(llm: LLMSettings) -> Retrying:
+    """The retry policy for chat and embedding requests (the clients themselves never retry)."""
+    backoff = wait_exponential_jitter(
+        initial=llm.backoff_initial_s, max=llm.backoff_max_s, jitter=max(llm.backoff_initial_s, 0.01)
+    )
+    return Retrying(
+        retry=retry_if_exception(is_transient),
+        wait=wait_retry_after(backoff),
+        stop=stop_after_attempt(llm.max_retries + 1) | stop_if_retry_after_exceeds(llm.retry_after_max_s),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+
+
+# ---------------------------------------------------------------- the chat model
+def make_chat_model(llm: LLMSettings) -> BaseChatModel:
+    """`ChatOpenAI` (OpenAI or any OpenAI-compatible `base_url`) or `AzureChatOpenAI`, never retrying itself."""
+    import os
+
+    backend = llm.resolved_backend()
+    common: dict[str, Any] = {"temperature": llm.temperature, "timeout": llm.timeout_s, "max_retries": 0}
+    if backend == "azure":
+        from langchain_openai import AzureChatOpenAI
+
+        endpoint = llm.azure_endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT")
+        if not endpoint:
+            raise ConfigError("llm.backend is 'azure' but no endpoint: set HRAGENT_LLM__AZURE_ENDPOINT")
+        azure_kwargs: dict[str, Any] = {
+            "azure_endpoint": endpoint,
+            "azure_deployment": llm.azure_deployment or llm.model,
+            "api_version": llm.api_version or os.environ.get("OPENAI_API_VERSION") or "2024-10-21",
+            "model": llm.model,
+        }
+        if llm.api_key is not None:
+            azure_kwargs["api_key"] = llm.api_key
+        return AzureChatOpenAI(**azure_kwargs, **common)
+    if backend == "openai":
+        from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
+
+        base_url = llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        key = llm.api_key
+        if key is None and not os.environ.get("OPENAI_API_KEY"):
+            if not base_url:
+                raise ConfigError("llm.backend is 'openai' but no API key: set OPENAI_API_KEY or HRAGENT_LLM__API_KEY")
+            key = SecretStr(_NO_KEY)
+        openai_kwargs: dict[str, Any] = {"model": llm.model, "use_responses_api": False}
+        if base_url:
+            openai_kwargs["base_url"] = base_url
+        if key is not None:
+            openai_kwargs["api_key"] = key
+        return ChatOpenAI(**openai_kwargs, **common)
+    raise ConfigError(f"no chat model for backend {backend!r}")
+
+
+def structured_llm(
+    llm: LLMSettings, *, embedder: Embedder | None = None, model: BaseChatModel | None = None
+) -> StructuredLLM:
+    """The model as the roles call it. Tokens the response does not report are counted with the
+    index's embedder tokenizer (never tiktoken)."""
+    return StructuredLLM(
+        model if model is not None else make_chat_model(llm),
+        retrying=make_retrying(llm),
+        method=llm.structured_output,
+        request_timeout_s=llm.timeout_s,
+        count_tokens=embedder.count_tokens if embedder is not None else None,
+        prompt_limits=llm.prompt,
+        label=f"llm:{llm.model}",
+    )
+
+
+def build_roles(settings: Settings, embedder: Embedder, *, model: BaseChatModel | None = None) -> Roles:
+    """The roles a run uses: offline when no model is configured, else the LLM roles with the
+    offline engine as their labelled fallback."""
+    fallback = offline_roles(embedder)
+    if settings.llm.resolved_backend() == "offline" and model is None:
+        return fallback
+    llm = structured_llm(settings.llm, embedder=embedder, model=model)
+    log.info("llm.configured", backend=settings.llm.resolved_backend(), model=settings.llm.model)
+    return llm_roles(llm, fallback, on_failure=settings.llm.on_failure)

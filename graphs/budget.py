@@ -1,0 +1,65 @@
+"""Wraps the nodes that call roles: opens the run's remaining LLM budget for them and turns the
+fallbacks they record into state (`degraded`, plus `limits_hit` for spent budgets), so a run that
+switched to the offline engine always says so."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from graphs.deps import GraphDeps
+from graphs.roles.budget import RoleBudget, role_budget
+from graphs.state import AgentState
+from policies.budget import BUDGET_REASONS
+from policies.limits import Limits, resolve_limits
+
+log = structlog.get_logger(__name__)
+
+Node = Callable[[AgentState], dict[str, Any]]
+
+
+def budget_for(state: AgentState, default: Limits) -> RoleBudget:
+    """The budget left for this step of the run, from the counters the graph has kept so far."""
+    limits = (
+        Limits.model_validate(state["run_limits"])
+        if state.get("run_limits")
+        else resolve_limits(state.get("limits"), default)
+    )
+    counters = state.get("counters") or {}
+    started = float(state.get("started_at") or time.time())
+    prior = list(state.get("degraded") or [])
+    return RoleBudget(
+        limits=limits,
+        calls_used=counters.get("llm_calls", 0),
+        tokens_used=counters.get("tokens", 0),
+        deadline=started + limits.timeout_s,
+        down=prior[0]["reason"] if prior else "",
+    )
+
+
+def budgeted(deps: GraphDeps, node: Node) -> Any:
+    """`node` run inside the run's LLM budget (typed `Any` like the node makers, for `add_node`)."""
+
+    @functools.wraps(node)
+    def wrapped(state: AgentState) -> dict[str, Any]:
+        budget = budget_for(state, deps.limits)
+        with role_budget(budget):
+            update = node(state)
+        seen = {(e.get("role"), e.get("reason")) for e in state.get("degraded") or []}
+        events = []
+        for e in budget.events:
+            if (e["role"], e["reason"]) not in seen:
+                seen.add((e["role"], e["reason"]))
+                events.append(e)
+        if not events:
+            return update
+        for e in events:
+            log.warning("role.degraded", role=e["role"], reason=e["reason"], detail=e["detail"])
+        spent = [e["reason"] for e in events if e["reason"] in BUDGET_REASONS]
+        return {**update, "degraded": events, "limits_hit": [*update.get("limits_hit", []), *spent]}
+
+    return wrapped

@@ -1,0 +1,63 @@
+"""The run's remaining LLM budget and degradation state, as seen by model-backed roles.
+
+The graph opens one `RoleBudget` around every node that calls roles (`graphs.budget.budgeted`);
+LLM roles read it with `current_budget()` to refuse a request the run cannot afford and to record
+that they fell back to the offline engine. Outside a graph (unit tests, direct use) there is no
+budget and nothing is refused. A context variable keeps the role protocols unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from policies.budget import Remaining, remaining
+from policies.limits import Limits
+
+_CURRENT: ContextVar[RoleBudget | None] = ContextVar("hragent_role_budget", default=None)
+
+
+@dataclass
+class RoleBudget:
+    """Budget for the role calls of one node execution; `down` is why the run already degraded."""
+
+    limits: Limits
+    calls_used: float = 0
+    tokens_used: float = 0
+    deadline: float = float("inf")
+    down: str = ""
+    events: list[dict[str, str]] = field(default_factory=list)
+
+    def left(self) -> Remaining:
+        return remaining(
+            self.limits,
+            calls_used=self.calls_used,
+            tokens_used=self.tokens_used,
+            deadline=self.deadline,
+            now=time.time(),
+        )
+
+    def charge(self, *, calls: int = 0, tokens: int = 0) -> None:
+        self.calls_used += calls
+        self.tokens_used += tokens
+
+    def record(self, role: str, reason: str, detail: str = "") -> None:
+        """Note that `role` fell back to the offline engine; later calls in the run skip the model."""
+        self.down = self.down or reason
+        self.events.append({"role": role, "reason": reason, "detail": detail})
+
+
+def current_budget() -> RoleBudget | None:
+    return _CURRENT.get()
+
+
+@contextmanager
+def role_budget(budget: RoleBudget) -> Iterator[RoleBudget]:
+    token = _CURRENT.set(budget)
+    try:
+        yield budget
+    finally:
+        _CURRENT.reset(token)

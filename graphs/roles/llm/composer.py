@@ -1,0 +1,71 @@
+"""LLM composer: writes the answer text from verified claims (`ComposeOutput`), one sentence at a
+time, each carrying the numbers of its sources. Which claims and citations appear is decided
+deterministically first (by the offline composer); the model only words it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphs.roles.base import Composer, Usage
+from graphs.roles.llm.client import Meter, StructuredLLM
+from graphs.roles.llm.evidence import clean, data_block
+from graphs.roles.llm.guard import LLMRole, OnFailure
+from graphs.roles.llm.prompts import COMPOSER_SYSTEM, COMPOSER_USER
+from graphs.roles.llm.schemas import ComposeOutput
+from graphs.state import Draft, Report
+
+MAX_SENTENCES = 4
+
+
+class LLMComposer(LLMRole):
+    role = "composer"
+
+    def __init__(self, llm: StructuredLLM, fallback: Composer, *, on_failure: OnFailure = "degrade") -> None:
+        super().__init__(llm, on_failure=on_failure)
+        self.fallback = fallback
+
+    def compose(self, task: str, draft: Draft, report: Report, halt_reason: str) -> tuple[dict[str, Any], Usage]:
+        base, usage = self.fallback.compose(task, draft, report, halt_reason)
+        supported = [c for c in report.get("claims", []) if c.get("verdict") == "supported"]
+        if not supported or not base.get("citations") or not draft.get("short_answer", "").strip():
+            return base, usage  # nothing verified to word: the deterministic text says so
+        return self._guarded(
+            lambda meter: self._compose(meter, task, draft, report, halt_reason, base),
+            lambda: (base, usage),
+        )
+
+    def _compose(
+        self, meter: Meter, task: str, draft: Draft, report: Report, halt_reason: str, base: dict[str, Any]
+    ) -> dict[str, Any]:
+        citations = base["citations"]
+        number = {c["node_id"] or c["quote"]: i for i, c in enumerate(citations, start=1)}
+        sources = [f"[{i}] {clean(c['quote'], self.limits.sentence_chars)}" for i, c in enumerate(citations, start=1)]
+        claims = [
+            f"- {clean(c['text'], 500)} (sources {sorted({number[x['node_id'] or x['quote']] for x in c['citations']})})"
+            for c in report.get("claims", [])
+            if c.get("verdict") == "supported" and all((x["node_id"] or x["quote"]) in number for x in c["citations"])
+        ]
+        user = COMPOSER_USER.format(
+            task=task,
+            short_answer=data_block("answer", [clean(draft.get("short_answer", ""), 300)]),
+            claims=data_block("claims", claims),
+            sources=data_block("sources", sources),
+        )
+        out = self.llm.call(
+            ComposeOutput,
+            COMPOSER_SYSTEM.format(max_sentences=MAX_SENTENCES),
+            user,
+            meter=meter,
+            context={"sources": set(range(1, len(citations) + 1))},
+        )
+        lines = [
+            f"{s.text.rstrip()} {''.join(f'[{n}]' for n in sorted(set(s.sources)))}"
+            for s in out.sentences[:MAX_SENTENCES]
+        ]
+        dropped = [c for c in report.get("claims", []) if c.get("verdict") != "supported"]
+        if dropped:
+            lines += ["", f"Left out {len(dropped)} claim(s) the evidence did not support."]
+        missing = draft.get("missing") or []
+        if missing and halt_reason not in ("confident", "verified"):
+            lines.append(f"Not resolved: {', '.join(map(str, missing))} (halted: {halt_reason}).")
+        return {**base, "answer": "\n".join(lines).strip()}

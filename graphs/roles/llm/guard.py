@@ -1,0 +1,56 @@
+"""The fallback every LLM role shares: refuse when the run is already degraded or its budget is
+spent, and on a typed LLM failure answer with the offline role instead, labelled as degraded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, TypeVar
+
+import structlog
+
+from graphs.roles.base import Usage
+from graphs.roles.budget import current_budget
+from graphs.roles.llm.client import Meter, StructuredLLM
+from tools.errors import LLMBudgetError, LLMError
+
+log = structlog.get_logger(__name__)
+
+R = TypeVar("R")
+OnFailure = Literal["degrade", "raise"]
+
+
+class LLMRole:
+    """Base of the four LLM roles. `on_failure="raise"` propagates model failures (budgets still degrade)."""
+
+    role = "role"
+
+    def __init__(self, llm: StructuredLLM, *, on_failure: OnFailure = "degrade") -> None:
+        self.llm = llm
+        self.on_failure = on_failure
+        self.limits = llm.prompt_limits
+
+    def _guarded(self, with_llm: Callable[[Meter], R], offline: Callable[[], tuple[R, Usage]]) -> tuple[R, Usage]:
+        budget = current_budget()
+        if budget is not None and budget.down:
+            budget.record(self.role, budget.down, "the run had already switched to the offline engine")
+            out, usage = offline()
+            return out, Usage(usage.llm_calls, usage.tokens, "offline", degraded=True, note=budget.down)
+        meter = Meter(budget)
+        try:
+            result = with_llm(meter)
+        except LLMBudgetError as exc:
+            reason, detail = exc.limit, str(exc)
+        except LLMError as exc:
+            if self.on_failure == "raise":
+                raise
+            reason, detail = exc.reason, str(exc)
+        else:
+            engine = self.llm.label if meter.calls else "offline"
+            return result, Usage(meter.calls, meter.tokens, engine)
+        log.warning("llm.fallback", role=self.role, reason=reason, calls=meter.calls, detail=detail)
+        if budget is not None:
+            budget.record(self.role, reason, detail)
+        out, usage = offline()
+        return out, Usage(
+            meter.calls + usage.llm_calls, meter.tokens + usage.tokens, "offline", degraded=True, note=reason
+        )
