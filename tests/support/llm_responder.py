@@ -12,7 +12,33 @@ from typing import Any
 _EVIDENCE = re.compile(r"^\[(S\d+)\] \([^)]*\) (.+)$", re.M)
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _SPAN = re.compile(r"\b(?:[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*|\d[\d,.]*(?:\s?%|\s\w+)?)")
-_STOP = frozenset("the a an of in on at to is was were are what which who where when how did does do and or".split())
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "is",
+        "was",
+        "were",
+        "are",
+        "what",
+        "which",
+        "who",
+        "where",
+        "when",
+        "how",
+        "did",
+        "does",
+        "do",
+        "and",
+        "or",
+    ]
+)
 
 
 def _words(text: str) -> set[str]:
@@ -58,7 +84,7 @@ def _span(question: str, sentence: str) -> str:
     for m in _SPAN.finditer(sentence):
         if not _words(m.group(0)) <= q:
             return m.group(0).strip(" ,.")
-    return sentence.split()[0]
+    return sentence.split(maxsplit=1)[0]
 
 
 def arguments(body: dict[str, Any]) -> dict[str, Any]:
