@@ -62,6 +62,15 @@ def render_result(result: RunResult, *, console: object | None = None) -> None:
         f"[dim]halt: {result.halt_reason} · hops {s.hops} · refinements {s.refinements} · "
         f"llm calls {s.llm_calls} · {s.elapsed_s:.2f}s · engines {result.engines}[/dim]"
     )
+    if result.degraded:  # never a silent switch to the offline engine
+        from rich.markup import escape
+
+        first = result.degraded[0]
+        roles = ", ".join(dict.fromkeys(d.role for d in result.degraded))
+        out.print(
+            f"[yellow]degraded: {roles} ran on the offline engine ({first.reason}: {escape(first.detail)})[/yellow]",
+            highlight=False,
+        )
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -86,6 +86,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out in separate writes; without this, Nagle plus delayed ACKs stall
+        # every response ~40 ms (real servers such as uvicorn set TCP_NODELAY too).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.stub._lock:  # tracked so close() can cut idle keep-alive connections
             self.stub._conns.add(self.connection)
 
