@@ -25,8 +25,15 @@ class StepEvent(BaseModel):
 
 
 def event_from_update(node: str, update: dict[str, Any]) -> StepEvent | None:
-    """Translate one LangGraph `updates` chunk into a typed event (None for bookkeeping-only steps)."""
-    update = update or {}
+    """Translate one LangGraph `updates` chunk into a typed event (None for bookkeeping-only steps).
+    A step where a role fell back to the offline engine carries `data["degraded"]`."""
+    event = _event(node, update or {})
+    if event is not None and update and update.get("degraded"):
+        event.data["degraded"] = list(update["degraded"])
+    return event
+
+
+def _event(node: str, update: dict[str, Any]) -> StepEvent | None:
     if node == "plan":
         subgoals = update.get("subgoals") or {}
         return StepEvent(

@@ -170,6 +170,21 @@ def test_retries_are_bounded_then_the_run_degrades(stub: StubOpenAI, make_llm_ag
     assert result.degraded[0].reason == "llm_unavailable" and result.answer
 
 
+def test_stream_events_say_when_a_step_degraded(stub: StubOpenAI, make_llm_agent: Any) -> None:
+    stub.script(["ok", "503", "503"])
+    events = list(make_llm_agent(llm={"max_retries": 1}).stream(TASK))
+    flagged = [e for e in events if e.data.get("degraded")]
+    assert flagged and flagged[0].node == "solve"
+    assert flagged[0].data["degraded"][0] == {
+        "role": "solver",
+        "reason": "llm_unavailable",
+        "detail": "submit_reading: model unavailable: OpenAIAPIError (HTTP 503)",
+    }
+    result = events[-1].result
+    assert result is not None and result.degraded[0].role == "solver"  # the planner had used the model
+    assert result.engines["solver"] == "offline (degraded)" and result.answer
+
+
 def test_on_failure_raise_fails_the_run(stub: StubOpenAI, make_llm_agent: Any) -> None:
     stub.script(["401"])
     with pytest.raises(LLMUnavailableError, match="HTTP 401"):
