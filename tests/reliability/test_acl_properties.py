@@ -32,7 +32,20 @@ from tools.ingest.pipeline import ingest_paths
 from tools.retrieval import STRATEGIES, retrieve_candidates
 
 IDENTITIES = ["alice", "bob", "hr", "eng", "fin"]
-VOCAB = "budget salary launch roadmap audit incident contract vendor payroll merger forecast hiring".split()
+VOCAB = [
+    "budget",
+    "salary",
+    "launch",
+    "roadmap",
+    "audit",
+    "incident",
+    "contract",
+    "vendor",
+    "payroll",
+    "merger",
+    "forecast",
+    "hiring",
+]
 CANARY = re.compile(r"zq\d{2}k")
 
 
