@@ -265,7 +265,7 @@ class Agent:
         t0 = time.perf_counter()
         resume = thread_id is not None and self._claim_thread(payload, config)
         with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
-            final = self.graph.invoke(None if resume else payload, config)
+            final = self.graph.invoke(None if resume else payload, config, durability=self._durability())
         return self._result(self._final_state(final, config), payload["task"], tid, time.perf_counter() - t0)
 
     def resume(
@@ -295,7 +295,7 @@ class Agent:
         config["recursion_limit"] = recursion_limit_for(limits)
         t0 = time.perf_counter()
         pending = any(task.interrupts for task in snapshot.tasks)
-        final = self.graph.invoke(Command(resume=decision) if pending else None, config)
+        final = self.graph.invoke(Command(resume=decision) if pending else None, config, durability=self._durability())
         return self._result(
             self._final_state(final, config), snapshot.values.get("task", ""), thread_id, time.perf_counter() - t0
         )
@@ -305,6 +305,11 @@ class Agent:
         if self.graph.checkpointer is not None:
             return dict(self.graph.get_state(config).values)
         return dict(output or {})
+
+    def _durability(self) -> Any:
+        """Commit each step's checkpoint before the next step starts. LangGraph's default ("async")
+        writes it in the background, so a SIGKILL loses the last steps and a resume redoes them."""
+        return "sync" if self.graph.checkpointer is not None else None
 
     def _claim_thread(self, payload: dict[str, Any], config: dict[str, Any]) -> bool:
         """What a caller-chosen `thread_id` that already has a checkpoint means; True = resume it.
@@ -359,7 +364,9 @@ class Agent:
         payload, config, _limits, tid = self._prepare(task, principal, limits, thread_id, strategy)
         t0 = time.perf_counter()
         resume = thread_id is not None and self._claim_thread(payload, config)
-        for chunk in self.graph.stream(None if resume else payload, config, stream_mode="updates"):
+        for chunk in self.graph.stream(
+            None if resume else payload, config, stream_mode="updates", durability=self._durability()
+        ):
             for node, update in chunk.items():
                 yield {"node": node, "update": update}
         final = self.graph.get_state(config).values if self.graph.checkpointer else {}
