@@ -36,8 +36,8 @@ def run_and_kill(index_dir: Path, thread_id: str, park_at: str) -> list[str]:
     )
     assert proc.stdout is not None
     calls: list[str] = []
-    for line in proc.stdout:
-        line = line.strip()
+    for raw in proc.stdout:
+        line = raw.strip()
         if line == f"AT {park_at}":
             proc.send_signal(signal.SIGKILL)
             break
