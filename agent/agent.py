@@ -37,7 +37,7 @@ from graphs.roles.offline import offline_roles
 from policies.limits import Limits, recursion_limit_for, resolve_limits
 from tools.acl import PrincipalLike, identities_of
 from tools.embeddings import Embedder, make_embedder
-from tools.errors import ConfigError, InvalidTaskError
+from tools.errors import AccessDeniedError, ConfigError, InvalidTaskError
 from tools.index import HierarchicalIndex
 from tools.ingest.pipeline import IngestProgress, ingest_paths
 from tools.retrieval import retrieve as retrieve_hits
@@ -68,6 +68,25 @@ def _principal_payload(principal: PrincipalLike) -> list[str] | None:
     return sorted(ids) if ids else None
 
 
+class _Unset:
+    """Marks an argument the caller did not pass (distinct from `None`, the anonymous principal)."""
+
+
+_UNSET = _Unset()
+
+
+def _check_text(text: object, what: str) -> str:
+    """Tasks and queries must be encodable text: a lone surrogate would otherwise crash deep in SQLite
+    or the tokenizer instead of failing here with a clear error."""
+    if not isinstance(text, str):
+        raise InvalidTaskError(f"{what} must be a string, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidTaskError(f"{what} is not valid Unicode text ({exc.reason} at position {exc.start})") from exc
+    return text
+
+
 class Agent:
     """A planner–solver–verifier agent over one hierarchical index.
 
@@ -84,7 +103,7 @@ class Agent:
         checkpointer: Any | None = None,
         approve_plans: bool = False,
     ) -> None:
-        self.settings = settings or Settings()
+        self.settings = settings or Settings.load()
         configure_logging(self.settings.log_level, self.settings.log_format)
         self.index_dir = Path(index_dir).expanduser() if index_dir is not None else self.settings.index_dir
         self.embedder = embedder or self._make_embedder()
@@ -203,12 +222,24 @@ class Agent:
         )
 
     def delete(self, source: str | Path) -> bool:
-        """Remove one document from the index; returns False when it was not there."""
-        key = str(Path(source).expanduser().resolve()) if Path(source).exists() else str(source)
-        return self.index.delete(key)
+        """Remove one document from the index (by its path, or the `source` a hit reports); returns
+        False when it was not there. Works for files that no longer exist on disk."""
+        key = str(source)
+        try:
+            resolved = str(Path(source).expanduser().resolve())
+        except (OSError, RuntimeError, ValueError):
+            resolved = key
+        return self.index.delete(resolved) or (resolved != key and self.index.delete(key))
+
+    def check_index(self) -> dict[str, Any]:
+        """Cross-check the index stores (the tree, BM25 and vectors): `ok` is False when a visible
+        document is incomplete; `orphans` counts leftovers that reads ignore and the next ingest removes."""
+        found = self.index.check()
+        return {"ok": found.ok, "documents": found.documents, "problems": found.problems, "orphans": found.orphans}
 
     def retrieve(self, query: str, k: int = 5, *, strategy: str = "auto", principal: PrincipalLike = None) -> list[Hit]:
         """Ranked evidence for `query` (k counts hits), filtered by what `principal` may see."""
+        _check_text(query, "query")
         return retrieve_hits(
             self.index,
             query,
@@ -233,8 +264,7 @@ class Agent:
         thread_id: str | None,
         strategy: str | None,
     ) -> tuple[dict[str, Any], dict[str, Any], Limits, str]:
-        if not isinstance(task, str):
-            raise InvalidTaskError(f"task must be a string, got {type(task).__name__}")
+        _check_text(task, "task")
         try:
             run_limits = resolve_limits(limits, self.settings.limits)
         except ValueError as exc:
@@ -271,17 +301,30 @@ class Agent:
         thread_id: str | None = None,
         strategy: str | None = None,
     ) -> RunResult:
-        """Answer `task` with cited, verified claims. `thread_id` makes the run resumable."""
+        """Answer `task` with cited, verified claims. `thread_id` makes the run resumable and keeps
+        its checkpoints; without one, a finished run's checkpoints are dropped (bounded disk use)."""
         payload, config, _limits, tid = self._prepare(task, principal, limits, thread_id, strategy)
         t0 = time.perf_counter()
-        resume = thread_id is not None and self._has_checkpoint(config)
+        resume = thread_id is not None and self._claim_thread(payload, config)
         with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
-            final = self.graph.invoke(None if resume else payload, config)
-        return self._result(self._final_state(final, config), payload["task"], tid, time.perf_counter() - t0)
+            final = self.graph.invoke(None if resume else payload, config, durability=self._durability())
+        result = self._result(self._final_state(final, config), payload["task"], tid, time.perf_counter() - t0)
+        if thread_id is None:
+            self._forget_finished(config)
+        return result
 
-    def resume(self, thread_id: str, decision: bool | list[str] = True) -> RunResult:
+    def resume(
+        self,
+        thread_id: str,
+        decision: bool | list[str] = True,
+        *,
+        principal: PrincipalLike | _Unset = _UNSET,
+    ) -> RunResult:
         """Continue a run paused for plan approval: `True` accepts, `False` rejects, a list of
-        queries replaces the planned ones. Also finishes a run that crashed mid-graph."""
+        queries replaces the planned ones. Also finishes a run that crashed mid-graph.
+
+        The run continues as the principal that started it; pass `principal=` to have that checked
+        (a thread id is otherwise a capability: whoever holds it can finish the run)."""
         from langgraph.types import Command
 
         config = {
@@ -291,11 +334,13 @@ class Agent:
         snapshot = self.graph.get_state(config)
         if not snapshot or not snapshot.values:
             raise InvalidTaskError(f"no run with thread_id {thread_id!r} to resume")
+        if not isinstance(principal, _Unset):
+            self._check_owner(snapshot.values, _principal_payload(principal), thread_id)
         limits = Limits.model_validate(snapshot.values.get("run_limits") or self.settings.limits.model_dump())
         config["recursion_limit"] = recursion_limit_for(limits)
         t0 = time.perf_counter()
         pending = any(task.interrupts for task in snapshot.tasks)
-        final = self.graph.invoke(Command(resume=decision) if pending else None, config)
+        final = self.graph.invoke(Command(resume=decision) if pending else None, config, durability=self._durability())
         return self._result(
             self._final_state(final, config), snapshot.values.get("task", ""), thread_id, time.perf_counter() - t0
         )
@@ -306,11 +351,47 @@ class Agent:
             return dict(self.graph.get_state(config).values)
         return dict(output or {})
 
-    def _has_checkpoint(self, config: dict[str, Any]) -> bool:
+    def _forget_finished(self, config: dict[str, Any]) -> None:
+        """Drop the checkpoints of a finished run whose thread id the caller did not choose: nobody
+        can resume it, and 1,000 runs would otherwise leave ~0.5 MB each in checkpoints.sqlite.
+        A run paused for plan approval is kept (its `RunResult.thread_id` resumes it)."""
+        if self.graph.checkpointer is None or self.graph.get_state(config).next:
+            return
+        self.graph.checkpointer.delete_thread(str(config["configurable"]["thread_id"]))
+
+    def _durability(self) -> Any:
+        """Commit each step's checkpoint before the next step starts. LangGraph's default ("async")
+        writes it in the background, so a SIGKILL loses the last steps and a resume redoes them."""
+        return "sync" if self.graph.checkpointer is not None else None
+
+    def _claim_thread(self, payload: dict[str, Any], config: dict[str, Any]) -> bool:
+        """What a caller-chosen `thread_id` that already has a checkpoint means; True = resume it.
+
+        Unfinished: resume, but only for the same principal and task. Finished: its state (evidence
+        included) must not leak into a new run, so the thread starts over, again only for its owner."""
         if self.graph.checkpointer is None:
             return False
         snapshot = self.graph.get_state(config)
-        return bool(snapshot and snapshot.next)
+        if not snapshot or not snapshot.values:
+            return False
+        tid = str(config["configurable"]["thread_id"])
+        self._check_owner(snapshot.values, payload["principal"], tid)
+        if snapshot.next:
+            if snapshot.values.get("task") != payload["task"]:
+                raise InvalidTaskError(
+                    f"thread {tid!r} holds an unfinished run of another task; finish it with"
+                    " Agent.resume or use a new thread_id"
+                )
+            return True
+        self.graph.checkpointer.delete_thread(tid)
+        log.info("thread.restarted", thread_id=tid)
+        return False
+
+    @staticmethod
+    def _check_owner(values: Mapping[str, Any], principal: list[str] | None, thread_id: str) -> None:
+        owner = _principal_payload(values.get("principal"))
+        if owner != principal:
+            raise AccessDeniedError(f"thread {thread_id!r} belongs to another principal; use a new thread_id")
 
     async def arun(self, task: str, **kwargs: Any) -> RunResult:
         """Async `run`: the CPU-bound offline engine runs in a worker thread."""
@@ -337,8 +418,14 @@ class Agent:
         payload, config, _limits, tid = self._prepare(task, principal, limits, thread_id, strategy)
         t0 = time.perf_counter()
         last: dict[str, Any] = {}
+        resume = thread_id is not None and self._claim_thread(payload, config)
         with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
-            for mode, chunk in self.graph.stream(payload, config, stream_mode=["updates", "values"]):
+            for mode, chunk in self.graph.stream(
+                None if resume else payload,
+                config,
+                stream_mode=["updates", "values"],
+                durability=self._durability(),
+            ):
                 if mode == "values":
                     last = chunk
                     continue
@@ -347,9 +434,10 @@ class Agent:
                     if step is not None:
                         yield step
         final = self._final_state(last, config)
-        yield StepEvent(
-            kind="result", node="result", result=self._result(final, payload["task"], tid, time.perf_counter() - t0)
-        )
+        result = self._result(final, payload["task"], tid, time.perf_counter() - t0)
+        if thread_id is None:
+            self._forget_finished(config)
+        yield StepEvent(kind="result", node="result", result=result)
 
     async def astream(self, task: str, **kwargs: Any) -> AsyncIterator[StepEvent]:
         """Async `stream` (the graph runs in a worker thread; events arrive as they happen)."""

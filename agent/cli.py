@@ -23,7 +23,7 @@ def _agent(args: argparse.Namespace) -> object:
     from agent.agent import Agent
     from agent.settings import Settings
 
-    settings = Settings()
+    settings = Settings.load()
     index_dir = args.index or os.environ.get("HRAGENT_INDEX_DIR") or settings.index_dir
     return Agent(index_dir=index_dir, settings=settings)
 
@@ -208,7 +208,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from agent.settings import LLMSettings, Settings
 
     index_dir = Path(args.index or ".hragent-demo")
-    agent = Agent(index_dir=index_dir, settings=Settings(llm=LLMSettings(backend="offline")))
+    agent = Agent(index_dir=index_dir, settings=Settings.load(llm=LLMSettings(backend="offline")))
     report = agent.ingest(SAMPLE_CORPUS)
     print(
         f"Indexed {report.documents} documents from {SAMPLE_CORPUS} into {index_dir} "

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,6 +17,7 @@ from pydantic_settings import (
 
 from policies.budget import PromptLimits
 from policies.limits import Limits
+from tools.errors import ConfigError
 
 
 class LLMSettings(BaseModel):
@@ -90,6 +91,20 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "WARNING"
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read settings from every source, turning validation failures into a `ConfigError` that
+        names the bad field (a bad `HRAGENT_*` variable otherwise surfaces as a pydantic traceback)."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(settings)'}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConfigError(
+                f"invalid hragent settings ({problems}); check HRAGENT_* variables, .env and hragent.toml"
+            ) from exc
 
     @field_validator("index_dir", mode="before")
     @classmethod

@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from tools.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -30,16 +32,29 @@ def identities_of(principal: PrincipalLike) -> frozenset[str]:
         return principal.identities
     if isinstance(principal, str):
         return frozenset({principal}) if principal else frozenset()
-    return frozenset(p for p in principal if p)
+    if isinstance(principal, bytes) or not isinstance(principal, Iterable):
+        raise ConfigError(f"principal must be a str, a Principal or a list of str, not {type(principal).__name__}")
+    ids = list(principal)
+    if not all(isinstance(p, str) for p in ids):
+        raise ConfigError("every identity of a principal must be a str")
+    return frozenset(p for p in ids if p)
 
 
 def normalize_acl(acl: Iterable[str] | str | None) -> tuple[str, ...]:
-    """An ACL is a sorted tuple of principals/groups; empty means public."""
+    """An ACL is a sorted tuple of principals/groups; `None` or an empty list means public.
+
+    Fails closed: a blank or non-string entry (say `acl=[os.environ.get("GROUP", "")]`) raises instead
+    of silently dropping to an empty, public ACL."""
     if acl is None:
         return ()
-    if isinstance(acl, str):
-        acl = [a for a in acl.split(",")]
-    return tuple(sorted({a.strip() for a in acl if a and a.strip()}))
+    items = acl.split(",") if isinstance(acl, str) else list(acl)
+    if any(not isinstance(a, str) for a in items):
+        raise ConfigError("ACL entries must be strings (principal or group names)")
+    if any(not a.strip() for a in items):
+        raise ConfigError(
+            f"ACL {list(items)!r} has a blank entry; name the allowed principals, or pass None for public"
+        )
+    return tuple(sorted({a.strip() for a in items}))
 
 
 def can_see(acl: Iterable[str], identities: frozenset[str]) -> bool:

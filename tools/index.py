@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -36,6 +37,7 @@ from tools.ingest.tree import (
     leaf_embedding_text,
     section_summary,
 )
+from tools.locks import WriterLock
 from tools.types import Level
 
 SCHEMA_VERSION = 1
@@ -57,6 +59,7 @@ CREATE TABLE IF NOT EXISTS nodes (
 CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_id, version);
 CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(text, node_id UNINDEXED, tokenize='porter unicode61');
+CREATE TABLE IF NOT EXISTS garbage (doc_id TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (doc_id, version));
 """
 
 _STOPWORDS = frozenset(
@@ -167,6 +170,20 @@ class NodeRecord:
     acl: tuple[str, ...]
 
 
+@dataclass
+class IndexCheck:
+    """What `HierarchicalIndex.check` found: `problems` break consistency; `orphans` are leftovers
+    that reads already ignore and the next ingest removes."""
+
+    documents: int
+    problems: list[str]
+    orphans: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
 def fts_query(text: str) -> str:
     """A safe FTS5 OR-query of the content words of `text` (quotes neutralise FTS syntax)."""
     words = [w.lower() for w in _FTS_TOKEN.findall(text)]
@@ -191,8 +208,7 @@ class HierarchicalIndex:
         self.embedder = embedder
         self.config = config or IndexConfig()
         self._local = threading.local()
-        self._write_lock = threading.RLock()
-        self._client_lock = threading.Lock()
+        self._chroma_lock = threading.Lock()
         manifest_path = self.path / MANIFEST
         if not manifest_path.exists():
             if not create:
@@ -223,8 +239,15 @@ class HierarchicalIndex:
             self.config.tree = TreeConfig(**self.manifest.get("tree", {}))
             self.config.embed_sentences = bool(self.manifest.get("embed_sentences", True))
             self.config.leaf_headings = bool(self.manifest.get("leaf_headings", True))
-        with self._conn() as db:
-            db.executescript(_SCHEMA)
+        self._write_lock = WriterLock(self.path / "write.lock")
+        try:
+            with self._conn() as db:
+                db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(
+                f"{self.path / 'tree.sqlite'} is not a readable hragent tree ({exc}); restore it or re-ingest"
+                " into a new index directory"
+            ) from exc
         self._chroma = chroma_client
         self._collections: dict[str, Any] = {}
 
@@ -246,7 +269,8 @@ class HierarchicalIndex:
             )
 
     def _write_manifest(self) -> None:
-        tmp = self.path / (MANIFEST + ".tmp")
+        # A per-writer temp name: concurrent writers must never rename each other's half-written file.
+        tmp = self.path / f"{MANIFEST}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
         tmp.replace(self.path / MANIFEST)
 
@@ -261,7 +285,9 @@ class HierarchicalIndex:
         yield conn
 
     def _collection(self, level: str) -> Any:
-        with self._client_lock:  # parallel subgoals may open the client at the same moment
+        if level in self._collections:
+            return self._collections[level]
+        with self._chroma_lock:  # parallel subgoals may open the client at the same moment
             return self._open_collection(level)
 
     def _open_collection(self, level: str) -> Any:
@@ -308,18 +334,21 @@ class HierarchicalIndex:
         """Index one parsed document; returns (status, nodes, vectors embedded). Idempotent by content hash."""
         acl_t = normalize_acl(acl)
         content_hash = content_hash_of(doc.text)
-        state = self.document_state(doc.source)
-        if state == (content_hash, acl_t):
+        if self.document_state(doc.source) == (content_hash, acl_t):
             return "unchanged", 0, 0
         tree = build_tree(doc, self.embedder.count_tokens, self.config.tree, version=_version_tag(content_hash, acl_t))
         with self._write_lock:
+            # Re-read under the lock: another writer may have indexed this very version meanwhile.
+            state = self.document_state(doc.source)
+            if state == (content_hash, acl_t):
+                return "unchanged", 0, 0
             self._gc_pending()
             self._write_pending(tree, content_hash, acl_t)
             embedded = self._embed_tree(tree, acl_t, progress)
             old_version = self._publish(tree, content_hash, acl_t)
             if old_version and old_version != tree.version:
                 self._drop_version(tree.doc_id, old_version)
-        self._touch()
+            self._touch()
         return ("updated" if state else "added"), len(tree.nodes), embedded
 
     def _write_pending(self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...]) -> None:
@@ -444,6 +473,8 @@ class HierarchicalIndex:
                     (tree.doc_id, old),
                 )
                 db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, old))
+                # The old vectors go after this commit; recorded here so a crash before then cannot orphan them.
+                db.execute("INSERT OR IGNORE INTO garbage(doc_id, version) VALUES(?, ?)", (tree.doc_id, old))
             db.executemany(
                 "INSERT INTO leaf_fts(text, node_id) VALUES(?, ?)",
                 [(leaf_embedding_text(n, True), n.node_id) for n in tree.by_level("leaf")],
@@ -451,20 +482,32 @@ class HierarchicalIndex:
         return str(old) if old else None
 
     def _drop_version(self, doc_id: str, version: str) -> None:
+        """Remove the vectors of one version (`version=""`: of every version) and its garbage record."""
+        where: dict[str, Any] = (
+            {"doc_id": doc_id} if not version else {"$and": [{"doc_id": doc_id}, {"version": version}]}
+        )
         for level in EMBEDDED_LEVELS:
             try:
-                self._collection(level).delete(where={"$and": [{"doc_id": doc_id}, {"version": version}]})
+                self._collection(level).delete(where=where)
             except Exception as exc:
                 raise IndexStoreError(f"could not remove old vectors of {doc_id}: {exc}") from exc
+        with self._conn() as db, db:
+            db.execute("DELETE FROM garbage WHERE doc_id=? AND version=?", (doc_id, version))
 
     def _gc_pending(self) -> None:
-        """Remove what a crashed ingest left behind: unpublished nodes and their vectors."""
+        """Remove what a crashed ingest or delete left behind: unpublished nodes and their vectors, and
+        vectors of replaced or deleted versions whose removal was interrupted."""
         with self._conn() as db:
+            garbage = db.execute("SELECT doc_id, version FROM garbage").fetchall()
             rows = db.execute(
                 "SELECT doc_id, pending_version, version FROM docs WHERE pending_version IS NOT NULL"
             ).fetchall()
+        for doc_id, version in garbage:
+            self._drop_version(doc_id, version)
         for doc_id, pending, current in rows:
             if pending == current:
+                with self._conn() as db, db:
+                    db.execute("UPDATE docs SET pending_version=NULL WHERE doc_id=?", (doc_id,))
                 continue
             self._drop_version(doc_id, pending)
             with self._conn() as db, db:
@@ -475,7 +518,10 @@ class HierarchicalIndex:
                     db.execute("UPDATE docs SET pending_version=NULL WHERE doc_id=?", (doc_id,))
 
     def delete(self, source: str) -> bool:
-        """Remove a document (all versions) from every store; returns False when it was not indexed."""
+        """Remove a document (all versions) from every store; returns False when it was not indexed.
+
+        It disappears from reads in one SQLite transaction; its vectors go next (a crash in between
+        leaves a garbage record that the next write clears)."""
         with self._write_lock, self._conn() as db:
             row = db.execute("SELECT doc_id FROM docs WHERE source=?", (source,)).fetchone()
             if row is None:
@@ -487,14 +533,89 @@ class HierarchicalIndex:
                 )
                 db.execute("DELETE FROM nodes WHERE doc_id=?", (doc_id,))
                 db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
-            for level in EMBEDDED_LEVELS:
-                self._collection(level).delete(where={"doc_id": doc_id})
-        self._touch()
+                db.execute("INSERT OR IGNORE INTO garbage(doc_id, version) VALUES(?, '')", (doc_id,))
+            self._drop_version(doc_id, "")
+            self._touch()
         return True
+
+    def collect_garbage(self) -> None:
+        """Finish what an interrupted ingest or delete left undone (ingest passes call this first)."""
+        with self._write_lock:
+            self._gc_pending()
 
     def _touch(self) -> None:
         self.manifest["updated_at"] = time.time()
         self._write_manifest()
+
+    def check(self) -> IndexCheck:
+        """Cross-check the stores: every visible document must be complete in the tree, FTS and Chroma
+        (a `problem` otherwise); leftovers of unfinished or replaced versions are counted as `orphans`."""
+        problems: list[str] = []
+        orphans = {"pending_documents": 0, "nodes": 0, "fts_rows": 0, "vectors": 0, "garbage_records": 0}
+        embedded = {"leaf"}
+        if self.config.embed_sentences:
+            embedded.add("sentence")
+        if self.config.embed_sections:
+            embedded.add("section")
+        with self._conn() as db:
+            docs = db.execute("SELECT doc_id, source, version, pending_version, acl, text FROM docs").fetchall()
+            current = {d[0]: d[2] for d in docs if d[2] is not None}
+            pending = {d[0]: d[3] for d in docs if d[3] is not None}
+            orphans["pending_documents"] = sum(1 for d in docs if d[2] is None)
+            orphans["garbage_records"] = db.execute("SELECT COUNT(*) FROM garbage").fetchone()[0]
+            versions = db.execute("SELECT doc_id, version, COUNT(*) FROM nodes GROUP BY doc_id, version").fetchall()
+            orphans["nodes"] = sum(n for d, v, n in versions if v not in (current.get(d), pending.get(d)))
+            fts_ids = [r[0] for r in db.execute("SELECT node_id FROM leaf_fts")]
+            fts_count: dict[str, int] = {}
+            for nid in fts_ids:
+                fts_count[nid] = fts_count.get(nid, 0) + 1
+            live_leaves: set[str] = set()
+            expected: dict[str, dict[str, tuple[str, str]]] = {lvl: {} for lvl in embedded}
+            for doc_id, source, version, _pending, acl, text in docs:
+                if version is None:
+                    continue
+                rows = db.execute(
+                    'SELECT node_id, level, parent_id, start, "end", text FROM nodes WHERE doc_id=? AND version=?',
+                    (doc_id, version),
+                ).fetchall()
+                ids = {r[0] for r in rows}
+                levels = [r[1] for r in rows]
+                if levels.count("document") != 1 or "leaf" not in levels:
+                    problems.append(f"{source}: visible version {version} has an incomplete tree")
+                for nid, level, parent, start, end, ntext in rows:
+                    if level != "document" and parent not in ids:
+                        problems.append(f"{source}: node {nid} has no parent in its version")
+                    if not 0 <= start <= end <= len(text) or (ntext and ntext != text[start:end]):
+                        problems.append(f"{source}: node {nid} text does not match its offsets")
+                    if level == "leaf":
+                        live_leaves.add(nid)
+                        if fts_count.get(nid, 0) != 1:
+                            problems.append(f"{source}: leaf {nid} has {fts_count.get(nid, 0)} BM25 rows")
+                    if level in embedded:
+                        expected[level][nid] = (version, json.dumps(acl_metadata(json.loads(acl)), sort_keys=True))
+        orphans["fts_rows"] = sum(c for nid, c in fts_count.items() if nid not in live_leaves)
+        for level in EMBEDDED_LEVELS:
+            col = self._collection(level)
+            seen: set[str] = set()
+            offset = 0
+            while True:
+                page = col.get(include=["metadatas"], limit=5000, offset=offset)
+                if not page["ids"]:
+                    break
+                offset += len(page["ids"])
+                for nid, meta in zip(page["ids"], page["metadatas"], strict=False):
+                    want = expected.get(level, {}).get(nid)
+                    if want is None:
+                        orphans["vectors"] += 1
+                        continue
+                    seen.add(nid)
+                    acl_meta = json.dumps({k: v for k, v in meta.items() if k.startswith("acl_")}, sort_keys=True)
+                    if meta.get("version") != want[0] or acl_meta != want[1]:
+                        problems.append(f"vector {nid} carries stale version or ACL metadata")
+            missing = set(expected.get(level, {})) - seen
+            if missing:
+                problems.append(f"{len(missing)} visible {level} node(s) have no vector, e.g. {sorted(missing)[0]}")
+        return IndexCheck(documents=len(current), problems=problems, orphans=orphans)
 
     # ----------------------------------------------------------------- reads
     def sources(self) -> list[str]:

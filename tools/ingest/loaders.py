@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import stat
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -311,6 +312,8 @@ def parse_pdf(path: Path, source: str, title: str = "") -> ParsedDocument:
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise IngestError(f"cannot read PDF {source}: {exc}") from exc
+    except Exception as exc:  # pypdf raises anything on hostile input; one bad file must not stop an ingest
+        raise IngestError(f"cannot read PDF {source}: {type(exc).__name__}: {exc}") from exc
     parts: list[str] = []
     blocks: list[Block] = []
     length = 0
@@ -332,13 +335,17 @@ def parse_pdf(path: Path, source: str, title: str = "") -> ParsedDocument:
 
 
 def _decode(data: bytes, source: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (before the NUL test: its ASCII has NUL bytes)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"{source} has a UTF-16 byte-order mark but is not valid UTF-16: {exc}") from exc
     if b"\x00" in data[:8192]:
         raise IngestError(f"{source} looks binary (NUL bytes); only text, Markdown, HTML and PDF are supported")
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
@@ -366,9 +373,12 @@ def load_file(path: Path, source: str | None = None) -> ParsedDocument:
     if kind is None:
         raise IngestError(f"unsupported file type {path.suffix or '(none)'} for {source}")
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise IngestError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise IngestError(f"{source} is not a regular file (a FIFO or device would block the ingest)")
+    size = info.st_size
     if size == 0:
         raise IngestError(f"{source} is empty")
     if size > MAX_FILE_BYTES:

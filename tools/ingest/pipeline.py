@@ -9,6 +9,7 @@ from pathlib import Path
 
 import structlog
 
+from tools.acl import normalize_acl
 from tools.errors import HragentError, IngestError
 from tools.index import HierarchicalIndex
 from tools.ingest.loaders import LOADERS, load_file
@@ -31,19 +32,33 @@ class IngestOutcome:
     embedded: int = 0
 
 
+def _skip(outcome: IngestOutcome, path: str, reason: str) -> None:
+    outcome.skipped.append((path, reason))
+    log.warning("ingest.skipped", source=path, reason=reason)
+
+
 def discover(paths: Iterable[str | Path], outcome: IngestOutcome) -> list[tuple[Path, str]]:
-    """Expand files and directories into (path, source); symlinks leaving a root are skipped."""
+    """Expand files and directories into (path, source). Symlinks leaving a root, symlink loops and
+    unreadable directories are skipped with their reason, never silently and never fatally."""
     found: list[tuple[Path, str]] = []
     for raw in paths:
         root = Path(raw).expanduser()
-        if not root.exists():
-            outcome.skipped.append((str(raw), "path does not exist"))
+        try:
+            if not root.exists():
+                _skip(outcome, str(raw), "path does not exist")
+                continue
+            if not root.is_dir():
+                found.append((root, str(root.resolve(strict=True))))
+                continue
+            real_root = root.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+            _skip(outcome, str(raw), f"cannot open: {exc}")
             continue
-        if root.is_file():
-            found.append((root, str(root.resolve())))
-            continue
-        real_root = root.resolve()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+        def walk_error(exc: OSError, where: str = str(raw)) -> None:
+            _skip(outcome, str(exc.filename or where), f"cannot list directory: {exc.strerror or exc}")
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=walk_error, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 if name.startswith("."):
@@ -51,9 +66,13 @@ def discover(paths: Iterable[str | Path], outcome: IngestOutcome) -> list[tuple[
                 path = Path(dirpath) / name
                 if path.suffix.lower() not in LOADERS:
                     continue
-                real = path.resolve()
+                try:
+                    real = path.resolve(strict=path.is_symlink())
+                except (OSError, RuntimeError) as exc:
+                    _skip(outcome, str(path), f"broken or looping symlink: {exc}")
+                    continue
                 if path.is_symlink() and not real.is_relative_to(real_root):
-                    outcome.skipped.append((str(path), f"symlink points outside the ingest root ({real})"))
+                    _skip(outcome, str(path), f"symlink points outside the ingest root ({real})")
                     continue
                 found.append((path, str(real)))
     return found
@@ -70,7 +89,9 @@ def ingest_paths(
     """Ingest files idempotently. With `prune`, indexed sources under the given roots that no longer
     exist are removed. A file that cannot be read is skipped with its reason; nothing else is lost."""
     outcome = IngestOutcome()
-    roots = [Path(p).expanduser().resolve() for p in paths]
+    acl = normalize_acl(acl)  # a bad ACL stops the pass before anything is written
+    paths = list(paths)
+    index.collect_garbage()
     files = discover(paths, outcome)
     for i, (path, source) in enumerate(files):
         if progress:
@@ -81,26 +102,43 @@ def ingest_paths(
                 doc, acl=acl, progress=(lambda d, t: progress("embed", d, t)) if progress else None
             )
         except IngestError as exc:
-            outcome.skipped.append((source, str(exc)))
-            log.warning("ingest.skipped", source=source, reason=str(exc))
+            _skip(outcome, source, str(exc))
             continue
         except HragentError:
             raise
         except (OSError, ValueError, UnicodeError) as exc:
-            outcome.skipped.append((source, f"{type(exc).__name__}: {exc}"))
-            log.warning("ingest.skipped", source=source, reason=str(exc))
+            _skip(outcome, source, f"{type(exc).__name__}: {exc}")
             continue
         getattr(outcome, status).append(source)
         outcome.nodes += nodes
         outcome.embedded += embedded
         log.info("ingest.document", source=source, status=status, nodes=nodes)
     if prune:
+        # Prune only under roots that exist now: an unmounted share or a typo must not empty the index.
+        roots = []
+        for p in paths:
+            try:
+                roots.append(Path(p).expanduser().resolve(strict=True))
+            except (OSError, RuntimeError):
+                continue
         present = {s for _, s in files}
         for source in index.sources():
             src = Path(source)
             under_root = any(src == r or src.is_relative_to(r) for r in roots)
-            if under_root and source not in present and not src.exists() and index.delete(source):
+            if under_root and source not in present and not _exists(src) and index.delete(source):
                 outcome.removed.append(source)
+                log.info("ingest.removed", source=source)
     if progress:
         progress("file", len(files), len(files))
     return outcome
+
+
+def _exists(path: Path) -> bool:
+    """Only a definite "not there" prunes; a path we cannot check (permissions) is kept."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, RuntimeError):
+        return True
+    return True

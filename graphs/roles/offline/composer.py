@@ -7,7 +7,7 @@ from typing import Any
 
 from graphs.roles.base import Usage
 from graphs.state import CitationDict, ClaimDict, Draft, Report
-from policies.citations import number_citations
+from policies.citations import neutralize_markers, number_citations
 
 MAX_JUSTIFICATION = 3
 
@@ -28,10 +28,11 @@ class OfflineComposer:
             return "".join(f"[{n}]" for n in nums)
 
         lines: list[str] = []
+        short = neutralize_markers(short)
         if short and supported:
             lines.append(f"{short} {''.join(marks(c) for c in supported[:1])}".strip() + ".")
             lines.append("")
-            lines.extend(f"{c['text'].rstrip()} {marks(c)}" for c in supported)
+            lines.extend(f"{neutralize_markers(c['text'].rstrip())} {marks(c)}" for c in supported)
         elif short:
             lines.append(f"{short} (unverified: no cited sentence fully supports it).")
         else:

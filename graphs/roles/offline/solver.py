@@ -24,13 +24,17 @@ from graphs.roles.offline.text import (
     words,
 )
 from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, SentenceRef, Subgoal
+from policies.injection import looks_injected
 
 
 def _sentences(evidence: list[EvidenceItem]) -> list[tuple[SentenceRef, EvidenceItem, int]]:
+    """Every evidence sentence with its position, except text written to steer an assistant: an
+    extractive reader must never take its answer from an injected instruction."""
     out = []
     for ev in evidence:
         for pos, sent in enumerate(ev["sentences"] or [_as_sentence(ev)]):
-            out.append((sent, ev, pos))
+            if not looks_injected(sent["text"]):
+                out.append((sent, ev, pos))
     return out
 
 

@@ -18,6 +18,7 @@ from graphs.roles.offline.text import (
 from graphs.state import ClaimDict, Draft, EvidenceItem, Report
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
+from policies.injection import injection_markers
 from tools.embeddings import Embedder
 
 
@@ -93,9 +94,17 @@ class OfflineVerifier:
         claims: list[ClaimDict] = []
         for claim in draft.get("claims", []):
             cites = [c for c in claim.get("citations", []) if citation_is_verbatim(c, known)]
-            verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in cites])
+            factual = [c for c in cites if not injection_markers(c["quote"])]
+            verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in factual])
             if len(cites) < len(claim.get("citations", [])):
                 reasons.append("dropped citations whose quote is not in the retrieved evidence")
+            if len(factual) < len(cites):
+                markers = sorted({m for c in cites for m in injection_markers(c["quote"])})
+                reasons.append(
+                    f"cited text reads as an instruction to the assistant ({', '.join(markers)}), not a statement"
+                    " of fact: possible prompt injection, not counted as support"
+                )
+                cites = factual
             claims.append(
                 ClaimDict(text=claim["text"], citations=cites, verdict=verdict, confidence=conf, reasons=reasons)
             )

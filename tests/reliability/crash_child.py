@@ -1,0 +1,86 @@
+"""Child process for the SIGKILL tests: ingests a corpus and optionally parks at a named point of the
+write path (printing `AT <phase>`) so the parent can kill it exactly there. Test support, not a test."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tools.embeddings import HashingEmbedder
+from tools.index import HierarchicalIndex
+from tools.ingest.pipeline import ingest_paths
+
+PHASES = ("after_pending", "mid_embed", "after_publish", "before_drop", "in_delete")
+
+
+def park(phase: str, wanted: str) -> None:
+    if phase == wanted:
+        print(f"AT {phase}", flush=True)
+        time.sleep(600)
+
+
+def instrument(index: HierarchicalIndex, wanted: str) -> None:
+    """Wrap the write steps so the process stops (to be killed) right after `wanted` happened."""
+    cls = type(index)
+    write_pending, publish, drop, collection = cls._write_pending, cls._publish, cls._drop_version, cls._collection
+    upserts = {"n": 0}
+
+    def _write_pending(self: Any, *a: Any, **k: Any) -> Any:
+        out = write_pending(self, *a, **k)
+        park("after_pending", wanted)
+        return out
+
+    def _publish(self: Any, *a: Any, **k: Any) -> Any:
+        out = publish(self, *a, **k)
+        park("after_publish", wanted)
+        return out
+
+    def _drop_version(self: Any, doc_id: str, version: str) -> Any:
+        park("in_delete" if version == "" else "before_drop", wanted)
+        return drop(self, doc_id, version)
+
+    def _collection(self: Any, level: str) -> Any:
+        col = collection(self, level)
+
+        class Wrapped:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(col, name)
+
+            def upsert(self, **kw: Any) -> Any:
+                out = col.upsert(**kw)
+                upserts["n"] += 1
+                if upserts["n"] == 2:
+                    park("mid_embed", wanted)
+                return out
+
+        return Wrapped()
+
+    cls._write_pending = _write_pending  # type: ignore[method-assign]
+    cls._publish = _publish  # type: ignore[method-assign]
+    cls._drop_version = _drop_version  # type: ignore[method-assign]
+    cls._collection = _collection  # type: ignore[method-assign]
+
+
+def main(argv: list[str]) -> int:
+    index_dir, corpus, wanted = Path(argv[0]), Path(argv[1]), argv[2]
+    index = HierarchicalIndex(index_dir, HashingEmbedder())
+    if wanted == "delete-all":
+        print("START", flush=True)
+        for source in index.sources():
+            index.delete(source)
+        print("DONE", flush=True)
+        return 0
+    if wanted in PHASES:
+        instrument(index, wanted)
+    print("START", flush=True)
+    out = ingest_paths(
+        index, [corpus], prune=True, progress=lambda ev, d, t: print(f"PROGRESS {ev} {d}/{t}", flush=True)
+    )
+    print(f"DONE added={len(out.added)} updated={len(out.updated)} removed={len(out.removed)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
