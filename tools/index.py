@@ -294,21 +294,43 @@ class HierarchicalIndex:
         progress: ProgressCallback | None = None,
     ) -> tuple[Literal["added", "updated", "unchanged"], int, int]:
         """Index one parsed document; returns (status, nodes, vectors embedded). Idempotent by content hash."""
+        return self.ingest_many([doc], acl=acl, progress=progress)[0]
+
+    def ingest_many(
+        self,
+        docs: Sequence[ParsedDocument],
+        *,
+        acl: Iterable[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[tuple[Literal["added", "updated", "unchanged"], int, int]]:
+        """Index several documents with one embedding call per level (small documents otherwise pay
+        the model's per-call overhead many times). Each document still publishes on its own."""
         acl_t = normalize_acl(acl)
-        content_hash = content_hash_of(doc.text)
-        state = self.document_state(doc.source)
-        if state == (content_hash, acl_t):
-            return "unchanged", 0, 0
-        tree = build_tree(doc, self.embedder.count_tokens, self.config.tree, version=_version_tag(content_hash, acl_t))
+        results: list[tuple[Literal["added", "updated", "unchanged"], int, int]] = []
+        todo: list[tuple[int, DocumentTree, str, bool]] = []
+        for doc in docs:
+            content_hash = content_hash_of(doc.text)
+            state = self.document_state(doc.source)
+            results.append(("unchanged", 0, 0))
+            if state == (content_hash, acl_t):
+                continue
+            version = _version_tag(content_hash, acl_t)
+            tree = build_tree(doc, self.embedder.count_tokens, self.config.tree, version=version)
+            todo.append((len(results) - 1, tree, content_hash, state is not None))
+        if not todo:
+            return results
         with self._write_lock:
             self._gc_pending()
-            self._write_pending(tree, content_hash, acl_t)
-            embedded = self._embed_tree(tree, acl_t, progress)
-            old_version = self._publish(tree, content_hash, acl_t)
-            if old_version and old_version != tree.version:
-                self._drop_version(tree.doc_id, old_version)
+            for _, tree, content_hash, _ in todo:
+                self._write_pending(tree, content_hash, acl_t)
+            embedded = self._embed_trees([t for _, t, _, _ in todo], acl_t, progress)
+            for pos, tree, content_hash, existed in todo:
+                old_version = self._publish(tree, content_hash, acl_t)
+                if old_version and old_version != tree.version:
+                    self._drop_version(tree.doc_id, old_version)
+                results[pos] = ("updated" if existed else "added", len(tree.nodes), embedded.get(tree.doc_id, 0))
         self._touch()
-        return ("updated" if state else "added"), len(tree.nodes), embedded
+        return results
 
     def _write_pending(self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...]) -> None:
         now = time.time()
@@ -356,19 +378,25 @@ class HierarchicalIndex:
                 ],
             )
 
-    def _embed_tree(self, tree: DocumentTree, acl: tuple[str, ...], progress: ProgressCallback | None) -> int:
+    def _embed_trees(
+        self, trees: Sequence[DocumentTree], acl: tuple[str, ...], progress: ProgressCallback | None
+    ) -> dict[str, int]:
+        """Embed and store the vectors of several trees, one batched call per level; returns
+        vectors written per doc_id."""
         acl_meta = acl_metadata(acl)
-        jobs: list[tuple[str, list[Node], list[str]]] = []
-        leaves = tree.by_level("leaf")
-        jobs.append(("leaf", leaves, [leaf_embedding_text(n, self.config.leaf_headings) for n in leaves]))
+        jobs: list[tuple[str, list[tuple[DocumentTree, Node]], list[str]]] = []
+        leaves = [(t, n) for t in trees for n in t.by_level("leaf")]
+        jobs.append(("leaf", leaves, [leaf_embedding_text(n, self.config.leaf_headings) for _, n in leaves]))
         if self.config.embed_sentences:
-            sents = tree.by_level("sentence")
-            jobs.append(("sentence", sents, [_sentence_embedding_text(tree, n) for n in sents]))
+            sents = [(t, n) for t in trees for n in t.by_level("sentence")]
+            jobs.append(("sentence", sents, [_sentence_embedding_text(t, n) for t, n in sents]))
         if self.config.embed_sections:
-            secs = tree.by_level("section")
-            jobs.append(("section", secs, [section_summary(tree, n, self.config.tree.summary_sentences) for n in secs]))
+            secs = [(t, n) for t in trees for n in t.by_level("section")]
+            summaries = [section_summary(t, n, self.config.tree.summary_sentences) for t, n in secs]
+            jobs.append(("section", secs, summaries))
         total = sum(len(j[1]) for j in jobs)
         done = 0
+        per_doc: dict[str, int] = {}
         for level, nodes, texts in jobs:
             if not nodes:
                 continue
@@ -383,15 +411,17 @@ class HierarchicalIndex:
             for i in range(0, len(nodes), 2000):
                 batch = nodes[i : i + 2000]
                 col.upsert(
-                    ids=[n.node_id for n in batch],
+                    ids=[n.node_id for _, n in batch],
                     embeddings=vectors[i : i + 2000],
                     metadatas=[
-                        {"doc_id": n.doc_id, "version": tree.version, "section_id": n.section_id or "", **acl_meta}
-                        for n in batch
+                        {"doc_id": n.doc_id, "version": t.version, "section_id": n.section_id or "", **acl_meta}
+                        for t, n in batch
                     ],
                 )
+            for t, _ in nodes:
+                per_doc[t.doc_id] = per_doc.get(t.doc_id, 0) + 1
             done += len(nodes)
-        return total
+        return per_doc
 
     def _record_dim(self, vectors: Vector) -> None:
         if vectors.size == 0:
