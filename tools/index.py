@@ -667,6 +667,11 @@ class HierarchicalIndex:
                         out[wanted[title.lower()]] = doc_id
         return out
 
+    def doc_titles(self) -> list[tuple[str, str]]:
+        """(doc_id, title) of every visible document; callers filter by ACL when they fetch nodes."""
+        with self._conn() as db:
+            return [(r[0], r[1]) for r in db.execute("SELECT doc_id, title FROM docs WHERE version IS NOT NULL")]
+
     def titles(self) -> list[str]:
         with self._conn() as db:
             return [r[0] for r in db.execute("SELECT title FROM docs WHERE version IS NOT NULL")]

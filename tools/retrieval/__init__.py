@@ -11,19 +11,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from tools.index import HierarchicalIndex
+from tools.retrieval.auto import auto
 from tools.retrieval.base import Candidate, Reranker, RetrievalRequest, Strategy, rrf
 from tools.retrieval.flat import flat, hybrid, keyword
 from tools.retrieval.hierarchical import auto_merge, leaf_sentences, parent_child, sentence_window, summary_route
 from tools.types import Hit
-
-
-def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]:
-    """The agent's default: hybrid leaves (the best single-shot recall measured so far), then
-    parents swapped in for leaves only where auto-merging found a densely hit parent."""
-    out = hybrid(index, request)
-    for cand in out:
-        cand.strategy = "auto"
-    return out
 
 
 STRATEGIES: dict[str, Strategy] = {
