@@ -20,7 +20,7 @@ class AutoRetrievalPolicy(BaseModel):
     w_dense: float = Field(1.0, ge=0.0, description="First pass: dense leaves.")
     w_bm25: float = Field(1.0, ge=0.0, description="First pass: BM25 leaves.")
     w_named: float = Field(1.0, ge=0.0, description="First pass: documents whose title the query names.")
-    seeds: int = Field(1, ge=0, le=5, description="Top first-pass hits whose evidence seeds the second pass.")
+    seeds: int = Field(1, ge=0, le=1, description="1: the top first-pass hit seeds a second pass; 0: no second pass.")
     prf_alpha: float = Field(1.0, ge=0.0, description="Second-pass query = query + alpha * seed vector.")
     w_second_dense: float = Field(1.0, ge=0.0, description="Second pass: dense leaves for the expanded query.")
     w_linked: float = Field(1.0, ge=0.0, description="Second pass: documents whose title the seed names.")

@@ -8,6 +8,7 @@ of unfinished or replaced versions are orphans that every query ignores and the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -381,8 +382,8 @@ class HierarchicalIndex:
     def _embed_trees(
         self, trees: Sequence[DocumentTree], acl: tuple[str, ...], progress: ProgressCallback | None
     ) -> dict[str, int]:
-        """Embed and store the vectors of several trees, one batched call per level; returns
-        vectors written per doc_id."""
+        """Embed and store the vectors of several trees in one batched model call; returns vectors
+        written per doc_id."""
         acl_meta = acl_metadata(acl)
         jobs: list[tuple[str, list[tuple[DocumentTree, Node]], list[str]]] = []
         leaves = [(t, n) for t in trees for n in t.by_level("leaf")]
@@ -394,25 +395,24 @@ class HierarchicalIndex:
             secs = [(t, n) for t in trees for n in t.by_level("section")]
             summaries = [section_summary(t, n, self.config.tree.summary_sentences) for t, n in secs]
             jobs.append(("section", secs, summaries))
-        total = sum(len(j[1]) for j in jobs)
-        done = 0
+        # One model call for every level: identical texts (a one-leaf section's summary is its first
+        # sentence's text) are embedded once, and length-sorted batches waste little on padding.
+        unique = sorted({t for _, _, texts in jobs for t in texts}, key=len)
+        if not unique:
+            return {}
+        vectors = self.embedder.embed(unique, progress=progress)
+        self._record_dim(vectors)
+        row = {t: i for i, t in enumerate(unique)}
         per_doc: dict[str, int] = {}
         for level, nodes, texts in jobs:
             if not nodes:
                 continue
-
-            def step(n: int, _t: int, base: int = done) -> None:
-                if progress:
-                    progress(base + n, total)
-
-            vectors = self.embedder.embed(texts, progress=step)
-            self._record_dim(vectors)
             col = self._collection(level)
             for i in range(0, len(nodes), 2000):
                 batch = nodes[i : i + 2000]
                 col.upsert(
                     ids=[n.node_id for _, n in batch],
-                    embeddings=vectors[i : i + 2000],
+                    embeddings=vectors[[row[t] for t in texts[i : i + 2000]]],
                     metadatas=[
                         {"doc_id": n.doc_id, "version": t.version, "section_id": n.section_id or "", **acl_meta}
                         for t, n in batch
@@ -420,7 +420,6 @@ class HierarchicalIndex:
                 )
             for t, _ in nodes:
                 per_doc[t.doc_id] = per_doc.get(t.doc_id, 0) + 1
-            done += len(nodes)
         return per_doc
 
     def _record_dim(self, vectors: Vector) -> None:
@@ -540,18 +539,39 @@ class HierarchicalIndex:
                 marks = ",".join("?" * len(chunk))
                 rows = db.execute(
                     'SELECT n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
-                    " n.text, d.source, d.title, d.acl, d.text FROM nodes n JOIN docs d"
+                    " n.text, d.source, d.title, d.acl,"
+                    " CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) END"
+                    " FROM nodes n JOIN docs d"
                     f" ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
                     chunk,
                 ).fetchall()
                 for r in rows:
-                    acl = tuple(json.loads(r[12]))
+                    acl = _parse_acl(r[12])
                     if not can_see(acl, identities):
                         continue
-                    text = r[9] or r[13][r[7] : r[8]]
+                    text = r[9] or r[13] or ""
                     out[r[0]] = NodeRecord(
                         r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl
                     )
+        return out
+
+    def visible(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, str | None]:
+        """node_id -> section_id for the ids that are current and visible: the cheap filter search
+        results pass through (no text, no JSON beyond the ACL)."""
+        out: dict[str, str | None] = {}
+        ids = list(dict.fromkeys(node_ids))
+        with self._conn() as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    "SELECT n.node_id, n.section_id, d.acl FROM nodes n JOIN docs d"
+                    f" ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
+                    chunk,
+                ).fetchall()
+                for nid, section_id, acl in rows:
+                    if can_see(_parse_acl(acl), identities):
+                        out[nid] = section_id
         return out
 
     def children(self, node_id: str, identities: frozenset[str]) -> list[NodeRecord]:
@@ -595,8 +615,7 @@ class HierarchicalIndex:
         ask Chroma for a filtered search.
         """
         col = self._collection(level)
-        count = col.count()
-        if count == 0 or k <= 0:
+        if k <= 0:
             return []
         vec = np.asarray(query, dtype=np.float32).reshape(1, -1)
         where: dict[str, Any] | None = None
@@ -604,17 +623,17 @@ class HierarchicalIndex:
             if not section_ids:
                 return []
             where = {"section_id": {"$in": list(section_ids)}}
-        fetch = min(count, max(k * 3, k + 10))
+        fetch = max(k * 3, k + 10)  # Chroma returns fewer when the collection is smaller
         res = col.query(query_embeddings=vec, n_results=fetch, where=where, include=["distances"])
         pairs = list(zip(res["ids"][0], res["distances"][0], strict=False))
-        visible = self.get([p[0] for p in pairs], identities)
+        visible = self.visible([p[0] for p in pairs], identities)
         hits = [(nid, 1.0 - float(dist)) for nid, dist in pairs if nid in visible]
-        if len(hits) < k and fetch < count:
+        if len(hits) < k and len(pairs) >= fetch:  # fewer pairs than asked: nothing more to find
             acl_where = chroma_acl_filter(identities)
             full_where = acl_where if where is None else {"$and": [where, acl_where]}
-            res = col.query(query_embeddings=vec, n_results=min(count, k * 3), where=full_where, include=["distances"])
+            res = col.query(query_embeddings=vec, n_results=k * 3, where=full_where, include=["distances"])
             pairs = list(zip(res["ids"][0], res["distances"][0], strict=False))
-            visible = self.get([p[0] for p in pairs], identities)
+            visible = self.visible([p[0] for p in pairs], identities)
             hits = [(nid, 1.0 - float(dist)) for nid, dist in pairs if nid in visible]
         return hits[:k]
 
@@ -641,11 +660,11 @@ class HierarchicalIndex:
                 rows = db.execute(sql, (match, max(k * 3, k + 10))).fetchall()
             except sqlite3.OperationalError:
                 return []
-        visible = self.get([r[0] for r in rows], identities)
+        visible = self.visible([r[0] for r in rows], identities)
         out = [(nid, float(s)) for nid, s in rows if nid in visible]
         if section_ids is not None:
             allowed = set(section_ids)
-            out = [(nid, s) for nid, s in out if visible[nid].section_id in allowed]
+            out = [(nid, s) for nid, s in out if visible[nid] in allowed]
         return out[:k]
 
     def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
@@ -693,6 +712,11 @@ class HierarchicalIndex:
         with self._conn() as db:
             row = db.execute("SELECT summary FROM nodes WHERE node_id=?", (section_id,)).fetchone()
         return str(row[0]) if row and row[0] else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_acl(raw: str) -> tuple[str, ...]:
+    return tuple(json.loads(raw))
 
 
 def _version_tag(content_hash: str, acl: tuple[str, ...]) -> str:

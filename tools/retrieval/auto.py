@@ -21,25 +21,26 @@ from tools.retrieval.titles import title_matcher
 DEFAULT_POLICY = AutoRetrievalPolicy()
 
 
-def _best_leaves(
-    index: HierarchicalIndex, doc_ids: Sequence[str], query_vec: np.ndarray, identities: frozenset[str]
-) -> list[str]:
-    """The leaves of the named documents, best match to `query_vec` first (one leaf per document
-    ahead of any document's second leaf, so a long document cannot crowd out the others)."""
-    per_doc: list[list[str]] = []
+def _doc_leaves(index: HierarchicalIndex, doc_ids: Sequence[str], identities: frozenset[str]) -> list[list[str]]:
+    """Leaf ids per named document (visible ones only), in document order."""
+    out = []
     for doc_id in doc_ids:
         leaves = index.document_leaves(doc_id, identities)
         if leaves:
-            per_doc.append([leaf.node_id for leaf in leaves])
-    flat_ids = [nid for ids in per_doc for nid in ids]
-    if not flat_ids:
-        return []
-    vecs = index.vectors("leaf", flat_ids)
-    scored = [sorted(ids, key=lambda n: -float(vecs[n] @ query_vec) if n in vecs else 0.0) for ids in per_doc]
-    best_first = sorted(scored, key=lambda ids: -float(vecs[ids[0]] @ query_vec) if ids[0] in vecs else 0.0)
-    out = [ids[0] for ids in best_first]
-    out += [nid for ids in best_first for nid in ids[1:]]
+            out.append([leaf.node_id for leaf in leaves])
     return out
+
+
+def _rank_leaves(per_doc: list[list[str]], vecs: dict[str, np.ndarray], query_vec: np.ndarray) -> list[str]:
+    """Each document's best leaf for `query_vec`, best documents first, then the remaining leaves
+    (so one long document cannot crowd out the other named ones)."""
+
+    def sim(nid: str) -> float:
+        vec = vecs.get(nid)
+        return float(vec @ query_vec) if vec is not None else -1.0
+
+    ranked = sorted((sorted(ids, key=sim, reverse=True) for ids in per_doc), key=lambda ids: sim(ids[0]), reverse=True)
+    return [ids[0] for ids in ranked] + [nid for ids in ranked for nid in ids[1:]]
 
 
 def _normalize(vec: np.ndarray) -> np.ndarray:
@@ -48,7 +49,7 @@ def _normalize(vec: np.ndarray) -> np.ndarray:
 
 
 def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]:
-    """Multi-signal first pass, seed-driven second pass, fused; the seed is pinned first."""
+    """Multi-signal first pass, seed-driven second pass, interleaved; the seed is pinned first."""
     policy = request.options.get("auto_policy")
     p = policy if isinstance(policy, AutoRetrievalPolicy) else DEFAULT_POLICY
     ids = request.identities
@@ -58,26 +59,26 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
 
     dense = [n for n, _ in index.dense("leaf", qv, depth, ids)]
     sparse = [n for n, _ in index.bm25(request.query, depth, ids)]
-    named = _best_leaves(index, matcher.find(request.query), qv, ids)[:depth]
+    named_docs = _doc_leaves(index, matcher.find(request.query)[: p.max_linked_docs], ids)
+    named_vecs = index.vectors("leaf", [n for leaves in named_docs for n in leaves]) if named_docs else {}
+    named = _rank_leaves(named_docs, named_vecs, qv)[:depth]
     first = [n for n, _ in rrf([dense, sparse, named], p.rrf_k, [p.w_dense, p.w_bm25, p.w_named])]
     if not first:
         return []
 
-    seeds = first[: p.seeds]
-    seed_nodes = index.get(seeds, ids)
-    seed_vecs = index.vectors("leaf", seeds)
-    seconds: list[list[str]] = []
-    for seed in seeds:
-        node: NodeRecord | None = seed_nodes.get(seed)
-        vec = seed_vecs.get(seed)
-        if node is None or vec is None:
-            continue
-        q2 = _normalize(qv + p.prf_alpha * vec)
-        dense2 = [n for n, _ in index.dense("leaf", q2, depth, ids)]
-        linked_docs = matcher.find(node.text, exclude=frozenset([node.doc_id]))[: p.max_linked_docs]
-        linked = _best_leaves(index, linked_docs, q2, ids)
-        seconds.append([n for n, _ in rrf([dense2, linked], p.rrf_k, [p.w_second_dense, p.w_linked])])
-    second = [n for n, _ in rrf(seconds, p.rrf_k)] if seconds else []
+    # Second pass from the seed: its vector expands the query, its text names the next documents.
+    second: list[str] = []
+    seed = index.get(first[:1], ids).get(first[0]) if p.seeds else None
+    if seed is not None:
+        linked_docs = _doc_leaves(
+            index, matcher.find(seed.text, exclude=frozenset([seed.doc_id]))[: p.max_linked_docs], ids
+        )
+        vecs = index.vectors("leaf", [seed.node_id] + [n for leaves in linked_docs for n in leaves])
+        if seed.node_id in vecs:
+            q2 = _normalize(qv + p.prf_alpha * vecs[seed.node_id])
+            dense2 = [n for n, _ in index.dense("leaf", q2, depth, ids)]
+            linked = _rank_leaves(linked_docs, vecs, q2)
+            second = [n for n, _ in rrf([dense2, linked], p.rrf_k, [p.w_second_dense, p.w_linked])]
 
     # The query names several documents (a comparison): they lead. Otherwise the seed leads and the
     # two passes alternate, so the bridge document lands at rank 2, not behind first-pass near-misses.
