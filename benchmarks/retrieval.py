@@ -19,7 +19,6 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -290,7 +289,8 @@ def run_llamaindex(corpus: dict[str, str], queries: list[Query], count: Callable
     """LlamaIndex HierarchicalNodeParser (2048/512/128 tokens of MiniLM's tokenizer) +
     AutoMergingRetriever over an in-memory VectorStoreIndex of the leaf nodes."""
     try:
-        from llama_index.core import Document, Settings as LISettings, StorageContext, VectorStoreIndex
+        from llama_index.core import Document, StorageContext, VectorStoreIndex
+        from llama_index.core import Settings as LISettings
         from llama_index.core.node_parser import HierarchicalNodeParser, get_leaf_nodes
         from llama_index.core.retrievers import AutoMergingRetriever
         from llama_index.core.schema import QueryBundle
@@ -430,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             before = rss_mb()
             try:
                 res = runner(corpus, queries, count)
-            except Exception as exc:  # a peer failing offline is a finding to report, not a crash
+            except Exception as exc:  # noqa: BLE001 - a peer failing offline is a finding to report
                 res = PeerResult(runner.__name__, None, error=f"{type(exc).__name__}: {exc}")
             res.notes += f"; +{rss_mb() - before:.0f} MiB RSS"
             peers.append(res)
@@ -478,7 +478,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "peers": [{"name": p.name, "error": p.error, "notes": p.notes} for p in peers],
         "per_query": {s.name: s.per_query for s in results},
     }
-    path = write_results("retrieval" + ("_distractors" if args.distractors else "") + ("_quick" if args.quick else ""), payload)
+    path = write_results(
+        "retrieval" + ("_distractors" if args.distractors else "") + ("_quick" if args.quick else ""), payload
+    )
     print(f"\nwrote {path}")
     return 0
 

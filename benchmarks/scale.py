@@ -58,7 +58,9 @@ def measure(size: int, questions: list[str], strategies: Sequence[str], rebuild:
         t0 = time.perf_counter()
         report = agent.ingest(folder)
         stats_path.write_text(
-            json.dumps({"ingest_s": round(time.perf_counter() - t0, 1), "nodes": report.nodes, "vectors": report.embedded})
+            json.dumps(
+                {"ingest_s": round(time.perf_counter() - t0, 1), "nodes": report.nodes, "vectors": report.embedded}
+            )
         )
         agent.close()
     build = json.loads(stats_path.read_text())

@@ -24,7 +24,6 @@ class AutoRetrievalPolicy(BaseModel):
     prf_alpha: float = Field(1.0, ge=0.0, description="Second-pass query = query + alpha * seed vector.")
     w_second_dense: float = Field(1.0, ge=0.0, description="Second pass: dense leaves for the expanded query.")
     w_linked: float = Field(1.0, ge=0.0, description="Second pass: documents whose title the seed names.")
-    lead_named: int = Field(
-        2, ge=1, description="When this many documents named by the query top the first pass, they lead."
-    )
+    lead_named: int = Field(2, ge=1, description="Distinct names in the query that lead when all rank high.")
+    lead_window: int = Field(3, ge=1, description="'Rank high' = within this many first-pass hits.")
     max_linked_docs: int = Field(8, ge=0, description="Titles followed per seed (longest evidence names many).")

@@ -574,6 +574,38 @@ class HierarchicalIndex:
                         out[nid] = section_id
         return out
 
+    def leaf_ids_of_docs(self, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
+        """doc_id -> its current, visible leaf ids in document order (one query for many documents)."""
+        out: dict[str, list[str]] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        with self._conn() as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    "SELECT n.doc_id, n.node_id, d.acl FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+                    f" WHERE n.doc_id IN ({marks}) AND n.level='leaf' ORDER BY n.ord",
+                    chunk,
+                ).fetchall()
+                for doc_id, nid, acl in rows:
+                    if can_see(_parse_acl(acl), identities):
+                        out.setdefault(doc_id, []).append(nid)
+        return {d: out[d] for d in ids if d in out}
+
+    def child_ids(self, parent_ids: Sequence[str]) -> dict[str, list[str]]:
+        """parent id -> child ids in order; children share their parent's document, version and ACL."""
+        out: dict[str, list[str]] = {}
+        ids = list(dict.fromkeys(parent_ids))
+        with self._conn() as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for parent, nid in db.execute(
+                    f"SELECT parent_id, node_id FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", chunk
+                ):
+                    out.setdefault(parent, []).append(nid)
+        return out
+
     def children(self, node_id: str, identities: frozenset[str]) -> list[NodeRecord]:
         with self._conn() as db:
             ids = [r[0] for r in db.execute("SELECT node_id FROM nodes WHERE parent_id=? ORDER BY ord", (node_id,))]

@@ -14,24 +14,19 @@ from collections.abc import Sequence
 import numpy as np
 
 from policies.retrieval import AutoRetrievalPolicy
-from tools.index import HierarchicalIndex, NodeRecord
+from tools.index import HierarchicalIndex
 from tools.retrieval.base import Candidate, RetrievalRequest, candidates_from, rrf
 from tools.retrieval.titles import title_matcher
 
 DEFAULT_POLICY = AutoRetrievalPolicy()
 
 
-def _doc_leaves(index: HierarchicalIndex, doc_ids: Sequence[str], identities: frozenset[str]) -> list[list[str]]:
-    """Leaf ids per named document (visible ones only), in document order."""
-    out = []
-    for doc_id in doc_ids:
-        leaves = index.document_leaves(doc_id, identities)
-        if leaves:
-            out.append([leaf.node_id for leaf in leaves])
-    return out
+def _doc_leaves(index: HierarchicalIndex, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
+    """doc_id -> its visible leaf ids in document order, for the named documents."""
+    return index.leaf_ids_of_docs(doc_ids, identities) if doc_ids else {}
 
 
-def _rank_leaves(per_doc: list[list[str]], vecs: dict[str, np.ndarray], query_vec: np.ndarray) -> list[str]:
+def _rank_leaves(per_doc: dict[str, list[str]], vecs: dict[str, np.ndarray], query_vec: np.ndarray) -> list[str]:
     """Each document's best leaf for `query_vec`, best documents first, then the remaining leaves
     (so one long document cannot crowd out the other named ones)."""
 
@@ -39,7 +34,9 @@ def _rank_leaves(per_doc: list[list[str]], vecs: dict[str, np.ndarray], query_ve
         vec = vecs.get(nid)
         return float(vec @ query_vec) if vec is not None else -1.0
 
-    ranked = sorted((sorted(ids, key=sim, reverse=True) for ids in per_doc), key=lambda ids: sim(ids[0]), reverse=True)
+    ranked = sorted(
+        (sorted(ids, key=sim, reverse=True) for ids in per_doc.values()), key=lambda ids: sim(ids[0]), reverse=True
+    )
     return [ids[0] for ids in ranked] + [nid for ids in ranked for nid in ids[1:]]
 
 
@@ -59,9 +56,15 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
 
     dense = [n for n, _ in index.dense("leaf", qv, depth, ids)]
     sparse = [n for n, _ in index.bm25(request.query, depth, ids)]
-    named_docs = _doc_leaves(index, matcher.find(request.query)[: p.max_linked_docs], ids)
-    named_vecs = index.vectors("leaf", [n for leaves in named_docs for n in leaves]) if named_docs else {}
+    mentions = matcher.mentions(request.query)[: p.max_linked_docs]
+    named_docs = _doc_leaves(index, [d for group in mentions for d in group], ids)
+    named_vecs = index.vectors("leaf", [n for leaves in named_docs.values() for n in leaves]) if named_docs else {}
     named = _rank_leaves(named_docs, named_vecs, qv)[:depth]
+    # Each distinct name's best leaf (over the documents it may mean): these lead a comparison.
+    per_mention = [
+        _rank_leaves({d: named_docs[d] for d in group if d in named_docs}, named_vecs, qv)[:1] for group in mentions
+    ]
+    leaders = [leaves[0] for leaves in per_mention if leaves][: p.lead_named]
     first = [n for n, _ in rrf([dense, sparse, named], p.rrf_k, [p.w_dense, p.w_bm25, p.w_named])]
     if not first:
         return []
@@ -73,17 +76,19 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
         linked_docs = _doc_leaves(
             index, matcher.find(seed.text, exclude=frozenset([seed.doc_id]))[: p.max_linked_docs], ids
         )
-        vecs = index.vectors("leaf", [seed.node_id] + [n for leaves in linked_docs for n in leaves])
+        vecs = index.vectors("leaf", [seed.node_id] + [n for leaves in linked_docs.values() for n in leaves])
         if seed.node_id in vecs:
             q2 = _normalize(qv + p.prf_alpha * vecs[seed.node_id])
             dense2 = [n for n, _ in index.dense("leaf", q2, depth, ids)]
             linked = _rank_leaves(linked_docs, vecs, q2)
             second = [n for n, _ in rrf([dense2, linked], p.rrf_k, [p.w_second_dense, p.w_linked])]
 
-    # The query names several documents (a comparison): they lead. Otherwise the seed leads and the
-    # two passes alternate, so the bridge document lands at rank 2, not behind first-pass near-misses.
-    lead = p.lead_named if len({*named[: p.lead_named]} & {*first[: p.lead_named]}) >= p.lead_named else 1
-    order = interleave(first, second, lead)
+    # The query names several things that all rank high on their own (a comparison): they lead.
+    # Otherwise the seed leads and the passes alternate, so the bridge document lands at rank 2.
+    if len(leaders) >= p.lead_named and all(leaf in first[: p.lead_window] for leaf in leaders):
+        order = interleave(leaders + [n for n in first if n not in leaders], second, len(leaders))
+    else:
+        order = interleave(first, second, 1)
     fused = dict(rrf([first, second], p.rrf_k))
     top = [(n, fused.get(n, 0.0)) for n in order[: request.k]]
     return candidates_from(index, top, request, "auto")

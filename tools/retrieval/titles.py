@@ -21,8 +21,57 @@ MAX_TITLE_WORDS = 10
 # One-word titles that are ordinary capitalised words would link everything; they need a second
 # signal (dense or BM25) to surface, so they are not linked.
 _COMMON = frozenset(
-    "The A An In On Of And For To It He She They His Her This That These Those There What Which Who When Where"
-    " Why How Is Was Are Were Be Not No Yes I We You Its After Before During While Since As At By From With".split()
+    [
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "Of",
+        "And",
+        "For",
+        "To",
+        "It",
+        "He",
+        "She",
+        "They",
+        "His",
+        "Her",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "There",
+        "What",
+        "Which",
+        "Who",
+        "When",
+        "Where",
+        "Why",
+        "How",
+        "Is",
+        "Was",
+        "Are",
+        "Were",
+        "Be",
+        "Not",
+        "No",
+        "Yes",
+        "I",
+        "We",
+        "You",
+        "Its",
+        "After",
+        "Before",
+        "During",
+        "While",
+        "Since",
+        "As",
+        "At",
+        "By",
+        "From",
+        "With",
+    ]
 )
 
 
@@ -53,21 +102,29 @@ class TitleMatcher:
                 longest = max(longest, len(words))
         return cls(version, keys, longest)
 
-    def find(self, text: str, exclude: frozenset[str] = frozenset()) -> list[str]:
-        """Doc ids whose title occurs in `text`, longest match first at each position, in text order."""
+    def mentions(self, text: str, exclude: frozenset[str] = frozenset()) -> list[list[str]]:
+        """Per distinct name in `text` (text order, longest match at each position), the doc ids it
+        may mean: "Ed Wood" names both "Ed Wood" and "Ed Wood (film)"."""
         words = _WORD.findall(text)
-        found: list[str] = []
+        groups: dict[str, list[str]] = {}
         i = 0
         while i < len(words):
             step = 1
             for n in range(min(self.max_words, len(words) - i), 0, -1):
-                ids = self.keys.get(_key(words[i : i + n]))
+                key = _key(words[i : i + n])
+                ids = self.keys.get(key)
                 if ids:
-                    found.extend(d for d in ids if d not in exclude)
+                    kept = [d for d in ids if d not in exclude]
+                    if kept:
+                        groups.setdefault(key, []).extend(d for d in kept if d not in groups.get(key, []))
                     step = n
                     break
             i += step
-        return list(dict.fromkeys(found))
+        return list(groups.values())
+
+    def find(self, text: str, exclude: frozenset[str] = frozenset()) -> list[str]:
+        """Doc ids whose title occurs in `text`, in text order."""
+        return list(dict.fromkeys(d for group in self.mentions(text, exclude) for d in group))
 
 
 _CACHE: WeakKeyDictionary[HierarchicalIndex, TitleMatcher] = WeakKeyDictionary()
