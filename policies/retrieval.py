@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# BM25 leaves out query terms found in more leaves than this (their IDF is low and scoring every
+# row they match dominates latency on large indexes); below ~1k leaves nothing is ever left out.
+BM25_COMMON_DF = 1000
+
 
 class AutoRetrievalPolicy(BaseModel):
     """How `auto` fuses its first pass and how far its internal second pass looks."""
