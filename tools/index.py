@@ -8,6 +8,7 @@ of unfinished or replaced versions are orphans that every query ignores and the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from policies.retrieval import BM25_COMMON_DF
 from tools.acl import acl_metadata, can_see, chroma_acl_filter, normalize_acl
 from tools.embeddings import Embedder, ProgressCallback, Vector
 from tools.errors import IndexMismatchError, IndexNotFoundError, IndexStoreError
@@ -332,24 +334,47 @@ class HierarchicalIndex:
         progress: ProgressCallback | None = None,
     ) -> tuple[Literal["added", "updated", "unchanged"], int, int]:
         """Index one parsed document; returns (status, nodes, vectors embedded). Idempotent by content hash."""
+        return self.ingest_many([doc], acl=acl, progress=progress)[0]
+
+    def ingest_many(
+        self,
+        docs: Sequence[ParsedDocument],
+        *,
+        acl: Iterable[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[tuple[Literal["added", "updated", "unchanged"], int, int]]:
+        """Index several documents with one embedding call per level (small documents otherwise pay
+        the model's per-call overhead many times). Each document still publishes on its own."""
         acl_t = normalize_acl(acl)
-        content_hash = content_hash_of(doc.text)
-        if self.document_state(doc.source) == (content_hash, acl_t):
-            return "unchanged", 0, 0
-        tree = build_tree(doc, self.embedder.count_tokens, self.config.tree, version=_version_tag(content_hash, acl_t))
+        results: list[tuple[Literal["added", "updated", "unchanged"], int, int]] = []
+        todo: list[tuple[int, DocumentTree, str, bool]] = []
+        for doc in docs:
+            content_hash = content_hash_of(doc.text)
+            state = self.document_state(doc.source)
+            results.append(("unchanged", 0, 0))
+            if state == (content_hash, acl_t):
+                continue
+            version = _version_tag(content_hash, acl_t)
+            tree = build_tree(doc, self.embedder.count_tokens, self.config.tree, version=version)
+            todo.append((len(results) - 1, tree, content_hash, state is not None))
+        if not todo:
+            return results
         with self._write_lock:
             # Re-read under the lock: another writer may have indexed this very version meanwhile.
-            state = self.document_state(doc.source)
-            if state == (content_hash, acl_t):
-                return "unchanged", 0, 0
+            todo = [t for t in todo if self.document_state(t[1].doc.source) != (t[2], acl_t)]
+            if not todo:
+                return results
             self._gc_pending()
-            self._write_pending(tree, content_hash, acl_t)
-            embedded = self._embed_tree(tree, acl_t, progress)
-            old_version = self._publish(tree, content_hash, acl_t)
-            if old_version and old_version != tree.version:
-                self._drop_version(tree.doc_id, old_version)
+            for _, tree, content_hash, _ in todo:
+                self._write_pending(tree, content_hash, acl_t)
+            embedded = self._embed_trees([t for _, t, _, _ in todo], acl_t, progress)
+            for pos, tree, content_hash, existed in todo:
+                old_version = self._publish(tree, content_hash, acl_t)
+                if old_version and old_version != tree.version:
+                    self._drop_version(tree.doc_id, old_version)
+                results[pos] = ("updated" if existed else "added", len(tree.nodes), embedded.get(tree.doc_id, 0))
             self._touch()
-        return ("updated" if state else "added"), len(tree.nodes), embedded
+        return results
 
     def _write_pending(self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...]) -> None:
         now = time.time()
@@ -397,42 +422,48 @@ class HierarchicalIndex:
                 ],
             )
 
-    def _embed_tree(self, tree: DocumentTree, acl: tuple[str, ...], progress: ProgressCallback | None) -> int:
+    def _embed_trees(
+        self, trees: Sequence[DocumentTree], acl: tuple[str, ...], progress: ProgressCallback | None
+    ) -> dict[str, int]:
+        """Embed and store the vectors of several trees in one batched model call; returns vectors
+        written per doc_id."""
         acl_meta = acl_metadata(acl)
-        jobs: list[tuple[str, list[Node], list[str]]] = []
-        leaves = tree.by_level("leaf")
-        jobs.append(("leaf", leaves, [leaf_embedding_text(n, self.config.leaf_headings) for n in leaves]))
+        jobs: list[tuple[str, list[tuple[DocumentTree, Node]], list[str]]] = []
+        leaves = [(t, n) for t in trees for n in t.by_level("leaf")]
+        jobs.append(("leaf", leaves, [leaf_embedding_text(n, self.config.leaf_headings) for _, n in leaves]))
         if self.config.embed_sentences:
-            sents = tree.by_level("sentence")
-            jobs.append(("sentence", sents, [_sentence_embedding_text(tree, n) for n in sents]))
+            sents = [(t, n) for t in trees for n in t.by_level("sentence")]
+            jobs.append(("sentence", sents, [_sentence_embedding_text(t, n) for t, n in sents]))
         if self.config.embed_sections:
-            secs = tree.by_level("section")
-            jobs.append(("section", secs, [section_summary(tree, n, self.config.tree.summary_sentences) for n in secs]))
-        total = sum(len(j[1]) for j in jobs)
-        done = 0
+            secs = [(t, n) for t in trees for n in t.by_level("section")]
+            summaries = [section_summary(t, n, self.config.tree.summary_sentences) for t, n in secs]
+            jobs.append(("section", secs, summaries))
+        # One model call for every level: identical texts (a one-leaf section's summary is its first
+        # sentence's text) are embedded once, and length-sorted batches waste little on padding.
+        unique = sorted({t for _, _, texts in jobs for t in texts}, key=len)
+        if not unique:
+            return {}
+        vectors = self.embedder.embed(unique, progress=progress)
+        self._record_dim(vectors)
+        row = {t: i for i, t in enumerate(unique)}
+        per_doc: dict[str, int] = {}
         for level, nodes, texts in jobs:
             if not nodes:
                 continue
-
-            def step(n: int, _t: int, base: int = done) -> None:
-                if progress:
-                    progress(base + n, total)
-
-            vectors = self.embedder.embed(texts, progress=step)
-            self._record_dim(vectors)
             col = self._collection(level)
             for i in range(0, len(nodes), 2000):
                 batch = nodes[i : i + 2000]
                 col.upsert(
-                    ids=[n.node_id for n in batch],
-                    embeddings=vectors[i : i + 2000],
+                    ids=[n.node_id for _, n in batch],
+                    embeddings=vectors[[row[t] for t in texts[i : i + 2000]]],
                     metadatas=[
-                        {"doc_id": n.doc_id, "version": tree.version, "section_id": n.section_id or "", **acl_meta}
-                        for n in batch
+                        {"doc_id": n.doc_id, "version": t.version, "section_id": n.section_id or "", **acl_meta}
+                        for t, n in batch
                     ],
                 )
-            done += len(nodes)
-        return total
+            for t, _ in nodes:
+                per_doc[t.doc_id] = per_doc.get(t.doc_id, 0) + 1
+        return per_doc
 
     def _record_dim(self, vectors: Vector) -> None:
         if vectors.size == 0:
@@ -656,18 +687,71 @@ class HierarchicalIndex:
                 marks = ",".join("?" * len(chunk))
                 rows = db.execute(
                     'SELECT n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
-                    " n.text, d.source, d.title, d.acl, d.text FROM nodes n JOIN docs d"
+                    " n.text, d.source, d.title, d.acl,"
+                    " CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) END"
+                    " FROM nodes n JOIN docs d"
                     f" ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
                     chunk,
                 ).fetchall()
                 for r in rows:
-                    acl = tuple(json.loads(r[12]))
+                    acl = _parse_acl(r[12])
                     if not can_see(acl, identities):
                         continue
-                    text = r[9] or r[13][r[7] : r[8]]
+                    text = r[9] or r[13] or ""
                     out[r[0]] = NodeRecord(
                         r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl
                     )
+        return out
+
+    def visible(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, str | None]:
+        """node_id -> section_id for the ids that are current and visible: the cheap filter search
+        results pass through (no text, no JSON beyond the ACL)."""
+        out: dict[str, str | None] = {}
+        ids = list(dict.fromkeys(node_ids))
+        with self._conn() as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    "SELECT n.node_id, n.section_id, d.acl FROM nodes n JOIN docs d"
+                    f" ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
+                    chunk,
+                ).fetchall()
+                for nid, section_id, acl in rows:
+                    if can_see(_parse_acl(acl), identities):
+                        out[nid] = section_id
+        return out
+
+    def leaf_ids_of_docs(self, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
+        """doc_id -> its current, visible leaf ids in document order (one query for many documents)."""
+        out: dict[str, list[str]] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        with self._conn() as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    "SELECT n.doc_id, n.node_id, d.acl FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+                    f" WHERE n.doc_id IN ({marks}) AND n.level='leaf' ORDER BY n.ord",
+                    chunk,
+                ).fetchall()
+                for doc_id, nid, acl in rows:
+                    if can_see(_parse_acl(acl), identities):
+                        out.setdefault(doc_id, []).append(nid)
+        return {d: out[d] for d in ids if d in out}
+
+    def child_ids(self, parent_ids: Sequence[str]) -> dict[str, list[str]]:
+        """parent id -> child ids in order; children share their parent's document, version and ACL."""
+        out: dict[str, list[str]] = {}
+        ids = list(dict.fromkeys(parent_ids))
+        with self._conn() as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for parent, nid in db.execute(
+                    f"SELECT parent_id, node_id FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", chunk
+                ):
+                    out.setdefault(parent, []).append(nid)
         return out
 
     def children(self, node_id: str, identities: frozenset[str]) -> list[NodeRecord]:
@@ -711,8 +795,7 @@ class HierarchicalIndex:
         ask Chroma for a filtered search.
         """
         col = self._collection(level)
-        count = col.count()
-        if count == 0 or k <= 0:
+        if k <= 0:
             return []
         vec = np.asarray(query, dtype=np.float32).reshape(1, -1)
         where: dict[str, Any] | None = None
@@ -720,17 +803,17 @@ class HierarchicalIndex:
             if not section_ids:
                 return []
             where = {"section_id": {"$in": list(section_ids)}}
-        fetch = min(count, max(k * 3, k + 10))
+        fetch = max(k * 3, k + 10)  # Chroma returns fewer when the collection is smaller
         res = col.query(query_embeddings=vec, n_results=fetch, where=where, include=["distances"])
         pairs = list(zip(res["ids"][0], res["distances"][0], strict=False))
-        visible = self.get([p[0] for p in pairs], identities)
+        visible = self.visible([p[0] for p in pairs], identities)
         hits = [(nid, 1.0 - float(dist)) for nid, dist in pairs if nid in visible]
-        if len(hits) < k and fetch < count:
+        if len(hits) < k and len(pairs) >= fetch:  # fewer pairs than asked: nothing more to find
             acl_where = chroma_acl_filter(identities)
             full_where = acl_where if where is None else {"$and": [where, acl_where]}
-            res = col.query(query_embeddings=vec, n_results=min(count, k * 3), where=full_where, include=["distances"])
+            res = col.query(query_embeddings=vec, n_results=k * 3, where=full_where, include=["distances"])
             pairs = list(zip(res["ids"][0], res["distances"][0], strict=False))
-            visible = self.get([p[0] for p in pairs], identities)
+            visible = self.visible([p[0] for p in pairs], identities)
             hits = [(nid, 1.0 - float(dist)) for nid, dist in pairs if nid in visible]
         return hits[:k]
 
@@ -754,14 +837,15 @@ class HierarchicalIndex:
         )
         with self._conn() as db:
             try:
+                match = _drop_common_terms(db, match)
                 rows = db.execute(sql, (match, max(k * 3, k + 10))).fetchall()
             except sqlite3.OperationalError:
                 return []
-        visible = self.get([r[0] for r in rows], identities)
+        visible = self.visible([r[0] for r in rows], identities)
         out = [(nid, float(s)) for nid, s in rows if nid in visible]
         if section_ids is not None:
             allowed = set(section_ids)
-            out = [(nid, s) for nid, s in out if visible[nid].section_id in allowed]
+            out = [(nid, s) for nid, s in out if visible[nid] in allowed]
         return out[:k]
 
     def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
@@ -782,6 +866,11 @@ class HierarchicalIndex:
                     if can_see(tuple(json.loads(acl)), identities):
                         out[wanted[title.lower()]] = doc_id
         return out
+
+    def doc_titles(self) -> list[tuple[str, str]]:
+        """(doc_id, title) of every visible document; callers filter by ACL when they fetch nodes."""
+        with self._conn() as db:
+            return [(r[0], r[1]) for r in db.execute("SELECT doc_id, title FROM docs WHERE version IS NOT NULL")]
 
     def titles(self) -> list[str]:
         with self._conn() as db:
@@ -804,6 +893,24 @@ class HierarchicalIndex:
         with self._conn() as db:
             row = db.execute("SELECT summary FROM nodes WHERE node_id=?", (section_id,)).fetchone()
         return str(row[0]) if row and row[0] else ""
+
+
+def _drop_common_terms(db: sqlite3.Connection, match: str) -> str:
+    """Leave out query terms found in more than BM25_COMMON_DF leaves: FTS5 scores every row an OR
+    term matches, so one common word costs tens of ms at 100k leaves while adding little (low IDF).
+    Each probe stops after BM25_COMMON_DF + 1 rows; small corpora keep every term."""
+    terms = match.split(" OR ")
+    if len(terms) < 2:
+        return match
+    probe = "SELECT count(*) FROM (SELECT 1 FROM leaf_fts WHERE leaf_fts MATCH ? LIMIT ?)"
+    df = {t: int(db.execute(probe, (t, BM25_COMMON_DF + 1)).fetchone()[0]) for t in terms}
+    kept = [t for t in terms if df[t] <= BM25_COMMON_DF] or sorted(terms, key=df.__getitem__)[:3]
+    return " OR ".join(kept)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_acl(raw: str) -> tuple[str, ...]:
+    return tuple(json.loads(raw))
 
 
 def _version_tag(content_hash: str, acl: tuple[str, ...]) -> str:

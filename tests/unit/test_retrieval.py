@@ -47,3 +47,93 @@ def test_as_retriever_is_a_langchain_retriever(sample_agent: Agent) -> None:
     docs = retriever.invoke("Kestrel flight time")
     assert 0 < len(docs) <= 2
     assert {"source", "section", "node_id", "start", "end"} <= set(docs[0].metadata)
+
+
+# ---------------------------------------------------------------------------- auto and title linking
+
+from pathlib import Path  # noqa: E402
+
+from policies.retrieval import AutoRetrievalPolicy  # noqa: E402
+from tools.embeddings import HashingEmbedder  # noqa: E402
+from tools.index import HierarchicalIndex  # noqa: E402
+from tools.ingest.pipeline import ingest_paths  # noqa: E402
+from tools.retrieval import retrieve_candidates  # noqa: E402
+from tools.retrieval.titles import TitleMatcher, title_matcher  # noqa: E402
+
+
+def test_title_matcher_prefers_longest_and_strips_parenthetical() -> None:
+    m = TitleMatcher.build(
+        [("d1", "Kiss and Tell (1945 film)"), ("d2", "Shirley Temple"), ("d3", "Shirley"), ("d4", "The")], 0.0
+    )
+    assert m.find("The woman in Kiss and Tell was Shirley Temple.") == ["d1", "d2"]
+    assert m.find("Shirley sang.") == ["d3"]
+    assert m.find("shirley temple, lower case") == []  # names are matched case-sensitively
+    assert m.find("Kiss and Tell", exclude=frozenset({"d1"})) == []
+
+
+def _corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a.md").write_text(
+        "# Kestrel Quadcopter\n\nThe Kestrel Quadcopter inspection drone was designed by Anouk Verbeek in 2019.\n"
+    )
+    (folder / "b.md").write_text("# Anouk Verbeek\n\nShe was raised in Vlissingen, a harbour on the Scheldt.\n")
+    for i in range(12):
+        (folder / f"filler{i}.md").write_text(
+            f"# Filler {i}\n\nThe quadcopter model {i} was designed for inspection and born of a {i} year project.\n"
+        )
+    return folder
+
+
+def test_auto_follows_a_title_named_in_the_first_hit(tmp_path: Path) -> None:
+    index = HierarchicalIndex(tmp_path / "idx", HashingEmbedder())
+    ingest_paths(index, [_corpus(tmp_path / "docs")])
+    query = "In which town did the designer of the Kestrel Quadcopter grow up?"
+    titles = [h.section[0] for h in retrieve(index, query, 2, strategy="auto")]
+    assert titles[0] == "Kestrel Quadcopter"
+    assert "Anouk Verbeek" in titles  # the bridge document: never named in the question
+    off = AutoRetrievalPolicy(w_linked=0.0, seeds=0)
+    plain = retrieve_candidates(index, query, 2, strategy="auto", options={"auto_policy": off})
+    assert "Anouk Verbeek" not in [c.node.section[0] for c in plain]
+
+
+def test_auto_respects_k_acl_and_budget(tmp_path: Path) -> None:
+    index = HierarchicalIndex(tmp_path / "idx", HashingEmbedder())
+    docs = _corpus(tmp_path / "docs")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (docs / "b.md").rename(secret / "b.md")
+    ingest_paths(index, [docs])
+    ingest_paths(index, [secret], acl=["hr"])
+    query = "In which town did the designer of the Kestrel Quadcopter grow up?"
+    public = retrieve(index, query, 3, strategy="auto")
+    assert 0 < len(public) <= 3
+    assert all(h.section[0] != "Anouk Verbeek" for h in public)
+    assert any(h.section[0] == "Anouk Verbeek" for h in retrieve(index, query, 3, strategy="auto", identities=["hr"]))
+    one = retrieve(index, query, 5, strategy="auto", budget_tokens=20)
+    assert len(one) == 1
+
+
+def test_title_matcher_is_rebuilt_after_ingest(tmp_path: Path) -> None:
+    index = HierarchicalIndex(tmp_path / "idx", HashingEmbedder())
+    docs = _corpus(tmp_path / "docs")
+    ingest_paths(index, [docs])
+    assert title_matcher(index).find("Vlissingen Harbour") == []
+    (docs / "c.md").write_text("# Vlissingen Harbour\n\nA harbour.\n")
+    ingest_paths(index, [docs])
+    assert len(title_matcher(index).find("Vlissingen Harbour")) == 1
+
+
+def test_batched_ingest_matches_one_by_one(tmp_path: Path) -> None:
+    docs = _corpus(tmp_path / "docs")
+    batched = HierarchicalIndex(tmp_path / "b", HashingEmbedder())
+    single = HierarchicalIndex(tmp_path / "s", HashingEmbedder())
+    seen: list[tuple[int, int]] = []
+    out = ingest_paths(batched, [docs], progress=lambda ev, d, t: seen.append((d, t)) if ev == "embed" else None)
+    for path in sorted(docs.iterdir()):
+        ingest_paths(single, [path])
+    assert len(out.added) == 14 and batched.stats()["levels"] == single.stats()["levels"]
+    assert seen and seen[-1][0] == seen[-1][1]
+    query = "Kestrel Quadcopter designer"
+    assert [h.node_id for h in retrieve(batched, query, 4, strategy="hybrid")] == [
+        h.node_id for h in retrieve(single, query, 4, strategy="hybrid")
+    ]

@@ -11,20 +11,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from tools.index import HierarchicalIndex
+from tools.retrieval.auto import auto
 from tools.retrieval.base import Candidate, Reranker, RetrievalRequest, Strategy, rrf
 from tools.retrieval.flat import flat, hybrid, keyword
 from tools.retrieval.hierarchical import auto_merge, leaf_sentences, parent_child, sentence_window, summary_route
 from tools.types import Hit
-
-
-def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]:
-    """The agent's default: hybrid leaves (the best single-shot recall measured so far), then
-    parents swapped in for leaves only where auto-merging found a densely hit parent."""
-    out = hybrid(index, request)
-    for cand in out:
-        cand.strategy = "auto"
-    return out
-
 
 STRATEGIES: dict[str, Strategy] = {
     "auto": auto,
@@ -102,8 +93,14 @@ def retrieve_candidates(
     if dedup:
         found = dedupe(index, found)
     found = within_budget(index, found[:k], budget_tokens)
+    # Sentence ids for citing: a leaf's sentences are its children (one query for all leaf hits).
+    leaf_children = index.child_ids([c.node.node_id for c in found if c.node.level == "leaf" and not c.sentence_ids])
     for cand in found:
-        if not cand.sentence_ids:
+        if cand.sentence_ids:
+            continue
+        if cand.node.level == "leaf":
+            cand.sentence_ids = leaf_children.get(cand.node.node_id, [])
+        else:
             cand.sentence_ids = [s.node_id for s in leaf_sentences(index, cand.node, identities)]
     return found
 

@@ -1,0 +1,33 @@
+"""The knobs of the `auto` retrieval strategy, in one place (tuned on HotpotQA dev q0-49).
+
+They are fusion weights and depths, not answers: every one is a general property of multi-hop search
+(names are matched exactly; the best first hit's evidence suggests the next query).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# BM25 leaves out query terms found in more leaves than this (their IDF is low and scoring every
+# row they match dominates latency on large indexes); below ~1k leaves nothing is ever left out.
+BM25_COMMON_DF = 1000
+
+
+class AutoRetrievalPolicy(BaseModel):
+    """How `auto` fuses its first pass and how far its internal second pass looks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    depth_factor: int = Field(4, ge=1, description="Candidates per signal = max(k * depth_factor, min_depth).")
+    min_depth: int = Field(30, ge=1)
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    w_dense: float = Field(1.0, ge=0.0, description="First pass: dense leaves.")
+    w_bm25: float = Field(1.0, ge=0.0, description="First pass: BM25 leaves.")
+    w_named: float = Field(1.0, ge=0.0, description="First pass: documents whose title the query names.")
+    seeds: int = Field(1, ge=0, le=1, description="1: the top first-pass hit seeds a second pass; 0: no second pass.")
+    prf_alpha: float = Field(1.0, ge=0.0, description="Second-pass query = query + alpha * seed vector.")
+    w_second_dense: float = Field(1.0, ge=0.0, description="Second pass: dense leaves for the expanded query.")
+    w_linked: float = Field(1.0, ge=0.0, description="Second pass: documents whose title the seed names.")
+    lead_named: int = Field(2, ge=1, description="Distinct names in the query that lead when all rank high.")
+    lead_window: int = Field(3, ge=1, description="'Rank high' = within this many first-pass hits.")
+    max_linked_docs: int = Field(8, ge=0, description="Titles followed per seed (longest evidence names many).")

@@ -1,0 +1,112 @@
+"""`auto`: the agent's default strategy — one `retrieve()` call, two internal passes.
+
+Pass 1 fuses three views of the query by reciprocal rank: dense leaves, BM25 leaves, and the
+documents whose title the query names. Pass 2 starts from the best first-pass hit (the "seed"): a
+pseudo-relevance-feedback query (query vector + seed vector, no second model call) and the documents
+whose titles the seed's text names — the bridge a multi-hop question needs and a single dense query
+misses. The seed stays first; the rest is the fusion of both passes. Weights: `policies.retrieval`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from policies.retrieval import AutoRetrievalPolicy
+from tools.index import HierarchicalIndex
+from tools.retrieval.base import Candidate, RetrievalRequest, candidates_from, rrf
+from tools.retrieval.titles import title_matcher
+
+DEFAULT_POLICY = AutoRetrievalPolicy()
+
+
+def _doc_leaves(index: HierarchicalIndex, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
+    """doc_id -> its visible leaf ids in document order, for the named documents."""
+    return index.leaf_ids_of_docs(doc_ids, identities) if doc_ids else {}
+
+
+def _rank_leaves(per_doc: dict[str, list[str]], vecs: dict[str, np.ndarray], query_vec: np.ndarray) -> list[str]:
+    """Each document's best leaf for `query_vec`, best documents first, then the remaining leaves
+    (so one long document cannot crowd out the other named ones)."""
+
+    def sim(nid: str) -> float:
+        vec = vecs.get(nid)
+        return float(vec @ query_vec) if vec is not None else -1.0
+
+    ranked = sorted(
+        (sorted(ids, key=sim, reverse=True) for ids in per_doc.values()), key=lambda ids: sim(ids[0]), reverse=True
+    )
+    return [ids[0] for ids in ranked] + [nid for ids in ranked for nid in ids[1:]]
+
+
+def _normalize(vec: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vec))
+    return vec / norm if norm > 0 else vec
+
+
+def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]:
+    """Multi-signal first pass, seed-driven second pass, interleaved; the seed is pinned first."""
+    policy = request.options.get("auto_policy")
+    p = policy if isinstance(policy, AutoRetrievalPolicy) else DEFAULT_POLICY
+    ids = request.identities
+    depth = max(request.k * p.depth_factor, p.min_depth)
+    qv = np.asarray(request.vector(index), dtype=np.float32)
+    matcher = title_matcher(index)
+
+    dense = [n for n, _ in index.dense("leaf", qv, depth, ids)]
+    sparse = [n for n, _ in index.bm25(request.query, depth, ids)]
+    mentions = matcher.mentions(request.query)[: p.max_linked_docs]
+    named_docs = _doc_leaves(index, [d for group in mentions for d in group], ids)
+    named_vecs = index.vectors("leaf", [n for leaves in named_docs.values() for n in leaves]) if named_docs else {}
+    named = _rank_leaves(named_docs, named_vecs, qv)[:depth]
+    # Each distinct name's best leaf (over the documents it may mean): these lead a comparison.
+    per_mention = [
+        _rank_leaves({d: named_docs[d] for d in group if d in named_docs}, named_vecs, qv)[:1] for group in mentions
+    ]
+    leaders = [leaves[0] for leaves in per_mention if leaves][: p.lead_named]
+    first = [n for n, _ in rrf([dense, sparse, named], p.rrf_k, [p.w_dense, p.w_bm25, p.w_named])]
+    if not first:
+        return []
+
+    # Second pass from the seed: its vector expands the query, its text names the next documents.
+    second: list[str] = []
+    seed = index.get(first[:1], ids).get(first[0]) if p.seeds else None
+    if seed is not None:
+        linked_docs = _doc_leaves(
+            index, matcher.find(seed.text, exclude=frozenset([seed.doc_id]))[: p.max_linked_docs], ids
+        )
+        vecs = index.vectors("leaf", [seed.node_id] + [n for leaves in linked_docs.values() for n in leaves])
+        if seed.node_id in vecs:
+            q2 = _normalize(qv + p.prf_alpha * vecs[seed.node_id])
+            dense2 = [n for n, _ in index.dense("leaf", q2, depth, ids)]
+            linked = _rank_leaves(linked_docs, vecs, q2)
+            second = [n for n, _ in rrf([dense2, linked], p.rrf_k, [p.w_second_dense, p.w_linked])]
+
+    # The query names several things that all rank high on their own (a comparison): they lead.
+    # Otherwise the seed leads and the passes alternate, so the bridge document lands at rank 2.
+    if len(leaders) >= p.lead_named and all(leaf in first[: p.lead_window] for leaf in leaders):
+        order = interleave(leaders + [n for n in first if n not in leaders], second, len(leaders))
+    else:
+        order = interleave(first, second, 1)
+    fused = dict(rrf([first, second], p.rrf_k))
+    top = [(n, fused.get(n, 0.0)) for n in order[: request.k]]
+    return candidates_from(index, top, request, "auto")
+
+
+def interleave(first: list[str], second: list[str], lead: int) -> list[str]:
+    """`lead` items of `first`, then alternate second/first, skipping repeats."""
+    out: list[str] = list(dict.fromkeys(first[:lead]))
+    seen = set(out)
+    a, b = iter(first[lead:]), iter(second)
+    pending = [b, a]
+    while pending:
+        for it in list(pending):
+            for nid in it:
+                if nid not in seen:
+                    seen.add(nid)
+                    out.append(nid)
+                    break
+            else:
+                pending.remove(it)
+    return out
