@@ -4,7 +4,7 @@ fields that several nodes write declare their reducer so parallel subgoals merge
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 
 class SentenceRef(TypedDict):
@@ -14,6 +14,7 @@ class SentenceRef(TypedDict):
     text: str
     start: int
     end: int
+    sim: NotRequired[float]  # cosine similarity to the query of the hop that retrieved it
 
 
 class EvidenceItem(TypedDict):
