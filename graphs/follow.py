@@ -4,24 +4,15 @@ the solver can read densely as well as lexically."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
+from graphs.roles.offline.text import title_key
 from tools.index import HierarchicalIndex, NodeRecord
 from tools.retrieval.base import Candidate
 
-_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 _TITLE_CACHE: dict[tuple[str, float], dict[str, list[str]]] = {}
-
-
-def title_key(text: str) -> str:
-    """Titles and entity names compare without case, a trailing '(film)'-style qualifier, articles or punctuation."""
-    text = _PAREN.sub("", text).lower().replace("&amp;", "&")
-    text = re.sub(r"[^\w\s]", " ", text)
-    text = re.sub(r"^(the|a|an)\s+", "", text.strip())
-    return " ".join(text.split())
 
 
 def _titles_by_key(index: HierarchicalIndex) -> dict[str, list[str]]:

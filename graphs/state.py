@@ -52,6 +52,7 @@ class Subgoal(TypedDict, total=False):
     next_query: str
     follow_titles: list[str]
     support: list[str]  # sentence node ids the answer rests on
+    avoid: list[str]  # answers a verifier rejected in an earlier round
     round: int
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,14 +17,17 @@ from graphs.roles.offline.statements import statement
 from graphs.roles.offline.text import (
     PRONOUN_START,
     TYPE_FIT,
+    YEAR_RANGE_RE,
     YEAR_RE,
     AnswerType,
     answer_type,
     candidate_spans,
     classify_span,
     content_terms,
+    names_in,
     normalize_answer,
     stem,
+    title_key,
     words,
 )
 from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, SentenceRef, Subgoal
@@ -85,17 +89,55 @@ def _term_weights(query: str) -> dict[str, float]:
     return weights
 
 
+def _term_positions(text: str, weights: dict[str, float]) -> dict[str, list[int]]:
+    """Character positions of every occurrence of each query term in `text`."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for m in re.finditer(r"[\w'’.-]+", text):
+        terms = content_terms(m.group(0))
+        if terms and terms[0] in weights:
+            out[terms[0]].append(m.start())
+    return out
+
+
+def _proximity(start: int, end: int, anchors: dict[str, list[int]]) -> float:
+    """Closeness of a span to the query's terms in its sentence (mean over terms of the nearest hit)."""
+    if not anchors:
+        return 0.3
+    near = [min(min(abs(p - start), abs(p - end)) for p in ps) for ps in anchors.values()]
+    return sum(1.0 / (1.0 + d / 30.0) for d in near) / len(near)
+
+
+def _mentions(text: str, name: str) -> bool:
+    """`text` names `name` as a name: capitalised ("Winner", not "the winner"), any case for longer names."""
+    for m in re.finditer(rf"\b{re.escape(name)}\b", text, re.I):
+        if " " in name or m.group(0)[:1].isupper():
+            return True
+    return False
+
+
+def _wh_preposition(query: str) -> str:
+    """The preposition governing the wh-word ("formed by who", "based in what city"): answers follow it."""
+    m = re.search(
+        r"\b(by|in|at|from|for|with|of|during|since|on|to|as|under)\s+(?:what|which|who|whom|where)\b", query, re.I
+    )
+    return m.group(1).lower() if m else ""
+
+
 class OfflineSolver:
     """Deterministic reader. Scores each candidate span by sentence relevance (dense similarity plus
     weighted term overlap), answer-type fit, closeness to query terms and agreement across hits."""
 
     def __init__(self, thresholds: OfflineThresholds | None = None) -> None:
         self.t = thresholds or OfflineThresholds()
+        self.last_candidates: list[tuple[str, float]] = []  # the last extraction's ranking, for debugging
 
     # ------------------------------------------------------------------ reading
     def rank_sentences(self, query: str, evidence: list[EvidenceItem]) -> list[Ranked]:
         weights = _term_weights(query)
         total = sum(weights.values()) or 1.0
+        focus_keys = {title_key(n) for n in names_in(query)}
+        focus_docs = {ev["doc_id"] for ev in evidence if title_key(ev["title"]) in focus_keys}
+        focus_names = [n for n in names_in(query) if title_key(n) in focus_keys]
         best: dict[str, Ranked] = {}
         for ev in evidence:
             title_terms = set(content_terms(ev["title"] + " " + " ".join(ev["section"][-1:])))
@@ -105,40 +147,52 @@ class OfflineSolver:
                 sim = sent.get("sim")
                 score = lexical if sim is None else (1 - self.t.dense_weight) * lexical + self.t.dense_weight * sim
                 score -= 0.004 * pos
+                if focus_docs and ev["doc_id"] not in focus_docs:
+                    # The query names an entity with its own document: other pages count only where they name it.
+                    if not any(_mentions(sent["text"], n) for n in focus_names):
+                        score *= self.t.off_focus
                 have = best.get(sent["node_id"])
                 if have is None or score > have.score:
                     best[sent["node_id"]] = Ranked(score, sent, ev, pos)
         return sorted(best.values(), key=lambda r: r.score, reverse=True)
 
     def extract(
-        self, query: str, evidence: list[EvidenceItem], atype: AnswerType | None = None, exclude: str = ""
+        self, query: str, evidence: list[EvidenceItem], atype: AnswerType | None = None, avoid: Sequence[str] = ()
     ) -> Extraction:
         """Best answer span for `query`, its confidence, and the sentences that carry it."""
         atype = atype or answer_type(query)
         fit_table = TYPE_FIT.get(atype.kind, TYPE_FIT["entity"])
-        q_words = set(words(query + " " + exclude))
-        q_norm = normalize_answer(query + " " + exclude)
-        q_stems = set(_term_weights(query))
+        q_norm = " " + normalize_answer(query) + " "
+        q_content = set(content_terms(query))
+        weights = _term_weights(query)
+        # Where the answer sits: near the question's verbs, nouns and numbers, not near its subject's name.
+        predicate = {t for t, w in weights.items() if w < 2.0 or t[:1].isdigit()}
+        asks_life = bool(re.search(r"\b(born|birth|die|died|death|age|old|older|younger)\b", query, re.I))
+        wh_prep = _wh_preposition(query)
         noun = stem(atype.noun) if atype.noun else ""
+        wants_range = atype.kind == "date" and atype.noun in {"years", "timeframe", "period", "era", "span"}
+        avoid_keys = {normalize_answer(a) for a in avoid}
         scores: dict[str, dict[str, float]] = defaultdict(dict)  # answer -> sentence -> best score there
         surface: dict[str, str] = {}
         support: dict[str, list[Ranked]] = defaultdict(list)
         ranked = [r for r in self.rank_sentences(query, evidence)[: self.t.read_sentences] if r.score > 0]
 
-        def offer(text: str, kind: str, r: Ranked, proximity: float, near: str) -> None:
+        def offer(text: str, kind: str, r: Ranked, factor: float, near: str) -> None:
             key = normalize_answer(text)
-            span_words = set(words(text))
-            if not key or not span_words or span_words <= q_words or f" {key} " in f" {q_norm} ":
+            if not key or key in avoid_keys or f" {key} " in q_norm:
                 return
             fit = fit_table.get(kind, 0.05)
             if fit <= 0.05:
                 return
+            span_terms = set(content_terms(text))
             if atype.kind == "date" and atype.noun == "year" and not YEAR_RE.search(text):
                 fit *= 0.5
-            if noun and (noun in {stem(w) for w in span_words} or noun in {stem(w) for w in words(near)}):
+            if wants_range and YEAR_RANGE_RE.search(text):
+                fit *= 1.4
+            if noun and (noun in span_terms or noun in {stem(w) for w in words(near)}):
                 fit *= 1.3
-            novelty = 1.0 - 0.6 * len(span_words & q_words) / len(span_words)
-            score = r.score * fit * (0.5 + proximity) * novelty
+            novelty = 1.0 - 0.35 * (len(span_terms & q_content) / len(span_terms) if span_terms else 0.0)
+            score = r.score * fit * factor * novelty
             nid = r.sent["node_id"]
             scores[key][nid] = max(scores[key].get(nid, 0.0), score)
             if key not in surface or len(text) < len(surface[key]):
@@ -149,21 +203,28 @@ class OfflineSolver:
         seen_titles: set[str] = set()
         for r in ranked:
             text = r.sent["text"]
-            lower = text.lower()
-            term_pos = [
-                m.start() for w in words(text) if stem(w) in q_stems for m in [re.search(re.escape(w), lower)] if m
-            ]
+            where = _term_positions(text, weights)
+            anchors = {t: p for t, p in where.items() if t in predicate}
             for span in candidate_spans(text, lowercase=lowercase):
-                dist = min((abs(p - span.start) for p in term_pos), default=len(text))
+                factor = 0.5 + _proximity(span.start, span.end, anchors)
+                before = text[max(0, span.start - 14) : span.start].lower()
+                if wh_prep and re.search(rf"\b{wh_prep}\s+(?:the\s+)?$", before):
+                    factor *= 1.25
+                if text[: span.start].count("(") > text[: span.start].count(")"):
+                    # "(Hangul: 위너)": asides rarely answer; "(born 1962)" does when birth is asked.
+                    keep = span.kind == "number" or (span.kind == "date" and asks_life)
+                    factor *= 1.0 if keep else 0.5
                 near = text[max(0, span.start - 12) : span.start] + " " + text[span.end : span.end + 25]
-                offer(span.text, span.kind, r, 1.0 / (1.0 + dist / 40.0), near)
+                if atype.kind == "number" and predicate & set(content_terms(text[span.start : span.end + 12])):
+                    factor *= 1.3  # "can seat how many" -> "3,677 seated"
+                offer(span.text, span.kind, r, factor, near)
             # The document's subject is a candidate too: "He/She/It …" sentences and opening lines are about it.
             title = clean_title(r.ev["section"][-1] if r.ev["section"] else r.ev["title"])
             opening = r.sent["start"] <= len(r.ev["title"]) + 8
             if title and title not in seen_titles and (opening or PRONOUN_START.match(text)):
                 seen_titles.add(title)
                 kind = "person" if _PERSON_OPENING.match(text) else classify_span(title + " is", 0, title)
-                offer(title, kind, r, 0.5, text[:40])
+                offer(title, kind, r, 1.0, text[:40])
         if not scores:
             return Extraction("", 0.0)
         # The best mention counts fully; agreement from other sentences adds a little. (Summing would
@@ -173,6 +234,7 @@ class OfflineSolver:
             v = sorted(per_sentence.values())
             combined[k] = v[-1] + 0.25 * sum(v[-4:-1])
         order = sorted(combined, key=lambda k: combined[k], reverse=True)
+        self.last_candidates = [(surface[k], round(combined[k], 4)) for k in order[:8]]
         best = order[0]
         total = sum(combined.values())
         share = combined[best] / total if total else 0.0
@@ -201,7 +263,7 @@ class OfflineSolver:
         question = (subgoal.get("queries") or [query])[0]
         if subgoal.get("kind") in ("compare_item", "yesno_item"):
             return self._read_item(subgoal, question, evidence, last_hop), Usage()
-        ex = self.extract(question, evidence)
+        ex = self.extract(question, evidence, avoid=subgoal.get("avoid", []))
         follow_query = None
         follow_titles: list[str] = []
         if ex.confidence < self.t.follow_below and not last_hop:
@@ -212,6 +274,8 @@ class OfflineSolver:
             follow_titles = follow_titles[: self.t.follow_entities]
             if follow_titles:
                 follow_query = f"{question.rstrip('?')} {' '.join(follow_titles[:2])}?"
+                if follow_query in (subgoal.get("queries") or []) or follow_query == query:
+                    follow_query, follow_titles = None, []  # the same hop again would find the same pages
         reading = Reading(
             ex.answer, ex.confidence, [r.sent["node_id"] for r in ex.support], follow_query, follow_titles
         )

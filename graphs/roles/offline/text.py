@@ -56,7 +56,7 @@ NUMBER_RE = re.compile(
 )
 _CONNECT = r"(?:of|the|de|da|del|di|von|van|der|du|la|le|and|&|for|on|in|y|al|el|bin|ibn)"
 CAP_SPAN = re.compile(
-    rf"(?:[A-Z][\w'’.&!-]*|\d+[A-Za-z]*)(?:(?:\s+{_CONNECT}){{0,2}}\s+(?:[A-Z][\w'’.&!-]*|\d+[A-Za-z]*))*"
+    rf"(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*)(?:(?:\s+{_CONNECT}){{0,2}}\s+(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*))*"
 )
 QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 PLACE_PREPS = frozenset(["in", "at", "near", "from", "outside", "into", "across", "throughout"])
@@ -297,6 +297,17 @@ def candidate_spans(sentence: str, *, lowercase: str = "") -> list[Span]:
             if m.group(0) in PERSON_NOUNS and m.group(0) not in {"man", "woman", "people", "person", "child"}:
                 add(m.group(0), m.start(), m.end(), "occupation")
     return spans
+
+
+_PAREN_TAIL = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+def title_key(text: str) -> str:
+    """Titles and names compare without case, a trailing '(film)'-style qualifier, articles or punctuation."""
+    text = _PAREN_TAIL.sub("", text).lower().replace("&amp;", "&")
+    text = re.sub(r"[^\w\s]", " ", text)
+    text = re.sub(r"^(the|a|an)\s+", "", text.strip())
+    return " ".join(text.split())
 
 
 def names_in(text: str) -> list[str]:

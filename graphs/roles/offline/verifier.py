@@ -157,7 +157,7 @@ class OfflineVerifier:
         claim_conf = min((float(c.get("confidence", 0.0)) for c in claims), default=0.0)
         confidence = min(float(draft.get("confidence", 0.0)), claim_conf) if supported and not failed else 0.0
         feedback = [f"{c['id']}: {c['detail']}" for c in failed]
-        feedback += [f"claim not supported: {c['text'][:80]}" for c in claims if c["verdict"] != "supported"]
+        feedback += [f"claim not supported: {c['text']}" for c in claims if c["verdict"] != "supported"]
         if draft.get("missing"):
             feedback.append(f"unanswered subgoals: {draft.get('missing')}")
         report = Report(
