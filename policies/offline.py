@@ -19,6 +19,9 @@ class OfflineThresholds(BaseModel):
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Share of dense similarity in sentence relevance.")
     support_similarity: float = Field(0.62, ge=0.0, le=1.0, description="Embedding similarity that supports a claim.")
     support_coverage: float = Field(0.75, ge=0.0, le=1.0, description="Share of claim terms found that supports it.")
+    support_min_coverage: float = Field(
+        0.5, ge=0.0, le=1.0, description="Similarity supports a claim only when this share of its terms is found."
+    )
     contradiction_coverage: float = Field(
         0.5, ge=0.0, le=1.0, description="Coverage above which a mismatched number/entity/negation contradicts."
     )

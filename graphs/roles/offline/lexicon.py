@@ -178,7 +178,8 @@ NUMBER_NOUNS = wordset("""number population amount count total size height lengt
     profit budget cost price salary score rate percentage share speed range distance duration volume
     altitude elevation mass power age inhabitants payload port endurance headcount employees""")
 PLACE_NOUNS = wordset("""city town country state county region province place island village capital continent
-    neighborhood neighbourhood district location area suburb municipality borough""") - {"area"}
+    neighborhood neighbourhood district location area suburb municipality borough seat hometown birthplace
+    headquarters""") - {"area"}
 ORG_NOUNS = wordset("""company band team organization organisation university school club firm party label corporation
     group conference league network channel station newspaper magazine publisher studio agency brand
     airline manufacturer retailer chain business""")

@@ -302,6 +302,12 @@ class OfflinePlanner:
             tokens = pre.split()
             if rel != "in which" and tokens and tokens[-1].lower() in _PREPOSITIONS:
                 continue  # "of which war", "and who died": not a relative clause on a noun phrase
+            clause = body[m.end() :].strip()
+            named = re.search(r"((?:[A-Z][\w'’.&-]*\s+)*[A-Z][\w'’.&-]*),?$", pre)
+            if named and rel in ("which", "who") and _WH.search(clause) and not _WH.search(pre):
+                # "… represented Virginia Commonwealth University which was founded in what year?": the
+                # clause asks about a named entity directly; the rest is context.
+                return _Split(f"{named.group(1)} {clause}?", "", final_is_inner=True)
             det_at = next(
                 (
                     len(tokens) - back

@@ -54,9 +54,9 @@ NUMBER_RE = re.compile(
     rf"(?:\s+(?:million|billion|thousand|hundred))?(?:\s*(?:{UNITS})\b)?",
     re.I,
 )
-_CONNECT = r"(?:of|the|de|da|del|di|von|van|der|du|la|le|and|&|for|on|in|y|al|el|bin|ibn)"
+_CONNECT = r"(?:of|the|de|da|del|di|von|van|der|du|la|le|and|&|for|y|al|el|bin|ibn)"
 CAP_SPAN = re.compile(
-    rf"(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*)(?:(?:\s+{_CONNECT}){{0,2}}\s+(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*))*"
+    rf"(?<![\w'’])(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*)(?:(?:\s+{_CONNECT}){{0,2}}\s+(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*))*"
 )
 QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 PLACE_PREPS = frozenset(["in", "at", "near", "from", "outside", "into", "across", "throughout"])
@@ -115,8 +115,11 @@ class AnswerType:
     noun: str = ""  # the wh-phrase's head noun: 'city' in "which city", 'company' in "what company"
 
 
-_NP_STOP = wordset("""of in on at by for with from to that which who whom whose where when did does do is are was were has have
-    had can could will would should and or but as than if born""")
+_NP_STOP = wordset(
+    "who's "
+    + """of in on at by for with from to that which who whom whose where when did does do is are was were has have
+    had can could will would should and or but as than if born"""
+)
 _GENERIC_HEADS = frozenset(["name", "title", "type", "kind", "sort", "form", "part", "one", "variety", "genre"])
 
 

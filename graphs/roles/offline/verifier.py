@@ -64,6 +64,40 @@ def _numbers(text: str) -> set[float]:
     return set(numbers_in(re.sub(r"(\d),(\d{3})", r"\1\2", text)))
 
 
+_SLOT_TOKEN = re.compile(rf"\d[\d,.]*\d|\d|{MONTHS}|[A-Za-z]+")
+
+
+def _slots(text: str) -> list[tuple[str, str, str]]:
+    """(value, previous word, next word) for every number and month name: where each value sits."""
+    toks = [t.lower().replace(",", "") for t in _SLOT_TOKEN.findall(text)]
+    out = []
+    for i, tok in enumerate(toks):
+        if tok[:1].isdigit() or tok.capitalize() in MONTHS.split("|"):
+            out.append((tok, toks[i - 1] if i else "", toks[i + 1] if i + 1 < len(toks) else ""))
+    return out
+
+
+def slot_conflicts(claim: str, evidence: str) -> list[str]:
+    """Values the evidence puts somewhere else: the claim's number or month sits between words that,
+    in the evidence, hold a different value ("2–9 in Big 12" against "2–6 in Big 12")."""
+    ev_slots = _slots(evidence)
+    main_slots = _slots(re.sub(r"\([^)]*\)", " ", evidence))  # asides hold no slot a paraphrase keeps
+    conflicts = []
+    for value, prev, nxt in _slots(claim):
+        same = [e for e in ev_slots if e[0] == value]
+        if any(e[1] == prev or e[2] == nxt for e in same):
+            continue
+        rivals = [e for e in main_slots if e[0] != value and ((prev and e[1] == prev) or (nxt and e[2] == nxt))]
+        if rivals:
+            conflicts.append(f"{value} (evidence has {rivals[0][0]} there)")
+    return conflicts
+
+
+def _outside_names(text: str) -> str:
+    """The text without its capitalised names: a title like "I Don't Wanna Know" negates nothing."""
+    return CAP_SPAN.sub(" ", text)
+
+
 def lexical_check(
     claim: str, evidence: str, context: str = "", contradiction_at: float = 0.5
 ) -> tuple[str, list[str], float]:
@@ -73,7 +107,7 @@ def lexical_check(
     c_terms = set(content_terms(claim))
     e_terms = set(content_terms(evidence + " " + context))
     coverage = len(c_terms & e_terms) / len(c_terms) if c_terms else 0.0
-    c_nums, e_nums = _numbers(claim), _numbers(evidence)
+    c_nums, e_nums = _numbers(claim), _numbers(evidence) | _numbers(context)
     missing_nums = c_nums - e_nums
     if missing_nums:
         reasons.append(f"number/date {sorted(missing_nums)} not in evidence")
@@ -84,8 +118,12 @@ def lexical_check(
     if c_months - e_months:
         reasons.append(f"month {sorted(c_months - e_months)} not in evidence")
         return ("contradicted" if e_months else "not_enough_evidence"), reasons, coverage
-    claim_neg = len(NEGATIONS.findall(claim))
-    evid_neg = len(NEGATIONS.findall(evidence))
+    moved = slot_conflicts(claim, evidence)
+    if moved:
+        reasons.append(f"number/date in another place in the evidence: {moved}")
+        return "contradicted", reasons, coverage
+    claim_neg = len(NEGATIONS.findall(_outside_names(claim)))
+    evid_neg = len(NEGATIONS.findall(_outside_names(evidence)))
     if (claim_neg > 0) != (evid_neg > 0) or (claim_neg > evid_neg):
         reasons.append("negation differs between claim and evidence")
         if coverage >= contradiction_at:
@@ -126,7 +164,9 @@ class OfflineVerifier:
         if hint != "ok":
             return hint, round(coverage, 4), reasons
         sim = self._similarity(claim, quotes)
-        if coverage >= self.t.support_coverage or sim >= self.t.support_similarity:
+        if coverage >= self.t.support_coverage or (
+            sim >= self.t.support_similarity and coverage >= self.t.support_min_coverage
+        ):
             return "supported", round(min(1.0, 0.5 * coverage + 0.5 * max(sim, coverage)), 4), reasons
         reasons.append(f"weak support (coverage {coverage:.2f}, similarity {sim:.2f})")
         return "not_enough_evidence", round(max(coverage, sim), 4), reasons
