@@ -21,6 +21,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import argparse
+import calendar
 import random
 import re
 import statistics
@@ -34,7 +35,7 @@ from benchmarks.hotpot import CACHE, load_questions, print_table, write_results
 
 SIMILARITY_ONLY = 0.62  # the offline verifier's support_similarity (policies/offline.py)
 SPLITS = {"all": range(0, 10_000), "tune": range(0, 50), "held_out": range(50, 100)}
-MONTHS = "January February March April May June July August September October November December".split()
+MONTHS = [calendar.month_name[i] for i in range(1, 13)]
 _AUX = re.compile(r"\b(is|was|are|were|has|have|had|can|could|will|would|does|did)\b")
 _CAP = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|de|and|for)?\s*[A-Z][\w'’.-]*)*")
 _NUM = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")

@@ -109,10 +109,8 @@ def _proximity(start: int, end: int, anchors: dict[str, list[int]]) -> float:
 
 def _mentions(text: str, name: str) -> bool:
     """`text` names `name` as a name: capitalised ("Winner", not "the winner"), any case for longer names."""
-    for m in re.finditer(rf"\b{re.escape(name)}\b", text, re.I):
-        if " " in name or m.group(0)[:1].isupper():
-            return True
-    return False
+    hits = re.finditer(rf"\b{re.escape(name)}\b", text, re.I)
+    return any(" " in name or m.group(0)[:1].isupper() for m in hits)
 
 
 def _wh_preposition(query: str) -> str:
@@ -147,10 +145,10 @@ class OfflineSolver:
                 sim = sent.get("sim")
                 score = lexical if sim is None else (1 - self.t.dense_weight) * lexical + self.t.dense_weight * sim
                 score -= 0.004 * pos
-                if focus_docs and ev["doc_id"] not in focus_docs:
-                    # The query names an entity with its own document: other pages count only where they name it.
-                    if not any(_mentions(sent["text"], n) for n in focus_names):
-                        score *= self.t.off_focus
+                # The query names an entity with its own document: other pages count only where they name it.
+                off_page = focus_docs and ev["doc_id"] not in focus_docs
+                if off_page and not any(_mentions(sent["text"], n) for n in focus_names):
+                    score *= self.t.off_focus
                 have = best.get(sent["node_id"])
                 if have is None or score > have.score:
                     best[sent["node_id"]] = Ranked(score, sent, ev, pos)
