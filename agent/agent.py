@@ -255,6 +255,44 @@ class Agent:
 
         return HragentRetriever(agent=self, k=k, strategy=strategy, principal=_principal_payload(principal))
 
+    def verify_claim(self, claim: str, evidence: Sequence[str], *, section: Sequence[str] = ()) -> Claim:
+        """Judge one statement against evidence sentences with this agent's verifier: the same
+        supported / contradicted / not-enough-evidence check every run applies to its own claims.
+        `section` is the evidence's heading path (it tells the verifier who "He" or "It" is)."""
+        from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, SentenceRef
+
+        quotes = [q for q in evidence if q.strip()]
+        refs = [SentenceRef(node_id=f"e{i}", text=q, start=0, end=len(q)) for i, q in enumerate(quotes)]
+        item = EvidenceItem(
+            node_id="evidence",
+            doc_id="",
+            text=" ".join(quotes),
+            source="",
+            title=section[0] if section else "",
+            section=list(section),
+            level="leaf",
+            start=0,
+            end=0,
+            score=1.0,
+            hop=1,
+            query=claim,
+            sentences=refs,
+        )
+        cites = [
+            CitationDict(source="", section=list(section), quote=r["text"], node_id=r["node_id"], start=0, end=r["end"])
+            for r in refs
+        ]
+        draft = Draft(short_answer="", claims=[ClaimDict(text=claim, citations=cites)], confidence=1.0, missing=[])
+        report, _usage = self._roles(self.index).verifier.verify(claim, draft, {"evidence": [item]})
+        judged = (report.get("claims") or [{}])[0]
+        return Claim(
+            text=claim,
+            verdict=judged.get("verdict") or "not_enough_evidence",
+            citations=[Citation(**c) for c in judged.get("citations", [])],
+            confidence=float(judged.get("confidence", 0.0)),
+            reasons=list(judged.get("reasons", [])),
+        )
+
     # ------------------------------------------------------------------ running the graph
     def _prepare(
         self,

@@ -10,9 +10,11 @@ from typing_extensions import TypedDict
 
 from graphs.common import event
 from graphs.deps import GraphDeps
+from graphs.follow import followed_leaves, sentence_similarities
 from graphs.state import EvidenceItem, SentenceRef
 from tools.acl import identities_of
 from tools.retrieval import retrieve_candidates
+from tools.retrieval.hierarchical import leaf_sentences
 
 log = structlog.get_logger(__name__)
 
@@ -37,28 +39,30 @@ def make_retrieve_node(deps: GraphDeps) -> Any:
         cands = retrieve_candidates(
             index, task["query"], deps.k, strategy=strategy, identities=identities, budget_tokens=deps.budget_tokens
         )
-        # Follow documents the previous hop named (HotpotQA-style bridges: titles are entities).
+        query_vec = index.embedder.embed_query(task["query"])
+        # Follow documents the previous hop named (a bridge entity is often the next document's title).
         titles = task.get("follow_titles") or []
         if titles:
             have = {c.node.node_id for c in cands}
-            for title, doc_id in index.find_titles(titles, identities).items():
-                for leaf in index.document_leaves(doc_id, identities)[:2]:
-                    if leaf.node_id not in have:
-                        from tools.retrieval.base import Candidate
-
-                        cands.append(Candidate(leaf, 0.5, f"follow:{title}"))
-                        have.add(leaf.node_id)
-        sentence_ids = [sid for c in cands for sid in (c.sentence_ids or [])]
-        if not sentence_ids:
-            from tools.retrieval.hierarchical import leaf_sentences
-
-            for c in cands:
+            cands.extend(followed_leaves(index, titles, query_vec, identities, have))
+        for c in cands:
+            if not c.sentence_ids:
                 c.sentence_ids = [s.node_id for s in leaf_sentences(index, c.node, identities)]
-            sentence_ids = [sid for c in cands for sid in c.sentence_ids]
+        sentence_ids = [sid for c in cands for sid in c.sentence_ids]
         sentences = index.get(sentence_ids, identities)
+        sims = sentence_similarities(index, query_vec, list(sentences.values()))
         items: list[EvidenceItem] = []
         for c in cands:
             hit = c.to_hit()
+            refs: list[SentenceRef] = []
+            for sid in c.sentence_ids:
+                s = sentences.get(sid)
+                if s is None:
+                    continue
+                ref = SentenceRef(node_id=s.node_id, text=s.text, start=s.start, end=s.end)
+                if sid in sims:
+                    ref["sim"] = sims[sid]
+                refs.append(ref)
             items.append(
                 EvidenceItem(
                     node_id=hit.node_id,
@@ -73,11 +77,7 @@ def make_retrieve_node(deps: GraphDeps) -> Any:
                     score=hit.score,
                     hop=task["hop"],
                     query=task["query"],
-                    sentences=[
-                        SentenceRef(node_id=s.node_id, text=s.text, start=s.start, end=s.end)
-                        for sid in c.sentence_ids
-                        if (s := sentences.get(sid)) is not None
-                    ],
+                    sentences=refs,
                 )
             )
         log.info("subgoal.retrieved", subgoal=task["subgoal_id"], hop=task["hop"], hits=len(items))
@@ -86,7 +86,14 @@ def make_retrieve_node(deps: GraphDeps) -> Any:
             "subgoals": {task["subgoal_id"]: {"status": "retrieved", "hops": task["hop"], "next_query": task["query"]}},
             "counters": {"hops": 1},
             "trace": event(
-                "retrieve", t0, subgoal=task["subgoal_id"], query=task["query"], hop=task["hop"], hits=len(items)
+                "retrieve",
+                t0,
+                subgoal=task["subgoal_id"],
+                query=task["query"],
+                hop=task["hop"],
+                hits=len(items),
+                followed=titles,
+                sources=list(dict.fromkeys(item["source"] for item in items)),
             ),
         }
 

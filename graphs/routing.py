@@ -23,7 +23,8 @@ def next_hops(state: AgentState) -> list[Send] | str:
         if status == "pending" and deps_ready(sg, subgoals) and not deps_failed(sg, subgoals):
             query = fill_slots(sg["query"], subgoals)
             titles = [subgoals[d].get("answer", "") for d in sg.get("depends_on", []) if subgoals.get(d)]
-            hop, follow = 1, [t for t in titles if t]
+            titles += list(sg.get("follow_titles") or [])  # names the planner found in the query itself
+            hop, follow = 1, list(dict.fromkeys(t for t in titles if t))
         elif status == "follow" and sg.get("hops", 0) < limits.max_hops:
             query, hop, follow = sg.get("next_query", sg["query"]), sg.get("hops", 0) + 1, sg.get("follow_titles", [])
         else:

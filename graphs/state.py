@@ -7,6 +7,7 @@ import operator
 from typing import (
     Annotated,
     Any,
+    NotRequired,
     Required,  # pydantic (Studio schemas) needs these on Python < 3.12
 )
 
@@ -22,6 +23,7 @@ class SentenceRef(TypedDict):
     text: str
     start: int
     end: int
+    sim: NotRequired[float]  # cosine similarity to the query of the hop that retrieved it
 
 
 class EvidenceItem(TypedDict):
@@ -59,6 +61,7 @@ class Subgoal(TypedDict, total=False):
     next_query: str
     follow_titles: list[str]
     support: list[str]  # sentence node ids the answer rests on
+    avoid: list[str]  # answers a verifier rejected in an earlier round
     round: int
 
 

@@ -1,48 +1,72 @@
 """Offline solver (L-level): extract a typed answer span from evidence sentences, decide whether
-another hop is needed, and combine subgoal answers (bridge, choice, yes/no) into a draft."""
+another hop is needed (and which entities and document titles it should chase), and combine subgoal
+answers (bridge, choice, yes/no) into a draft whose claims each cite the sentences they rest on."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphs.roles.base import Reading, Usage
-from graphs.roles.offline.planner import comparator_of
+from graphs.roles.offline.compare import choose, yes_no
+from graphs.roles.offline.statements import statement
 from graphs.roles.offline.text import (
-    DATE_RE,
-    NEGATIONS,
+    PRONOUN_START,
     TYPE_FIT,
+    YEAR_RANGE_RE,
     YEAR_RE,
+    AnswerType,
     answer_type,
     candidate_spans,
+    classify_span,
     content_terms,
+    names_in,
     normalize_answer,
-    numbers_in,
-    overlap,
+    stem,
+    title_key,
     words,
 )
 from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, SentenceRef, Subgoal
 from policies.injection import looks_injected
+from policies.offline import OfflineThresholds
+
+_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
+_PERSON_OPENING = re.compile(
+    r"^[^()]{0,80}\((?:born\b|b\.|c\.|[A-Z][a-z]+ \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}|\d{4}\s*[–-])"
+)
+FOLLOW_KINDS = frozenset(["person", "name", "org", "entity", "place", "quoted"])
 
 
-def _sentences(evidence: list[EvidenceItem]) -> list[tuple[SentenceRef, EvidenceItem, int]]:
-    """Every evidence sentence with its position, except text written to steer an assistant: an
-    extractive reader must never take its answer from an injected instruction."""
-    out = []
-    for ev in evidence:
-        for pos, sent in enumerate(ev["sentences"] or [_as_sentence(ev)]):
-            if not looks_injected(sent["text"]):
-                out.append((sent, ev, pos))
-    return out
+@dataclass
+class Ranked:
+    """One evidence sentence with its relevance to the query being read."""
+
+    score: float
+    sent: SentenceRef
+    ev: EvidenceItem
+    pos: int
 
 
-def _as_sentence(ev: EvidenceItem) -> SentenceRef:
-    return SentenceRef(node_id=ev["node_id"], text=ev["text"], start=ev["start"], end=ev["end"])
+@dataclass
+class Extraction:
+    answer: str
+    confidence: float
+    support: list[Ranked] = field(default_factory=list)
+    runner_up: str = ""
 
 
-def _citation(sent: SentenceRef, ev: EvidenceItem) -> CitationDict:
+def sentences_of(ev: EvidenceItem) -> list[SentenceRef]:
+    """A hit's sentences, except text written to steer an assistant: an extractive reader must
+    never take its answer from an injected instruction."""
+    sents = ev["sentences"] or [SentenceRef(node_id=ev["node_id"], text=ev["text"], start=ev["start"], end=ev["end"])]
+    return [s for s in sents if not looks_injected(s["text"])]
+
+
+def citation(sent: SentenceRef, ev: EvidenceItem) -> CitationDict:
     return {
         "source": ev["source"],
         "section": list(ev["section"]),
@@ -53,112 +77,226 @@ def _citation(sent: SentenceRef, ev: EvidenceItem) -> CitationDict:
     }
 
 
+def clean_title(title: str) -> str:
+    return _PAREN.sub("", title).strip()
+
+
+def _term_weights(query: str) -> dict[str, float]:
+    """Content terms of the query; words of names count double (they pick the right document)."""
+    weights: dict[str, float] = {}
+    for raw in re.findall(r"[\w'’.-]+", query):
+        w = raw.lower().strip("'’.")
+        terms = content_terms(w)
+        if not terms:
+            continue
+        weights[terms[0]] = max(weights.get(terms[0], 0.0), 2.0 if raw[:1].isupper() or raw[:1].isdigit() else 1.0)
+    return weights
+
+
+def _term_positions(text: str, weights: dict[str, float]) -> dict[str, list[int]]:
+    """Character positions of every occurrence of each query term in `text`."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for m in re.finditer(r"[\w'’.-]+", text):
+        terms = content_terms(m.group(0))
+        if terms and terms[0] in weights:
+            out[terms[0]].append(m.start())
+    return out
+
+
+def _proximity(start: int, end: int, anchors: dict[str, list[int]]) -> float:
+    """Closeness of a span to the query's terms in its sentence (mean over terms of the nearest hit)."""
+    if not anchors:
+        return 0.3
+    near = [min(min(abs(p - start), abs(p - end)) for p in ps) for ps in anchors.values()]
+    return sum(1.0 / (1.0 + d / 30.0) for d in near) / len(near)
+
+
+def _mentions(text: str, name: str) -> bool:
+    """`text` names `name` as a name: capitalised ("Winner", not "the winner"), any case for longer names."""
+    hits = re.finditer(rf"\b{re.escape(name)}\b", text, re.I)
+    return any(" " in name or m.group(0)[:1].isupper() for m in hits)
+
+
+def _wh_preposition(query: str) -> str:
+    """The preposition governing the wh-word ("formed by who", "based in what city"): answers follow it."""
+    m = re.search(
+        r"\b(by|in|at|from|for|with|of|during|since|on|to|as|under)\s+(?:what|which|who|whom|where)\b", query, re.I
+    )
+    return m.group(1).lower() if m else ""
+
+
 class OfflineSolver:
-    """Deterministic reader. Scores each candidate span by sentence relevance, answer-type fit,
-    closeness to query terms and agreement across sentences."""
+    """Deterministic reader. Scores each candidate span by sentence relevance (dense similarity plus
+    weighted term overlap), answer-type fit, closeness to query terms and agreement across hits."""
 
-    min_confidence = 0.35
+    def __init__(self, thresholds: OfflineThresholds | None = None) -> None:
+        self.t = thresholds or OfflineThresholds()
+        self.last_candidates: list[tuple[str, float]] = []  # the last extraction's ranking, for debugging
 
-    def rank_sentences(self, query: str, evidence: list[EvidenceItem]) -> list[tuple[float, SentenceRef, EvidenceItem]]:
-        q_terms = set(content_terms(query))
-        ranked = []
-        for sent, ev, pos in _sentences(evidence):
-            title_terms = set(content_terms(" ".join(ev["section"]) + " " + ev["title"]))
-            lexical = overlap(q_terms, sent["text"] + " " + " ".join(ev["section"][-1:]))
-            title_bonus = 0.15 * overlap(q_terms, " ".join(title_terms)) if title_terms else 0.0
-            score = lexical + title_bonus + 0.2 * max(ev["score"], 0.0) - 0.01 * pos
-            ranked.append((score, sent, ev))
-        ranked.sort(key=lambda r: r[0], reverse=True)
-        return ranked
+    # ------------------------------------------------------------------ reading
+    def rank_sentences(self, query: str, evidence: list[EvidenceItem]) -> list[Ranked]:
+        weights = _term_weights(query)
+        total = sum(weights.values()) or 1.0
+        focus_keys = {title_key(n) for n in names_in(query)}
+        focus_docs = {ev["doc_id"] for ev in evidence if title_key(ev["title"]) in focus_keys}
+        focus_names = [n for n in names_in(query) if title_key(n) in focus_keys]
+        best: dict[str, Ranked] = {}
+        for ev in evidence:
+            title_terms = set(content_terms(ev["title"] + " " + " ".join(ev["section"][-1:])))
+            for pos, sent in enumerate(sentences_of(ev)):
+                terms = set(content_terms(sent["text"])) | title_terms
+                lexical = sum(w for t, w in weights.items() if t in terms) / total
+                sim = sent.get("sim")
+                score = lexical if sim is None else (1 - self.t.dense_weight) * lexical + self.t.dense_weight * sim
+                score -= 0.004 * pos
+                # The query names an entity with its own document: other pages count only where they name it.
+                off_page = focus_docs and ev["doc_id"] not in focus_docs
+                if off_page and not any(_mentions(sent["text"], n) for n in focus_names):
+                    score *= self.t.off_focus
+                have = best.get(sent["node_id"])
+                if have is None or score > have.score:
+                    best[sent["node_id"]] = Ranked(score, sent, ev, pos)
+        return sorted(best.values(), key=lambda r: r.score, reverse=True)
 
     def extract(
-        self, query: str, evidence: list[EvidenceItem]
-    ) -> tuple[str, float, list[tuple[SentenceRef, EvidenceItem]]]:
+        self, query: str, evidence: list[EvidenceItem], atype: AnswerType | None = None, avoid: Sequence[str] = ()
+    ) -> Extraction:
         """Best answer span for `query`, its confidence, and the sentences that carry it."""
-        atype = answer_type(query)
-        q_words = {w for w in words(query)}
-        q_terms = set(content_terms(query))
-        scores: dict[str, list[float]] = defaultdict(list)
+        atype = atype or answer_type(query)
+        fit_table = TYPE_FIT.get(atype.kind, TYPE_FIT["entity"])
+        q_norm = " " + normalize_answer(query) + " "
+        q_content = set(content_terms(query))
+        weights = _term_weights(query)
+        # Where the answer sits: near the question's verbs, nouns and numbers, not near its subject's name.
+        predicate = {t for t, w in weights.items() if w < 2.0 or t[:1].isdigit()}
+        asks_life = bool(re.search(r"\b(born|birth|die|died|death|age|old|older|younger)\b", query, re.I))
+        wh_prep = _wh_preposition(query)
+        noun = stem(atype.noun) if atype.noun else ""
+        wants_range = atype.kind == "date" and atype.noun in {"years", "timeframe", "period", "era", "span"}
+        avoid_keys = {normalize_answer(a) for a in avoid}
+        scores: dict[str, dict[str, float]] = defaultdict(dict)  # answer -> sentence -> best score there
         surface: dict[str, str] = {}
-        support: dict[str, list[tuple[SentenceRef, EvidenceItem]]] = defaultdict(list)
-        ranked = self.rank_sentences(query, evidence)[:12]
-        for rel, sent, ev in ranked:
-            if rel <= 0:
-                continue
-            text = sent["text"]
-            term_pos = [m.start() for t in q_terms for m in re.finditer(re.escape(t), text.lower())]
-            for span in candidate_spans(text):
-                span_words = set(words(span.text))
-                if not span_words or span_words <= q_words:
-                    continue
-                fit = TYPE_FIT.get(atype.kind, TYPE_FIT["entity"]).get(span.kind, 0.1)
-                if (
-                    atype.kind == "date"
-                    and span.kind == "date"
-                    and atype.noun == "year"
-                    and not YEAR_RE.search(span.text)
-                ):
-                    fit *= 0.5
-                if atype.kind == "place" and atype.noun in {"city", "town"} and "," in text[span.end : span.end + 2]:
-                    fit *= 1.1
-                dist = min((abs(p - span.start) for p in term_pos), default=len(text))
-                proximity = 1.0 / (1.0 + dist / 40.0)
-                novelty = 1.0 - 0.5 * (len(span_words & q_words) / len(span_words))
-                key = normalize_answer(span.text)
-                if not key:
-                    continue
-                if atype.noun and atype.noun in {w.rstrip("s") for w in span_words}:
-                    fit *= 1.3
-                score = rel * fit * (0.5 + proximity) * novelty
-                scores[key].append(score)
-                if key not in surface or len(span.text) < len(surface[key]):
-                    surface[key] = span.text
-                support[key].append((sent, ev))
+        support: dict[str, list[Ranked]] = defaultdict(list)
+        ranked = [r for r in self.rank_sentences(query, evidence)[: self.t.read_sentences] if r.score > 0]
+
+        def offer(text: str, kind: str, r: Ranked, factor: float, near: str) -> None:
+            key = normalize_answer(text)
+            if not key or key in avoid_keys or f" {key} " in q_norm:
+                return
+            fit = fit_table.get(kind, 0.05)
+            if fit <= 0.05:
+                return
+            span_terms = set(content_terms(text))
+            if atype.kind == "date" and atype.noun == "year" and not YEAR_RE.search(text):
+                fit *= 0.5
+            if wants_range and YEAR_RANGE_RE.search(text):
+                fit *= 1.4
+            if noun and (noun in span_terms or noun in {stem(w) for w in words(near)}):
+                fit *= 1.3
+            novelty = 1.0 - 0.35 * (len(span_terms & q_content) / len(span_terms) if span_terms else 0.0)
+            score = r.score * fit * factor * novelty
+            nid = r.sent["node_id"]
+            scores[key][nid] = max(scores[key].get(nid, 0.0), score)
+            if key not in surface or len(text) < len(surface[key]):
+                surface[key] = text
+            support[key].append(r)
+
+        lowercase = "occupation" if atype.kind == "occupation" else ""
+        seen_titles: set[str] = set()
+        for r in ranked:
+            text = r.sent["text"]
+            where = _term_positions(text, weights)
+            anchors = {t: p for t, p in where.items() if t in predicate}
+            for span in candidate_spans(text, lowercase=lowercase):
+                factor = 0.5 + _proximity(span.start, span.end, anchors)
+                before = text[max(0, span.start - 14) : span.start].lower()
+                if wh_prep and re.search(rf"\b{wh_prep}\s+(?:the\s+)?$", before):
+                    factor *= 1.25
+                if text[: span.start].count("(") > text[: span.start].count(")"):
+                    # "(Hangul: 위너)": asides rarely answer; "(born 1962)" does when birth is asked.
+                    keep = span.kind == "number" or (span.kind == "date" and asks_life)
+                    factor *= 1.0 if keep else 0.5
+                near = text[max(0, span.start - 12) : span.start] + " " + text[span.end : span.end + 25]
+                if atype.kind == "number" and predicate & set(content_terms(text[span.start : span.end + 12])):
+                    factor *= 1.3  # "can seat how many" -> "3,677 seated"
+                offer(span.text, span.kind, r, factor, near)
+            # The document's subject is a candidate too: "He/She/It …" sentences and opening lines are about it.
+            title = clean_title(r.ev["section"][-1] if r.ev["section"] else r.ev["title"])
+            opening = r.sent["start"] <= len(r.ev["title"]) + 8
+            if title and title not in seen_titles and (opening or PRONOUN_START.match(text)):
+                seen_titles.add(title)
+                kind = "person" if _PERSON_OPENING.match(text) else classify_span(title + " is", 0, title)
+                offer(title, kind, r, 1.0, text[:40])
         if not scores:
-            return "", 0.0, []
+            return Extraction("", 0.0)
         # The best mention counts fully; agreement from other sentences adds a little. (Summing would
         # crown whatever entity the evidence mentions most, e.g. the company every page is about.)
-        combined = {k: max(v) + 0.25 * (sum(v) - max(v)) for k, v in scores.items()}
-        best = max(combined, key=lambda k: combined[k])
+        combined = {}
+        for k, per_sentence in scores.items():
+            v = sorted(per_sentence.values())
+            combined[k] = v[-1] + 0.25 * sum(v[-4:-1])
+        order = sorted(combined, key=lambda k: combined[k], reverse=True)
+        self.last_candidates = [(surface[k], round(combined[k], 4)) for k in order[:8]]
+        best = order[0]
         total = sum(combined.values())
         share = combined[best] / total if total else 0.0
-        strength = 1.0 - math.exp(-2.5 * combined[best])
-        confidence = round(min(1.0, 0.5 * share + 0.5 * strength), 4)
-        return surface[best], confidence, support[best][:2]
+        margin = (combined[best] - combined[order[1]]) / combined[best] if len(order) > 1 else 1.0
+        strength = 1.0 - math.exp(-3.0 * combined[best])
+        confidence = round(min(1.0, 0.35 * share + 0.35 * strength + 0.3 * margin), 4)
+        cites = sorted(support[best], key=lambda r: r.score, reverse=True)
+        return Extraction(surface[best], confidence, cites[:2], surface[order[1]] if len(order) > 1 else "")
+
+    def bridge_entities(self, query: str, ranked: list[Ranked], limit: int) -> list[str]:
+        """Names in the best sentences that the query does not mention: the next hop's targets."""
+        q_norm = normalize_answer(query)
+        out: list[str] = []
+        for r in ranked[:4]:
+            for span in candidate_spans(r.sent["text"]):
+                key = normalize_answer(span.text)
+                if span.kind in FOLLOW_KINDS and key and f" {key} " not in f" {q_norm} " and span.text not in out:
+                    out.append(span.text)
+        return out[:limit]
 
     # ------------------------------------------------------------------ per subgoal
     def read(
         self, task: str, subgoal: Subgoal, query: str, evidence: list[EvidenceItem], *, last_hop: bool
     ) -> tuple[Reading, Usage]:
+        # Later hops retrieve with a widened query; the question being answered stays the first one.
+        question = (subgoal.get("queries") or [query])[0]
         if subgoal.get("kind") in ("compare_item", "yesno_item"):
-            ranked = self.rank_sentences(query, evidence)
-            best = [(s, ev) for score, s, ev in ranked[:3] if score > 0]
-            conf = min(1.0, ranked[0][0]) if ranked else 0.0
-            follow = None
-            if conf < 0.5 and not last_hop:
-                follow = query
-            return Reading(
-                answer=best[0][0]["text"] if best else "",
-                confidence=round(conf, 4),
-                support=[s["node_id"] for s, _ in best],
-                follow_query=follow,
-            ), Usage()
-        answer, confidence, support = self.extract(query, evidence)
+            return self._read_item(subgoal, question, evidence, last_hop), Usage()
+        ex = self.extract(question, evidence, avoid=subgoal.get("avoid", []))
         follow_query = None
         follow_titles: list[str] = []
-        if confidence < self.min_confidence and not last_hop:
-            ranked = self.rank_sentences(query, evidence)[:3]
-            bridge = [
-                sp.text
-                for _, s, _ in ranked
-                for sp in candidate_spans(s["text"])
-                if sp.kind in ("person", "org", "entity", "place")
-            ]
-            q_lower = query.lower()
-            bridge = [b for b in dict.fromkeys(bridge) if b.lower() not in q_lower][:3]
-            follow_titles = bridge
-            follow_query = (query + " " + " ".join(bridge[:2])).strip()
-        return Reading(answer, confidence, [s["node_id"] for s, _ in support], follow_query, follow_titles), Usage()
+        if ex.confidence < self.t.follow_below and not last_hop:
+            ranked = self.rank_sentences(question, evidence)
+            follow_titles = self.bridge_entities(question, ranked, self.t.follow_entities)
+            if ex.answer and ex.answer not in follow_titles:
+                follow_titles.insert(0, ex.answer)
+            follow_titles = follow_titles[: self.t.follow_entities]
+            if follow_titles:
+                follow_query = f"{question.rstrip('?')} {' '.join(follow_titles[:2])}?"
+                if follow_query in (subgoal.get("queries") or []) or follow_query == query:
+                    follow_query, follow_titles = None, []  # the same hop again would find the same pages
+        reading = Reading(
+            ex.answer, ex.confidence, [r.sent["node_id"] for r in ex.support], follow_query, follow_titles
+        )
+        return reading, Usage()
+
+    def _read_item(self, subgoal: Subgoal, query: str, evidence: list[EvidenceItem], last_hop: bool) -> Reading:
+        """A comparison item: find the sentences about this option; hop once more if none name it."""
+        ranked = self.rank_sentences(query, evidence)
+        option_terms = set(content_terms(" ".join(re.findall(r"[A-Z][\w'’.-]*", query))))
+        about = [r for r in ranked if option_terms & set(content_terms(r.sent["text"] + " " + r.ev["title"]))] or ranked
+        best = about[:3]
+        conf = min(1.0, best[0].score) if best else 0.0
+        follow = query if conf < 0.5 and not last_hop else None
+        return Reading(
+            answer=best[0].sent["text"] if best else "",
+            confidence=round(conf, 4),
+            support=[r.sent["node_id"] for r in best],
+            follow_query=follow,
+        )
 
     # ------------------------------------------------------------------ whole task
     def finalize(
@@ -176,31 +314,42 @@ class OfflineSolver:
         missing = [s["id"] for s in current if s.get("status") != "answered" or not s.get("answer")]
         if plan_kind in ("choice", "both", "same"):
             return self._compare(task, plan_kind, plan_info, current, evidence), Usage()
-        if plan_kind == "refine":
-            answer, conf, support = self.extract(task, all_evidence)
-            return self._draft(answer, conf, support, missing), Usage()
-        final = current[-1] if current else None
-        if final is None:
+        if not current:
             return Draft(short_answer="", claims=[], confidence=0.0, missing=["plan"]), Usage()
-        chain_claims: list[ClaimDict] = []
-        by_node = {s["node_id"]: (s, e) for e in all_evidence for s in (e["sentences"] or [_as_sentence(e)])}
+        by_node = {s["node_id"]: (s, e) for e in all_evidence for s in sentences_of(e)}
+        claims: list[ClaimDict] = []
         for sg in current:
-            cites = [_citation(*by_node[nid]) for nid in sg.get("support", []) if nid in by_node][:2]
+            query = _filled(sg, subgoals)
+            cites = [citation(*by_node[nid]) for nid in sg.get("support", []) if nid in by_node][:2]
             if sg.get("answer") and cites:
-                chain_claims.append(
-                    ClaimDict(text=cites[0]["quote"], citations=cites, verdict="", confidence=sg.get("confidence", 0.0))
+                claims.append(
+                    ClaimDict(
+                        text=statement(query, sg["answer"]), citations=cites, confidence=sg.get("confidence", 0.0)
+                    )
                 )
+        final_id = str(plan_info.get("final", ""))
+        final = next((s for s in current if s["id"].endswith(final_id)), None) if final_id else None
+        final = final or current[-1]
         answer = final.get("answer", "")
         conf = min([s.get("confidence", 0.0) for s in current] or [0.0])
-        return Draft(
-            short_answer=answer, claims=_unique_claims(chain_claims), confidence=conf, missing=missing
-        ), Usage()
-
-    def _draft(
-        self, answer: str, conf: float, support: list[tuple[SentenceRef, EvidenceItem]], missing: list[str]
-    ) -> Draft:
-        claims = [ClaimDict(text=s["text"], citations=[_citation(s, e)], confidence=conf) for s, e in support[:2]]
-        return Draft(short_answer=answer, claims=_unique_claims(claims), confidence=conf, missing=missing)
+        if plan_kind == "conjunction":
+            answer = " and ".join(s.get("answer", "") for s in current if s.get("answer"))
+        if not answer:
+            # The chain broke: answer the whole task from everything retrieved.
+            ex = self.extract(task, all_evidence)
+            answer, conf = ex.answer, ex.confidence * 0.5
+            claims = (
+                [
+                    ClaimDict(
+                        text=statement(task, ex.answer),
+                        citations=[citation(r.sent, r.ev) for r in ex.support],
+                        confidence=conf,
+                    )
+                ]
+                if ex.answer
+                else []
+            )
+        return Draft(short_answer=answer, claims=_unique_claims(claims), confidence=conf, missing=missing), Usage()
 
     def _compare(
         self,
@@ -211,76 +360,32 @@ class OfflineSolver:
         evidence: dict[str, list[EvidenceItem]],
     ) -> Draft:
         options: list[str] = list(info.get("options", []))
-        per_option: list[tuple[str, list[tuple[float, SentenceRef, EvidenceItem]]]] = []
+        per_option: list[tuple[str, list[Ranked]]] = []
         for opt, sg in zip(options, current, strict=False):
             ranked = self.rank_sentences(sg.get("query", opt), evidence.get(sg["id"], []))
-            opt_terms = set(content_terms(opt))
-            ranked = [r for r in ranked if overlap(opt_terms, r[1]["text"] + " " + r[2]["title"]) > 0] or ranked
-            per_option.append((opt, ranked[:3]))
-        claims: list[ClaimDict] = []
-        for _opt, ranked in per_option:
-            if ranked:
-                _, s, e = ranked[0]
-                claims.append(ClaimDict(text=s["text"], citations=[_citation(s, e)], confidence=min(1.0, ranked[0][0])))
-        missing = [opt for opt, ranked in per_option if not ranked]
+            per_option.append((opt, _about(opt, ranked)))
         if kind == "choice":
-            answer, conf = self._choose(task, info, per_option)
+            answer, conf, picked = choose(task, info, per_option)
         else:
-            answer, conf = self._yes_no(info, per_option, kind)
+            answer, conf, picked = yes_no(kind, info, per_option)
+        claims: list[ClaimDict] = [
+            ClaimDict(text=r.sent["text"], citations=[citation(r.sent, r.ev)], confidence=conf) for r in picked
+        ]
+        missing = [opt for opt, ranked in per_option if not ranked]
         return Draft(short_answer=answer, claims=_unique_claims(claims), confidence=conf, missing=missing)
 
-    def _choose(self, task: str, info: dict[str, Any], per_option: list[tuple[str, list[Any]]]) -> tuple[str, float]:
-        direction = info.get("comparator") or comparator_of(task)
-        attribute = str(info.get("attribute", ""))
-        values: list[tuple[str, float | None, float]] = []
-        wants_date = bool(
-            re.search(
-                r"\b(born|founded|started|released|established|first|earlier|later|older|younger|year)\b", task, re.I
-            )
-        )
-        for opt, ranked in per_option:
-            value: float | None = None
-            rel = ranked[0][0] if ranked else 0.0
-            for _, sent, _ev in ranked:
-                text = sent["text"]
-                if wants_date:
-                    years = [float(y) for y in YEAR_RE.findall(text)]
-                    dates = DATE_RE.findall(text)
-                    if years or dates:
-                        value = years[0] if years else None
-                        break
-                nums = [n for n in numbers_in(text) if not (1000 <= n <= 2100)] or numbers_in(text)
-                attr_terms = set(content_terms(attribute))
-                if nums and overlap(attr_terms, text) > 0:
-                    value = nums[0]
-                    break
-            values.append((opt, value, rel))
-        if direction and all(v is not None for _, v, _ in values) and len({v for _, v, _ in values}) > 1:
-            pick = min(values, key=lambda t: t[1]) if direction == "min" else max(values, key=lambda t: t[1])  # type: ignore[arg-type,return-value]
-            return pick[0], 0.85
-        best = max(values, key=lambda t: t[2]) if values else ("", None, 0.0)
-        return best[0], 0.4
 
-    def _yes_no(self, info: dict[str, Any], per_option: list[tuple[str, list[Any]]], kind: str) -> tuple[str, float]:
-        prop = str(info.get("property", ""))
-        prop_terms = set(content_terms(prop))
-        year_match = re.search(r"\b(before|after)\s+(\d{4})\b", prop)
-        verdicts: list[bool] = []
-        attributes: list[set[str]] = []
-        for _opt, ranked in per_option:
-            text = " ".join(s["text"] for _, s, _ in ranked[:2])
-            if year_match:
-                years = [int(y) for y in YEAR_RE.findall(ranked[0][1]["text"])] if ranked else []
-                cutoff = int(year_match.group(2))
-                ok = bool(years) and (years[0] < cutoff if year_match.group(1) == "before" else years[0] > cutoff)
-            else:
-                ok = overlap(prop_terms, text) >= 0.5 and not NEGATIONS.search(text)
-            verdicts.append(ok)
-            attributes.append(set(content_terms(text)))
-        if kind == "same" and len(attributes) == 2:
-            shared = (attributes[0] & attributes[1]) - prop_terms
-            return ("yes" if len(shared) >= 2 else "no"), 0.55
-        return ("yes" if verdicts and all(verdicts) else "no"), 0.7 if verdicts else 0.3
+def _about(option: str, ranked: list[Ranked]) -> list[Ranked]:
+    """Sentences about one option: from its own document first, then any that name it."""
+    key = normalize_answer(option)
+    own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key]
+    terms = set(content_terms(option))
+    naming = [r for r in ranked if r not in own and terms and terms <= set(content_terms(r.sent["text"]))]
+    return own + naming or ranked[:3]
+
+
+def _filled(sg: Subgoal, subgoals: dict[str, Subgoal]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: subgoals.get(m.group(1), {}).get("answer", "") or m.group(0), sg["query"])
 
 
 def _unique_claims(claims: list[ClaimDict]) -> list[ClaimDict]:

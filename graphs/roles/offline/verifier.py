@@ -1,61 +1,144 @@
 """Offline verifier: claim-level support from embedding similarity plus lexical checks that
-similarity misses (numbers, dates, negations, named entities), then the policy checklists."""
+similarity misses (numbers, dates, negations, named entities), then the policy checklists.
+
+Verdicts: `supported` (the evidence states it), `contradicted` (the evidence states something that
+conflicts: another number or date, another named entity, the opposite polarity), `not_enough_evidence`.
+"""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
 from graphs.roles.base import Usage
+from graphs.roles.offline.lexicon import DEMONYM_COUNTRY, PART_OF
 from graphs.roles.offline.text import (
     CAP_SPAN,
+    MONTHS,
     NEGATIONS,
     SENT_INITIAL,
-    YEAR_RE,
     content_terms,
     normalize_answer,
     numbers_in,
+    words,
 )
 from graphs.state import ClaimDict, Draft, EvidenceItem, Report
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
 from policies.injection import injection_markers
+from policies.offline import OfflineThresholds
 from tools.embeddings import Embedder
 
+_MONTH_RE = re.compile(rf"\b({MONTHS})\b")
+_GENERIC_CAPS = frozenset(["yes", "no", "i"])
 
-def _entities(text: str) -> set[str]:
+
+def entities(text: str) -> set[str]:
+    """Named entities of a sentence (capitalised spans, without sentence-initial function words)."""
     out = set()
     for m in CAP_SPAN.finditer(text):
         parts = [p for p in m.group(0).split() if p not in SENT_INITIAL]
-        if parts:
-            out.add(" ".join(parts).lower().rstrip(".,"))
+        name = " ".join(parts).strip(".,;:'’")
+        if name and not name.isdigit() and name.lower() not in _GENERIC_CAPS and not _MONTH_RE.fullmatch(name):
+            out.add(name)
     return out
 
 
-def lexical_support(claim: str, evidence: str) -> tuple[str, list[str], float]:
-    """(verdict hint, reasons, lexical coverage) from surface checks between one claim and its evidence."""
+def _present(entity: str, evidence_norm: str, evidence_words: set[str]) -> bool:
+    """An entity is in the evidence verbatim, word by word, or as the country its demonym names."""
+    key = normalize_answer(entity)
+    if not key:
+        return True
+    if f" {key} " in evidence_norm:
+        return True
+    ws = [w for w in key.split() if w not in {"of", "the", "and", "de", "s"}]
+    if ws and all(w in evidence_words for w in ws):
+        return True
+    country = DEMONYM_COUNTRY.get(key) or PART_OF.get(key)
+    if country and f" {country} " in evidence_norm:
+        return True
+    return any(DEMONYM_COUNTRY.get(w) == key for w in evidence_words)
+
+
+def _numbers(text: str) -> set[float]:
+    return set(numbers_in(re.sub(r"(\d),(\d{3})", r"\1\2", text)))
+
+
+_SLOT_TOKEN = re.compile(rf"\d[\d,.]*\d|\d|{MONTHS}|[A-Za-z]+")
+
+
+def _slots(text: str) -> list[tuple[str, str, str]]:
+    """(value, previous word, next word) for every number and month name: where each value sits."""
+    toks = [t.lower().replace(",", "") for t in _SLOT_TOKEN.findall(text)]
+    out = []
+    for i, tok in enumerate(toks):
+        if tok[:1].isdigit() or tok.capitalize() in MONTHS.split("|"):
+            out.append((tok, toks[i - 1] if i else "", toks[i + 1] if i + 1 < len(toks) else ""))
+    return out
+
+
+def slot_conflicts(claim: str, evidence: str) -> list[str]:
+    """Values the evidence puts somewhere else: the claim's number or month sits between words that,
+    in the evidence, hold a different value ("2–9 in Big 12" against "2–6 in Big 12")."""
+    ev_slots = _slots(evidence)
+    main_slots = _slots(re.sub(r"\([^)]*\)", " ", evidence))  # asides hold no slot a paraphrase keeps
+    conflicts = []
+    for value, prev, nxt in _slots(claim):
+        same = [e for e in ev_slots if e[0] == value]
+        if any(e[1] == prev or e[2] == nxt for e in same):
+            continue
+        rivals = [e for e in main_slots if e[0] != value and ((prev and e[1] == prev) or (nxt and e[2] == nxt))]
+        if rivals:
+            conflicts.append(f"{value} (evidence has {rivals[0][0]} there)")
+    return conflicts
+
+
+def _outside_names(text: str) -> str:
+    """The text without its capitalised names: a title like "I Don't Wanna Know" negates nothing."""
+    return CAP_SPAN.sub(" ", text)
+
+
+def lexical_check(
+    claim: str, evidence: str, context: str = "", contradiction_at: float = 0.5
+) -> tuple[str, list[str], float]:
+    """(hint, reasons, coverage) from surface checks of one claim against its evidence. `context` (the
+    cited sections' headings) counts for coverage and entities, not for numbers: it resolves "He …"."""
     reasons: list[str] = []
-    c_terms, e_terms = set(content_terms(claim)), set(content_terms(evidence))
+    c_terms = set(content_terms(claim))
+    e_terms = set(content_terms(evidence + " " + context))
     coverage = len(c_terms & e_terms) / len(c_terms) if c_terms else 0.0
-    c_nums = {n for n in numbers_in(claim)}
-    e_nums = {n for n in numbers_in(evidence)}
-    if c_nums - e_nums:
-        missing = sorted(c_nums - e_nums)
-        reasons.append(f"number/date {missing} not in evidence")
-        c_years = {int(y) for y in YEAR_RE.findall(claim)}
-        e_years = {int(y) for y in YEAR_RE.findall(evidence)}
-        if (c_years and e_years and not c_years & e_years) or (e_nums and coverage >= 0.5):
+    c_nums, e_nums = _numbers(claim), _numbers(evidence) | _numbers(context)
+    missing_nums = c_nums - e_nums
+    if missing_nums:
+        reasons.append(f"number/date {sorted(missing_nums)} not in evidence")
+        if e_nums and coverage >= contradiction_at:
             return "contradicted", reasons, coverage
-    claim_neg = bool(NEGATIONS.search(claim))
-    evid_neg = bool(NEGATIONS.search(evidence))
-    if claim_neg != evid_neg and coverage >= 0.6:
-        reasons.append("negation differs between claim and evidence")
+        return "not_enough_evidence", reasons, coverage
+    c_months, e_months = set(_MONTH_RE.findall(claim)), set(_MONTH_RE.findall(evidence))
+    if c_months - e_months:
+        reasons.append(f"month {sorted(c_months - e_months)} not in evidence")
+        return ("contradicted" if e_months else "not_enough_evidence"), reasons, coverage
+    moved = slot_conflicts(claim, evidence)
+    if moved:
+        reasons.append(f"number/date in another place in the evidence: {moved}")
         return "contradicted", reasons, coverage
-    ents = _entities(claim)
-    evid_lower = evidence.lower()
-    missing_ents = [e for e in ents if e not in evid_lower and not all(w in evid_lower for w in e.split())]
-    if missing_ents:
-        reasons.append(f"entities {missing_ents} not in evidence")
-        return ("contradicted" if coverage >= 0.6 else "not_enough_evidence"), reasons, coverage
+    claim_neg = len(NEGATIONS.findall(_outside_names(claim)))
+    evid_neg = len(NEGATIONS.findall(_outside_names(evidence)))
+    if (claim_neg > 0) != (evid_neg > 0) or (claim_neg > evid_neg):
+        reasons.append("negation differs between claim and evidence")
+        if coverage >= contradiction_at:
+            return "contradicted", reasons, coverage
+        return "not_enough_evidence", reasons, coverage
+    full = evidence + " " + context
+    ev_norm = " " + normalize_answer(full) + " "
+    ev_words = set(words(normalize_answer(full)))
+    missing = sorted(e for e in entities(claim) if not _present(e, ev_norm, ev_words))
+    if missing:
+        reasons.append(f"entities {missing} not in evidence")
+        if coverage >= contradiction_at and entities(evidence):
+            return "contradicted", reasons, coverage
+        return "not_enough_evidence", reasons, coverage
     return "ok", reasons, coverage
 
 
@@ -63,9 +146,9 @@ class OfflineVerifier:
     """Scores every claim against the quotes it cites; the draft passes when all claims are supported
     and the checklists pass."""
 
-    def __init__(self, embedder: Embedder | None = None, support_threshold: float = 0.62) -> None:
+    def __init__(self, embedder: Embedder | None = None, thresholds: OfflineThresholds | None = None) -> None:
         self.embedder = embedder
-        self.support_threshold = support_threshold
+        self.t = thresholds or OfflineThresholds()
 
     def _similarity(self, claim: str, quotes: list[str]) -> float:
         if self.embedder is None or not quotes:
@@ -73,20 +156,21 @@ class OfflineVerifier:
         vecs = self.embedder.embed([claim, *quotes])
         return float(np.max(vecs[1:] @ vecs[0]))
 
-    def judge(self, claim: str, quotes: list[str]) -> tuple[str, float, list[str]]:
+    def judge(self, claim: str, quotes: list[str], context: str = "") -> tuple[str, float, list[str]]:
         """Verdict, confidence and reasons for one claim against its cited quotes."""
         if not quotes:
             return "not_enough_evidence", 0.0, ["claim cites nothing"]
         evidence = " ".join(quotes)
-        hint, reasons, coverage = lexical_support(claim, evidence)
-        if hint == "contradicted":
-            return "contradicted", round(max(coverage, 0.5), 4), reasons
+        hint, reasons, coverage = lexical_check(claim, evidence, context, self.t.contradiction_coverage)
+        if hint != "ok":
+            return hint, round(coverage, 4), reasons
         sim = self._similarity(claim, quotes)
-        score = max(coverage, sim) if self.embedder is not None else coverage
-        if hint == "ok" and (coverage >= 0.8 or score >= self.support_threshold):
+        if coverage >= self.t.support_coverage or (
+            sim >= self.t.support_similarity and coverage >= self.t.support_min_coverage
+        ):
             return "supported", round(min(1.0, 0.5 * coverage + 0.5 * max(sim, coverage)), 4), reasons
         reasons.append(f"weak support (coverage {coverage:.2f}, similarity {sim:.2f})")
-        return "not_enough_evidence", round(score, 4), reasons
+        return "not_enough_evidence", round(max(coverage, sim), 4), reasons
 
     def verify(self, task: str, draft: Draft, evidence: dict[str, list[EvidenceItem]]) -> tuple[Report, Usage]:
         known = {s["node_id"]: s["text"] for items in evidence.values() for e in items for s in e["sentences"]}
@@ -95,7 +179,8 @@ class OfflineVerifier:
         for claim in draft.get("claims", []):
             cites = [c for c in claim.get("citations", []) if citation_is_verbatim(c, known)]
             factual = [c for c in cites if not injection_markers(c["quote"])]
-            verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in factual])
+            context = " ".join(dict.fromkeys(h for c in cites for h in c.get("section", [])))
+            verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in factual], context)
             if len(cites) < len(claim.get("citations", [])):
                 reasons.append("dropped citations whose quote is not in the retrieved evidence")
             if len(factual) < len(cites):
@@ -109,17 +194,19 @@ class OfflineVerifier:
                 ClaimDict(text=claim["text"], citations=cites, verdict=verdict, confidence=conf, reasons=reasons)
             )
         short = draft.get("short_answer", "")
+        key = normalize_answer(short)
         grounded = short.lower() in {"yes", "no"} or any(
-            normalize_answer(short) and normalize_answer(short) in normalize_answer(c["quote"])
+            key and f" {key} " in " " + normalize_answer(c["quote"] + " " + " ".join(c["section"])) + " "
             for cl in claims
             for c in cl.get("citations", [])
         )
         checks = run_checklists(task, short, [dict(c) for c in claims], grounded)
         failed = [c for c in checks if not c["passed"]]
         supported = bool(claims) and all(c["verdict"] == "supported" for c in claims)
-        confidence = float(draft.get("confidence", 0.0)) if supported and not failed else 0.0
+        claim_conf = min((float(c.get("confidence", 0.0)) for c in claims), default=0.0)
+        confidence = min(float(draft.get("confidence", 0.0)), claim_conf) if supported and not failed else 0.0
         feedback = [f"{c['id']}: {c['detail']}" for c in failed]
-        feedback += [f"claim not supported: {c['text'][:80]}" for c in claims if c["verdict"] != "supported"]
+        feedback += [f"claim not supported: {c['text']}" for c in claims if c["verdict"] != "supported"]
         if draft.get("missing"):
             feedback.append(f"unanswered subgoals: {draft.get('missing')}")
         report = Report(

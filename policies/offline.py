@@ -1,0 +1,27 @@
+"""Thresholds of the offline reasoning engine, in one place (tuned on HotpotQA dev questions 0-49)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class OfflineThresholds(BaseModel):
+    """When the extractive solver hops again, and when the verifier calls a claim supported."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    follow_below: float = Field(0.6, ge=0.0, le=1.0, description="Hop again when an answer's confidence is below.")
+    follow_entities: int = Field(4, ge=0, le=16, description="Entities (as document titles) a follow-up hop chases.")
+    read_sentences: int = Field(18, ge=1, le=200, description="Top-ranked sentences the solver reads per subgoal.")
+    off_focus: float = Field(
+        0.7, ge=0.0, le=1.0, description="Relevance kept by sentences off the page of an entity the query names."
+    )
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Share of dense similarity in sentence relevance.")
+    support_similarity: float = Field(0.62, ge=0.0, le=1.0, description="Embedding similarity that supports a claim.")
+    support_coverage: float = Field(0.75, ge=0.0, le=1.0, description="Share of claim terms found that supports it.")
+    support_min_coverage: float = Field(
+        0.5, ge=0.0, le=1.0, description="Similarity supports a claim only when this share of its terms is found."
+    )
+    contradiction_coverage: float = Field(
+        0.5, ge=0.0, le=1.0, description="Coverage above which a mismatched number/entity/negation contradicts."
+    )
