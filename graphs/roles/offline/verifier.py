@@ -31,6 +31,7 @@ from tools.embeddings import Embedder
 
 _MONTH_RE = re.compile(rf"\b({MONTHS})\b")
 _GENERIC_CAPS = frozenset(["yes", "no", "i"])
+_PRONOUN = re.compile(r"\b(he|she|it|they|his|her|its|their|him|them)\b", re.I)
 
 
 def entities(text: str) -> set[str]:
@@ -177,7 +178,10 @@ class OfflineVerifier:
         claims: list[ClaimDict] = []
         for claim in draft.get("claims", []):
             cites = [c for c in claim.get("citations", []) if citation_is_verbatim(c, known)]
-            context = " ".join(dict.fromkeys(h for c in cites for h in c.get("section", [])))
+            # Headings stand in for the subject only where a quote refers to it by pronoun ("He was born…").
+            context = " ".join(
+                dict.fromkeys(h for c in cites if _PRONOUN.search(c["quote"]) for h in c.get("section", []))
+            )
             verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in cites], context)
             if len(cites) < len(claim.get("citations", [])):
                 reasons.append("dropped citations whose quote is not in the retrieved evidence")
