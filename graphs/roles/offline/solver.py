@@ -178,6 +178,9 @@ class OfflineSolver:
         noun = stem(atype.noun) if atype.noun else ""
         wants_range = atype.kind == "date" and atype.noun in {"years", "timeframe", "period", "era", "span"}
         avoid_keys = {normalize_answer(a) for a in avoid}
+        named = {title_key(n) for n in names_in(query)}
+        # Entities with a page of their own in the evidence are likelier answers (and bridges).
+        pages = {title_key(ev["title"]) for ev in evidence} - named
         scores: dict[str, dict[str, float]] = defaultdict(dict)  # answer -> sentence -> best score there
         surface: dict[str, str] = {}
         support: dict[str, list[Ranked]] = defaultdict(list)
@@ -199,6 +202,8 @@ class OfflineSolver:
                 fit *= 1.5  # "New York City" for "what city"
             elif noun and noun in {stem(w) for w in words(near)}:
                 fit *= 1.2
+            if title_key(text) in pages and kind not in ("date", "number"):
+                fit *= self.t.own_page
             novelty = 1.0 - 0.35 * (len(span_terms & q_content) / len(span_terms) if span_terms else 0.0)
             score = r.score * fit * factor * novelty
             nid = r.sent["node_id"]
