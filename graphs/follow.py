@@ -28,12 +28,26 @@ def _titles_by_key(index: HierarchicalIndex) -> dict[str, list[str]]:
     return cached
 
 
+def _by_last_word(index: HierarchicalIndex) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, titles in _titles_by_key(index).items():
+        if " " in key:
+            out.setdefault(key.rsplit(" ", 1)[1], []).extend(titles)
+    return out
+
+
 def match_titles(index: HierarchicalIndex, names: Sequence[str], identities: frozenset[str]) -> dict[str, str]:
     """Entity name -> doc id of the visible document titled by it (exact, or up to a qualifier)."""
     by_key = _titles_by_key(index)
     wanted: dict[str, str] = {}
     for name in names:
-        for title in by_key.get(title_key(name), []):
+        key = title_key(name)
+        titles = by_key.get(key, [])
+        if not titles and key and " " not in key and len(key) > 3:
+            # A surname alone ("Nixon") names the one page whose title ends with it, if only one does.
+            tails = _by_last_word(index).get(key, [])
+            titles = tails if len(tails) == 1 else []
+        for title in titles:
             wanted.setdefault(title, name)
     found = index.find_titles(list(wanted), identities)
     out: dict[str, str] = {}

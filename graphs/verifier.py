@@ -13,13 +13,19 @@ from graphs.deps import GraphDeps
 from graphs.state import AgentState, Report
 
 log = structlog.get_logger(__name__)
+REPLACE_MARGIN = 0.1
 
 
 def report_score(report: Report) -> float:
-    """Order drafts across rounds: passing first, then confidence, then the share of supported claims."""
+    """Order drafts across rounds: passing first, then confidence, then the share of supported claims,
+    then how close the claims came to support; a contradicted claim costs a draft."""
     claims = report.get("claims", [])
     supported = sum(1 for c in claims if c.get("verdict") == "supported") / len(claims) if claims else 0.0
-    return (1.0 if report.get("passed") else 0.0) + float(report.get("confidence", 0.0)) + 0.5 * supported
+    # Among failing drafts, the one whose claims came closest to support (coverage/similarity) wins.
+    closeness = sum(float(c.get("confidence", 0.0)) for c in claims) / len(claims) if claims else 0.0
+    contradicted = any(c.get("verdict") == "contradicted" for c in claims)
+    score = (1.0 if report.get("passed") else 0.0) + float(report.get("confidence", 0.0)) + 0.5 * supported
+    return score + 0.25 * closeness - (0.25 if contradicted else 0.0)
 
 
 def make_verify_node(deps: GraphDeps) -> Any:
@@ -71,7 +77,8 @@ def make_verify_node(deps: GraphDeps) -> Any:
                 limits_hit.append("max_refinements")
         score = report_score(report)
         best = state.get("best") or {}
-        if not best or score > float(best.get("score", -1.0)):
+        # A later round replaces an earlier best only when clearly better: its answers are second choices.
+        if not best or score > float(best.get("score", -1.0)) + REPLACE_MARGIN:
             best = {"draft": draft, "report": report, "round": rnd, "score": score}
         update["best"] = best
         log.info("claims.verified", round=rnd, passed=report.get("passed"), halt=halt or "refine")

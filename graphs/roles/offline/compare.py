@@ -100,21 +100,27 @@ def _property_score(prop: str, ranked: list[Ranked]) -> tuple[float, Ranked | No
         have = set(content_terms(text + " " + r.ev["title"]))
         score = len(terms & have) / len(terms) if terms else 0.0
         if places:
-            score = 0.5 * score + 0.5 * float(bool(places & _places(text)))
+            score = 0.5 * score + 0.5 * float(_same_place(places, _places(text)))
         if score > best:
             best, best_r = score, r
     return best, best_r
 
 
 def _places(text: str) -> set[str]:
-    """Countries (and US states) a text names or implies."""
+    """Countries (and US states) a text names, by name or demonym."""
     out = nationalities(text)
     low = " " + normalize_answer(text) + " "
     for state in US_STATES:
         if f" {state} " in low:
             out.add(state)
-    out |= {PART_OF[p] for p in list(out) if p in PART_OF}
     return out
+
+
+def _same_place(asked: set[str], stated: set[str]) -> bool:
+    """A text states an asked place when it names it or a place inside it ("Nebraska" for "the United
+    States"), or when it names the country an asked region lies in ("British" for "England")."""
+    parents = {PART_OF[p] for p in stated if p in PART_OF}
+    return bool(asked & (stated | parents)) or bool({PART_OF[p] for p in asked if p in PART_OF} & stated)
 
 
 def choose(task: str, info: dict[str, Any], per_option: Options) -> tuple[str, float, list[Ranked]]:

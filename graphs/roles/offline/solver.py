@@ -39,6 +39,8 @@ _PERSON_OPENING = re.compile(
     r"^[^()]{0,80}\((?:born\b|b\.|c\.|[A-Z][a-z]+ \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}|\d{4}\s*[–-])"
 )
 FOLLOW_KINDS = frozenset(["person", "name", "org", "entity", "place", "quoted"])
+# Which named things a bridge usually runs through: people and works more than countries.
+_FOLLOW_PRIOR = {"person": 1.0, "name": 1.0, "quoted": 0.9, "org": 0.85, "entity": 0.8, "place": 0.5}
 
 
 @dataclass
@@ -104,11 +106,17 @@ def _term_positions(text: str, weights: dict[str, float]) -> dict[str, list[int]
 
 
 def _proximity(start: int, end: int, anchors: dict[str, list[int]]) -> float:
-    """Closeness of a span to the query's terms in its sentence (mean over terms of the nearest hit)."""
+    """Closeness of a span to the query's terms in its sentence (mean over terms of the nearest hit;
+    numbers count double: "from 1988 to 1996" pins an answer down better than "known")."""
     if not anchors:
         return 0.3
-    near = [min(min(abs(p - start), abs(p - end)) for p in ps) for ps in anchors.values()]
-    return sum(1.0 / (1.0 + d / 30.0) for d in near) / len(near)
+    total = weight = 0.0
+    for term, ps in anchors.items():
+        d = min(min(abs(p - start), abs(p - end)) for p in ps)
+        w = 2.0 if term[:1].isdigit() else 1.0
+        total += w / (1.0 + d / 30.0)
+        weight += w
+    return total / weight
 
 
 def _mentions(text: str, name: str) -> bool:
@@ -174,6 +182,9 @@ class OfflineSolver:
         noun = stem(atype.noun) if atype.noun else ""
         wants_range = atype.kind == "date" and atype.noun in {"years", "timeframe", "period", "era", "span"}
         avoid_keys = {normalize_answer(a) for a in avoid}
+        named = {title_key(n) for n in names_in(query)}
+        # Entities with a page of their own in the evidence are likelier answers (and bridges).
+        pages = {title_key(ev["title"]) for ev in evidence} - named
         scores: dict[str, dict[str, float]] = defaultdict(dict)  # answer -> sentence -> best score there
         surface: dict[str, str] = {}
         support: dict[str, list[Ranked]] = defaultdict(list)
@@ -181,7 +192,7 @@ class OfflineSolver:
 
         def offer(text: str, kind: str, r: Ranked, factor: float, near: str) -> None:
             key = normalize_answer(text)
-            if not key or key in avoid_keys or f" {key} " in q_norm:
+            if not key or f" {key} " in q_norm:
                 return
             fit = fit_table.get(kind, 0.05)
             if fit <= 0.05:
@@ -191,8 +202,12 @@ class OfflineSolver:
                 fit *= 0.5
             if wants_range and YEAR_RANGE_RE.search(text):
                 fit *= 1.4
-            if noun and (noun in span_terms or noun in {stem(w) for w in words(near)}):
-                fit *= 1.3
+            if noun and noun in span_terms:
+                fit *= 1.5  # "New York City" for "what city"
+            elif noun and noun in {stem(w) for w in words(near)}:
+                fit *= 1.2
+            if title_key(text) in pages and kind not in ("date", "number"):
+                fit *= self.t.own_page
             novelty = 1.0 - 0.35 * (len(span_terms & q_content) / len(span_terms) if span_terms else 0.0)
             score = r.score * fit * factor * novelty
             nid = r.sent["node_id"]
@@ -211,7 +226,7 @@ class OfflineSolver:
                 factor = 0.5 + _proximity(span.start, span.end, anchors)
                 before = text[max(0, span.start - 14) : span.start].lower()
                 if wh_prep and re.search(rf"\b{wh_prep}\s+(?:the\s+)?$", before):
-                    factor *= 1.25
+                    factor *= 1.15
                 if text[: span.start].count("(") > text[: span.start].count(")"):
                     # "(Hangul: 위너)": asides rarely answer; "(born 1962)" does when birth is asked.
                     keep = span.kind == "number" or (span.kind == "date" and asks_life)
@@ -235,27 +250,35 @@ class OfflineSolver:
         for k, per_sentence in scores.items():
             v = sorted(per_sentence.values())
             combined[k] = v[-1] + 0.25 * sum(v[-4:-1])
-        order = sorted(combined, key=lambda k: combined[k], reverse=True)
-        self.last_candidates = [(surface[k], round(combined[k], 4)) for k in order[:8]]
+        ranking = sorted(combined, key=lambda k: combined[k], reverse=True)
+        self.last_candidates = [(surface[k], round(combined[k], 4)) for k in ranking[:8]]
+        # Answers a verifier rejected cannot be chosen, but still count against the confidence of the
+        # runner-up that replaces them: a second choice is a second choice.
+        order = [k for k in ranking if k not in avoid_keys]
+        if not order:
+            return Extraction("", 0.0)
         best = order[0]
+        rival = next((k for k in ranking if k != best), None)
         total = sum(combined.values())
         share = combined[best] / total if total else 0.0
-        margin = (combined[best] - combined[order[1]]) / combined[best] if len(order) > 1 else 1.0
+        margin = max(0.0, (combined[best] - combined[rival]) / combined[best]) if rival else 1.0
         strength = 1.0 - math.exp(-3.0 * combined[best])
         confidence = round(min(1.0, 0.35 * share + 0.35 * strength + 0.3 * margin), 4)
-        cites = sorted(support[best], key=lambda r: r.score, reverse=True)
+        cites = list({r.sent["node_id"]: r for r in sorted(support[best], key=lambda r: r.score)}.values())[::-1]
         return Extraction(surface[best], confidence, cites[:2], surface[order[1]] if len(order) > 1 else "")
 
     def bridge_entities(self, query: str, ranked: list[Ranked], limit: int) -> list[str]:
         """Names in the best sentences that the query does not mention: the next hop's targets."""
-        q_norm = normalize_answer(query)
-        out: list[str] = []
-        for r in ranked[:4]:
+        q_norm = f" {normalize_answer(query)} "
+        scored: dict[str, float] = {}
+        for rank, r in enumerate(ranked[:6]):
             for span in candidate_spans(r.sent["text"]):
                 key = normalize_answer(span.text)
-                if span.kind in FOLLOW_KINDS and key and f" {key} " not in f" {q_norm} " and span.text not in out:
-                    out.append(span.text)
-        return out[:limit]
+                if span.kind not in FOLLOW_KINDS or not key or f" {key} " in q_norm:
+                    continue
+                score = r.score * _FOLLOW_PRIOR.get(span.kind, 0.5) / (1 + 0.15 * rank)
+                scored[span.text] = max(scored.get(span.text, 0.0), score)
+        return sorted(scored, key=lambda t: scored[t], reverse=True)[:limit]
 
     # ------------------------------------------------------------------ per subgoal
     def read(

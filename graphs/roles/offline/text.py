@@ -55,6 +55,11 @@ NUMBER_RE = re.compile(
     re.I,
 )
 _CONNECT = r"(?:of|the|de|da|del|di|von|van|der|du|la|le|and|&|for|y|al|el|bin|ibn)"
+TITLE_WORDS = wordset(
+    "governor president senator king queen prince princess emperor general admiral sir lord lady pope bishop "
+    "mayor judge chancellor premier minister secretary director captain colonel saint dr. mr. mrs. ms."
+)
+_CONNECT_WORDS = wordset("of the de da del di von van der du la le and & for y al el bin ibn")
 CAP_SPAN = re.compile(
     rf"(?<![\w'’])(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*)(?:(?:\s+{_CONNECT}){{0,2}}\s+(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*))*"
 )
@@ -68,7 +73,9 @@ PERSON_CUES = re.compile(
 )
 SENT_INITIAL = wordset("""The A An In On At He She It They His Her Its Their This That These Those As After Before During When While
     From For By With Since Although Both Each Some Many Most Other Another There Here However Also What Which Who
-    Whom Whose When Where Why How Is Are Was Were Do Does Did Has Have Had Can Could""")
+    Whom Whose When Where Why How Is Are Was Were Do Does Did Has Have Had Can Could One Two Three Four Five Six
+    Seven Eight Nine Ten Originally Later Today Currently Instead Following Though Despite Because Unlike Like
+    Upon Throughout Within Between Among Under Over Until Then Thus Hence""")
 NEGATIONS = re.compile(
     r"\b(not|never|no|none|neither|nor|without|n't|cannot|isn't|wasn't|aren't|weren't|didn't|doesn't|don't|"
     r"hasn't|haven't|hadn't|won't|wouldn't|couldn't|shouldn't)\b|n't\b",
@@ -159,7 +166,7 @@ def _head_after_wh(tokens: list[str]) -> str:
         return ""
     head = np[-1].lower()
     j = i + len(np)
-    while head in _GENERIC_HEADS and j + 1 < len(tokens) and tokens[j].lower() == "of":
+    while head in _GENERIC_HEADS and j + 1 < len(tokens) and tokens[j].lower() in ("of", "for"):
         k = j + 1
         while k < len(tokens) and tokens[k].lower() in {"the", "a", "an", "this", "his", "her", "its", "their"}:
             k += 1
@@ -281,17 +288,32 @@ def candidate_spans(sentence: str, *, lowercase: str = "") -> list[Span]:
     for m in CAP_SPAN.finditer(sentence):
         text, start = m.group(0), m.start()
         parts = text.split()
-        while parts and parts[0] in SENT_INITIAL:
-            start += len(parts[0]) + 1
+        while parts and (
+            parts[0] in SENT_INITIAL
+            or parts[0].lower() in _CONNECT_WORDS
+            or (parts[0][:1].isdigit() and len(parts) > 1 and parts[1].lower() in _CONNECT_WORDS)
+        ):
+            start += len(parts[0]) + 1  # "1988 and the North Atlantic Conference" -> the name after the date
             parts = parts[1:]
         while parts and parts[-1].lower() in {"of", "the", "and", "for", "on", "in", "&", "de", "y"}:
             parts = parts[:-1]
         if not parts or (len(parts) == 1 and parts[0][:1].isdigit()):
             continue
         text = " ".join(parts).rstrip(".,;:")
-        if text.endswith("'s") or text.endswith("’s"):
-            text = text[:-2]
+        possessive = re.search(r"['’]s\b", text)
+        if possessive:  # "Nelson Rockefeller's Committee": the owner is the entity
+            text = text[: possessive.start()]
         if not text or text in SENT_INITIAL:
+            continue
+        words_ = text.split()
+        titled = next(
+            (i for i, w in enumerate(words_[:-1]) if w.lower() in TITLE_WORDS and words_[i + 1][:1].isupper()), None
+        )
+        if titled is not None and len(words_) - titled - 1 >= 2:
+            # "New York Governor Nelson Rockefeller": the person after the title
+            offset = len(" ".join(words_[: titled + 1])) + 1
+            start, text = start + offset, " ".join(words_[titled + 1 :])
+            add(text, start, start + len(text), "person")
             continue
         kind = classify_span(sentence, start, text)
         add(text, start, start + len(text), kind)

@@ -32,6 +32,7 @@ from tools.embeddings import Embedder
 
 _MONTH_RE = re.compile(rf"\b({MONTHS})\b")
 _GENERIC_CAPS = frozenset(["yes", "no", "i"])
+_PRONOUN = re.compile(r"\b(he|she|it|they|his|her|its|their|him|them)\b", re.I)
 
 
 def entities(text: str) -> set[str]:
@@ -179,7 +180,10 @@ class OfflineVerifier:
         for claim in draft.get("claims", []):
             cites = [c for c in claim.get("citations", []) if citation_is_verbatim(c, known)]
             factual = [c for c in cites if not injection_markers(c["quote"])]
-            context = " ".join(dict.fromkeys(h for c in cites for h in c.get("section", [])))
+            # Headings stand in for the subject only where a quote refers to it by pronoun ("He was born…").
+            context = " ".join(
+                dict.fromkeys(h for c in factual if _PRONOUN.search(c["quote"]) for h in c.get("section", []))
+            )
             verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in factual], context)
             if len(cites) < len(claim.get("citations", [])):
                 reasons.append("dropped citations whose quote is not in the retrieved evidence")
