@@ -137,3 +137,19 @@ def test_batched_ingest_matches_one_by_one(tmp_path: Path) -> None:
     assert [h.node_id for h in retrieve(batched, query, 4, strategy="hybrid")] == [
         h.node_id for h in retrieve(single, query, 4, strategy="hybrid")
     ]
+
+
+def test_bm25_leaves_out_terms_common_on_large_indexes(tmp_path: Path, monkeypatch: object) -> None:
+    import tools.index
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"d{i}.md").write_text(f"# Doc {i}\n\nEvery page mentions the harbour {'zebra' if i == 3 else ''}.\n")
+    index = HierarchicalIndex(tmp_path / "idx", HashingEmbedder())
+    ingest_paths(index, [folder])
+    assert len(index.bm25("harbour zebra", 10, frozenset())) == 5  # small index: every term counts
+    monkeypatch.setattr(tools.index, "BM25_COMMON_DF", 2)  # type: ignore[attr-defined]
+    only = index.bm25("harbour zebra", 10, frozenset())
+    assert [index.get([n], frozenset())[n].section for n, _ in only] == [["Doc 3"]]
+    assert len(index.bm25("harbour", 10, frozenset())) == 5  # a lone term is always searched
