@@ -225,9 +225,13 @@ def test_agent_run_never_leaks(
     task = f"What is the {query}?"
     result = world_agent.run(task, principal=sorted(ids) or None, strategy=strategy)
     banned = forbidden(docs, ids)
-    shown = result.answer + result.short_answer + " ".join(c.quote + " ".join(c.section) for c in result.citations)
-    shown += " ".join(c.text for c in result.claims) + " ".join(s.answer for s in result.subgoals)
-    assert_no_leak(shown, banned, "run result")
+    evidence = result.short_answer + " ".join(c.quote + " ".join(c.section) for c in result.citations)
+    evidence += " ".join(s.answer for s in result.subgoals)
+    evidence += " ".join(cit.quote for c in result.claims for cit in c.citations)
+    assert_no_leak(evidence, banned, "run evidence")
+    # Composed text and declarative claims restate the task; anything beyond its words must be visible.
+    composed = result.answer + " ".join(c.text for c in result.claims)
+    assert_no_leak(composed, banned - set(CANARY.findall(task)), "run answer")
     # The trace repeats the task's own words; anything beyond them must be visible.
     assert_no_leak(result.model_dump_json(), banned - set(CANARY.findall(task)), "run trace")
     assert_grounded(result, world_agent.index, ids)
