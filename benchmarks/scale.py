@@ -22,7 +22,7 @@ from typing import Any
 
 from agent import Agent, Settings
 from benchmarks.hotpot import CACHE, load_questions, materialise, pooled_corpus, print_table, write_results
-from benchmarks.retrieval import QueryCache, rss_mb
+from benchmarks.retrieval import LEAF_ONLY_STRATEGIES, QueryCache, ingest_leaf_only, rss_mb
 
 STRATEGIES = ("auto", "flat", "bm25", "hybrid", "sentence_window", "parent_child", "auto_merge", "summary_route")
 
@@ -45,24 +45,26 @@ def dir_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def measure(size: int, questions: list[str], strategies: Sequence[str], rebuild: bool) -> dict[str, Any]:
+def measure(
+    size: int, questions: list[str], strategies: Sequence[str], rebuild: bool, leaf_only: bool = False
+) -> dict[str, Any]:
     corpus = synthetic_corpus(size)
     folder = materialise(corpus, f"scale-{size}")
-    index_dir = CACHE / "indexes" / f"scale-{size}"
+    index_dir = CACHE / "indexes" / f"scale-{size}{'-leafonly' if leaf_only else ''}"
     settings = Settings(checkpointer="none", embedder="hashing-384", llm={"backend": "offline"})  # type: ignore[arg-type]
     stats_path = index_dir / "bench_ingest.json"
     if rebuild and index_dir.exists():
         shutil.rmtree(index_dir)
     if not stats_path.exists():
-        agent = Agent(index_dir, settings=settings)
         t0 = time.perf_counter()
-        report = agent.ingest(folder)
-        stats_path.write_text(
-            json.dumps(
-                {"ingest_s": round(time.perf_counter() - t0, 1), "nodes": report.nodes, "vectors": report.embedded}
-            )
-        )
-        agent.close()
+        if leaf_only:
+            report = ingest_leaf_only(index_dir, folder, "hashing-384")
+        else:
+            agent = Agent(index_dir, settings=settings)
+            report = agent.ingest(folder)
+            agent.close()
+        stats = {"ingest_s": round(time.perf_counter() - t0, 1), "nodes": report.nodes, "vectors": report.embedded}
+        stats_path.write_text(json.dumps(stats))
     build = json.loads(stats_path.read_text())
     rss0 = rss_mb()
     probe = Agent(index_dir, settings=settings)
@@ -108,12 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--leaf-only", action="store_true", help="no sentence/summary vectors (a faster build)")
     args = ap.parse_args(argv)
+    strategies = [s for s in args.strategies.split(",") if not args.leaf_only or s in LEAF_ONLY_STRATEGIES]
     questions = [r["question"] for r in load_questions()][: args.queries]
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"scale {size} ...", flush=True)
-        results.append(measure(size, questions, args.strategies.split(","), args.rebuild))
+        results.append(measure(size, questions, strategies, args.rebuild, args.leaf_only))
     rows = [r for res in results for r in res["rows"]]
     print_table(rows, ["leaves", "strategy", "p50_ms", "p95_ms"])
     for res in results:
@@ -121,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{res['leaves']} leaves: build {res['build']}, index on disk {res['disk_mb']} MiB, "
             f"RSS after queries {res['rss_mb']} MiB (+{res['rss_growth_mb']} MiB for opening + querying)"
         )
-    print(f"wrote {write_results('scale', {'embedder': 'hashing-384', 'results': results})}")
+    name = "scale_leafonly" if args.leaf_only else "scale"
+    print(f"wrote {write_results(name, {'embedder': 'hashing-384', 'leaf_only': args.leaf_only, 'results': results})}")
     return 0
 
 
