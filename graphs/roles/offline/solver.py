@@ -249,7 +249,7 @@ class OfflineSolver:
         combined = {}
         for k, per_sentence in scores.items():
             v = sorted(per_sentence.values())
-            combined[k] = v[-1] + 0.25 * sum(v[-4:-1])
+            combined[k] = v[-1] + self.t.agreement * sum(v[-3:-1])
         ranking = sorted(combined, key=lambda k: combined[k], reverse=True)
         self.last_candidates = [(surface[k], round(combined[k], 4)) for k in ranking[:8]]
         # Answers a verifier rejected cannot be chosen, but still count against the confidence of the
