@@ -29,3 +29,7 @@ class OfflineThresholds(BaseModel):
     contradiction_coverage: float = Field(
         0.5, ge=0.0, le=1.0, description="Coverage above which a mismatched number/entity/negation contradicts."
     )
+    calibration_midpoint: float = Field(
+        0.37, ge=0.0, le=1.0, description="Raw draft score at which a passing draft is right half the time."
+    )
+    calibration_slope: float = Field(25.0, gt=0.0, description="Steepness of the raw-score-to-confidence logistic.")
