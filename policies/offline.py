@@ -16,6 +16,9 @@ class OfflineThresholds(BaseModel):
     off_focus: float = Field(
         0.7, ge=0.0, le=1.0, description="Relevance kept by sentences off the page of an entity the query names."
     )
+    agreement: float = Field(
+        0.15, ge=0.0, le=1.0, description="Weight of each of two more sentences that name the same answer."
+    )
     own_page: float = Field(1.25, ge=1.0, le=3.0, description="Boost for answers that have a page of their own.")
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Share of dense similarity in sentence relevance.")
     support_similarity: float = Field(0.62, ge=0.0, le=1.0, description="Embedding similarity that supports a claim.")
@@ -26,3 +29,7 @@ class OfflineThresholds(BaseModel):
     contradiction_coverage: float = Field(
         0.5, ge=0.0, le=1.0, description="Coverage above which a mismatched number/entity/negation contradicts."
     )
+    calibration_midpoint: float = Field(
+        0.37, ge=0.0, le=1.0, description="Raw draft score at which a passing draft is right half the time."
+    )
+    calibration_slope: float = Field(25.0, gt=0.0, description="Steepness of the raw-score-to-confidence logistic.")

@@ -18,9 +18,13 @@ def test_demo_question_is_answered_from_two_documents(minilm_agent: Agent) -> No
     result = minilm_agent.run(DEMO_QUESTION)
     assert result.halt_reason
     assert len(result.subgoals) >= 2
+    assert result.short_answer == "Bergen"
     assert result.citations
-    sources = {c.source for c in result.citations}
-    assert len(sources) >= 2, "a bridge answer must cite both documents it crosses"
+    sources = {Path(c.source).name for c in result.citations}
+    assert {"02-founders-and-leadership.md", "03-products.md"} <= sources, (
+        "a bridge answer cites the documents it crosses"
+    )
+    assert all(c.verdict == "supported" for c in result.claims)
     for cit in result.citations:
         text = Path(cit.source).read_text(encoding="utf-8")
         assert text[cit.start : cit.end] == cit.quote
@@ -34,8 +38,9 @@ def test_sample_questions_accuracy_floor(minilm_agent: Agent) -> None:
     for q in questions:
         result = minilm_agent.run(q["question"])
         correct += int(q["answer"].lower() in result.short_answer.lower())
-    # Trivial baselines score 1/12 ("yes") and 0/12 (first sentence of the top hit).
-    assert correct / len(questions) >= 0.4
+    # Trivial baselines score 1/12 ("yes") and 0/12 (first sentence of the top hit); the offline engine
+    # answered 11/12 when this floor was set (#5), the floor leaves room for retrieval changes.
+    assert correct / len(questions) >= 0.75
 
 
 def test_minilm_retrieval_finds_the_birthplace(minilm_agent: Agent) -> None:

@@ -92,7 +92,7 @@ def _property_score(prop: str, ranked: list[Ranked]) -> tuple[float, Ranked | No
     counted as the countries they imply; a negated sentence does not count."""
     terms = set(content_terms(prop))
     places = _places(prop)
-    best, best_r = 0.0, None
+    best, best_r = 0.0, (ranked[0] if ranked else None)  # cite the option even when it lacks the property
     for r in ranked[:4]:
         text = r.sent["text"]
         if NEGATIONS.search(text) and terms & set(content_terms(text)):

@@ -1,45 +1,70 @@
-"""Offline composer: a short answer plus one to three justification sentences, each carrying its
-numbered citation. Unsupported claims never enter the answer text; they stay flagged in `claims`."""
+"""Offline composer: a short answer plus a one-to-three sentence justification assembled from the cited
+evidence sentences themselves (verbatim quotes, in reasoning order), each carrying its numbered
+citation. Unsupported claims never enter the answer text; they stay flagged in `claims`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from graphs.roles.base import Usage
+from graphs.roles.offline.text import normalize_answer
 from graphs.state import CitationDict, ClaimDict, Draft, Report
 from policies.citations import neutralize_markers, number_citations
 
 MAX_JUSTIFICATION = 3
 
 
+def _key(cit: CitationDict) -> str:
+    return cit["node_id"] or cit["quote"]
+
+
+def justification(claims: list[ClaimDict], short: str) -> list[CitationDict]:
+    """One quote per supported claim (the one naming the answer when possible), at most three, keeping
+    the chain's order; the final claim always makes it in, since it carries the answer."""
+    picked: list[CitationDict] = []
+    for claim in claims:
+        cites = claim.get("citations", [])
+        if not cites:
+            continue
+        words = {w for w in normalize_answer(claim["text"]).split() if len(w) > 3}
+        best = max(cites, key=lambda c: len(words & set(normalize_answer(c["quote"]).split())))
+        if _key(best) not in {_key(c) for c in picked}:
+            picked.append(best)
+    if len(picked) > MAX_JUSTIFICATION:
+        picked = [*picked[: MAX_JUSTIFICATION - 1], picked[-1]]
+    key = normalize_answer(short)
+    if key and picked and not any(key in normalize_answer(c["quote"]) for c in picked):
+        naming = [c for cl in claims for c in cl.get("citations", []) if key in normalize_answer(c["quote"])]
+        if naming:
+            picked[-1] = naming[0]
+    return picked
+
+
 class OfflineComposer:
     def compose(self, task: str, draft: Draft, report: Report, halt_reason: str) -> tuple[dict[str, Any], Usage]:
         claims: list[ClaimDict] = list(report.get("claims", []))
-        supported = [c for c in claims if c.get("verdict") == "supported"][:MAX_JUSTIFICATION]
-        citations: list[CitationDict] = [cit for c in supported for cit in c.get("citations", [])]
+        supported = [c for c in claims if c.get("verdict") == "supported"]
+        short = neutralize_markers(draft.get("short_answer", "").strip())
+        quotes = justification(supported, short)
+        # Citations: the quoted sentences first (so they number 1..n), then the rest supported claims cite.
+        citations: list[CitationDict] = [*quotes, *(cit for c in supported for cit in c.get("citations", []))]
         numbers = number_citations([dict(c) for c in citations])
         unique: dict[str, CitationDict] = {}
         for cit in citations:
-            unique.setdefault(cit["node_id"] or cit["quote"], cit)
-        short = draft.get("short_answer", "").strip()
-
-        def marks(claim: ClaimDict) -> str:
-            nums = sorted({numbers[c["node_id"] or c["quote"]] for c in claim.get("citations", [])})
-            return "".join(f"[{n}]" for n in nums)
-
+            unique.setdefault(_key(cit), cit)
         lines: list[str] = []
-        short = neutralize_markers(short)
-        if short and supported:
-            lines.append(f"{short} {''.join(marks(c) for c in supported[:1])}".strip() + ".")
-            lines.append("")
-            lines.extend(f"{neutralize_markers(c['text'].rstrip())} {marks(c)}" for c in supported)
+        if short and supported and quotes:
+            key = normalize_answer(short)
+            carrying = [c for c in quotes if key and key in normalize_answer(c["quote"])] or quotes[-1:]
+            lines.append(f"{short} [{numbers[_key(carrying[0])]}].")
+            # Quoted document text keeps its words but not any "[n]" it carries: only ours are citations.
+            lines.append(" ".join(f"{neutralize_markers(c['quote'].strip())} [{numbers[_key(c)]}]" for c in quotes))
         elif short:
             lines.append(f"{short} (unverified: no cited sentence fully supports it).")
         else:
             lines.append("No supported answer was found in the indexed documents.")
         dropped = [c for c in claims if c.get("verdict") != "supported"]
         if dropped:
-            lines.append("")
             lines.append(f"Left out {len(dropped)} claim(s) the evidence did not support.")
         missing = draft.get("missing") or []
         if missing and halt_reason not in ("confident", "verified"):

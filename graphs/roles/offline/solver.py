@@ -238,7 +238,11 @@ class OfflineSolver:
             # The document's subject is a candidate too: "He/She/It …" sentences and opening lines are about it.
             title = clean_title(r.ev["section"][-1] if r.ev["section"] else r.ev["title"])
             opening = r.sent["start"] <= len(r.ev["title"]) + 8
-            if title and title not in seen_titles and (opening or PRONOUN_START.match(text)):
+            # Only a title that names something ("Animorphs is …"), not a heading ("Products of …").
+            title_terms = set(content_terms(title))
+            found = len(title_terms & set(content_terms(r.ev["text"])))
+            names_thing = bool(title_terms) and found >= 0.75 * len(title_terms)
+            if title and names_thing and title not in seen_titles and (opening or PRONOUN_START.match(text)):
                 seen_titles.add(title)
                 kind = "person" if _PERSON_OPENING.match(text) else classify_span(title + " is", 0, title)
                 offer(title, kind, r, 1.0, text[:40])
@@ -249,7 +253,7 @@ class OfflineSolver:
         combined = {}
         for k, per_sentence in scores.items():
             v = sorted(per_sentence.values())
-            combined[k] = v[-1] + 0.25 * sum(v[-4:-1])
+            combined[k] = v[-1] + self.t.agreement * sum(v[-3:-1])
         ranking = sorted(combined, key=lambda k: combined[k], reverse=True)
         self.last_candidates = [(surface[k], round(combined[k], 4)) for k in ranking[:8]]
         # Answers a verifier rejected cannot be chosen, but still count against the confidence of the

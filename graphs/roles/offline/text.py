@@ -147,9 +147,8 @@ def _noun_phrase(tokens: list[str]) -> list[str]:
     # "which company Sachin Warrier worked for": the head is the known class noun, not the name after it.
     for i in range(len(out) - 1, -1, -1):
         if out[i][:1].islower() and classify_noun(out[i]) != "entity":
-            if any(w[:1].isupper() for w in out[i + 1 :]):
-                return out[: i + 1]
-            break
+            # "which company Sachin Warrier worked for", "which Italian physicist wrote it"
+            return out[: i + 1]
     return out
 
 
@@ -235,7 +234,7 @@ def answer_type(question: str) -> AnswerType:
     rest = _TOKENS.findall(q[first_wh.end() :])
     if wh in {"what", "which"}:
         if rest and rest[0].lower() in {"year", "years"}:
-            return AnswerType("date", "year")
+            return AnswerType("date", rest[0].lower())
         head = _head_after_wh(rest)
         if not head:
             return AnswerType("entity")
@@ -386,7 +385,7 @@ def classify_span(sentence: str, start: int, text: str) -> str:
 
 # How well a span kind fits each answer type. 'name' is a capitalised 2-4 word span: person or thing.
 TYPE_FIT: dict[str, dict[str, float]] = {
-    "person": {"person": 1.0, "name": 0.85, "entity": 0.45, "org": 0.35, "quoted": 0.15, "place": 0.1},
+    "person": {"person": 1.0, "name": 0.85, "entity": 0.45, "org": 0.6, "quoted": 0.15, "place": 0.1},
     "place": {"place": 1.0, "entity": 0.55, "name": 0.45, "org": 0.3, "nationality": 0.2, "person": 0.1},
     "org": {"org": 1.0, "name": 0.7, "entity": 0.75, "person": 0.3, "place": 0.3, "quoted": 0.4},
     "date": {"date": 1.0, "number": 0.25},

@@ -7,6 +7,7 @@ conflicts: another number or date, another named entity, the opposite polarity),
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -208,7 +209,12 @@ class OfflineVerifier:
         failed = [c for c in checks if not c["passed"]]
         supported = bool(claims) and all(c["verdict"] == "supported" for c in claims)
         claim_conf = min((float(c.get("confidence", 0.0)) for c in claims), default=0.0)
-        confidence = min(float(draft.get("confidence", 0.0)), claim_conf) if supported and not failed else 0.0
+        raw = min(float(draft.get("confidence", 0.0)), claim_conf)
+        # The engine's raw scores are not probabilities; the logistic maps them to the share of passing
+        # drafts that were right on the tuning questions (HotpotQA dev 0-49), so early exit means what it says.
+        t = self.t
+        confidence = min(0.99, 1.0 / (1.0 + math.exp(-t.calibration_slope * (raw - t.calibration_midpoint))))
+        confidence = confidence if supported and not failed else 0.0
         feedback = [f"{c['id']}: {c['detail']}" for c in failed]
         feedback += [f"claim not supported: {c['text']}" for c in claims if c["verdict"] != "supported"]
         if draft.get("missing"):

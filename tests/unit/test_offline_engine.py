@@ -1,0 +1,396 @@
+"""The offline engine's parts on hand-made evidence: answer typing, spans, extraction, comparisons,
+claims, verification and composition. No index, no model: milliseconds."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphs.roles.base import Plan
+from graphs.roles.offline.composer import OfflineComposer
+from graphs.roles.offline.planner import OfflinePlanner
+from graphs.roles.offline.solver import OfflineSolver
+from graphs.roles.offline.statements import statement
+from graphs.roles.offline.text import answer_type, candidate_spans, parse_date
+from graphs.roles.offline.verifier import OfflineVerifier, lexical_check
+from graphs.state import EvidenceItem, SentenceRef, Subgoal
+from policies.limits import Limits
+
+
+def ev(title: str, *sentences: str, doc: str = "", sims: list[float] | None = None) -> EvidenceItem:
+    """One retrieved paragraph ('# Title' then the sentences), as the retrieve node builds it."""
+    refs: list[SentenceRef] = []
+    pos = len(title) + 4
+    for i, text in enumerate(sentences):
+        ref = SentenceRef(node_id=f"{doc or title}-{i}", text=text, start=pos, end=pos + len(text))
+        if sims is not None:
+            ref["sim"] = sims[i]
+        refs.append(ref)
+        pos += len(text) + 1
+    return EvidenceItem(
+        node_id=f"{doc or title}-leaf",
+        doc_id=doc or title,
+        text=" ".join(sentences),
+        source=f"/docs/{doc or title}.md",
+        title=title,
+        section=[title],
+        level="leaf",
+        start=0,
+        end=pos,
+        score=0.5,
+        hop=1,
+        query="",
+        sentences=refs,
+    )
+
+
+def plan(task: str) -> Plan:
+    result, usage = OfflinePlanner().plan(task, limits=Limits(), feedback=[], previous={}, round=0)
+    assert usage.llm_calls == 0
+    return result
+
+
+# --------------------------------------------------------------------------- answer types and spans
+@pytest.mark.parametrize(
+    ("question", "kind", "noun"),
+    [
+        ("The director of the film is based in what New York city?", "place", "city"),
+        ("Tysons Galleria is located in what county?", "place", "county"),
+        ("2014 S/S is the debut album of a group that was formed by who?", "person", ""),
+        ("What is the name of the fight song of the University of Kansas?", "entity", "song"),
+        ("Roger Egeberg served during what years?", "date", "years"),
+        ("Which company Sachin Warrier worked for as a software engineer?", "org", "company"),
+        ("Which Italian physicist wrote it?", "person", "physicist"),
+        ("What nationality were Alfred Gell and Edmund Leach?", "nationality", "nationality"),
+        ("The arena can seat how many people?", "number", "people"),
+        ("Were Lakeside Works and Amber Works both opened before 2018?", "yesno", ""),
+        ("Virginia Commonwealth University which was founded in what year?", "date", "year"),
+    ],
+)
+def test_answer_type_finds_the_wh_phrase_anywhere(question: str, kind: str, noun: str) -> None:
+    at = answer_type(question)
+    assert (at.kind, at.noun) == (kind, noun)
+
+
+def test_candidate_spans_are_typed_and_trimmed() -> None:
+    spans = {s.text: s.kind for s in candidate_spans("Mira Okafor was born in Bergen, Norway, in 1979.")}
+    assert spans["Mira Okafor"] in ("name", "person") and spans["1979"] == "date"
+    assert spans["Bergen"] == "place"
+    ranges = {
+        s.text
+        for s in candidate_spans("It was known as the ECAC-North from 1979 to 1988 and the North Atlantic Conference.")
+    }
+    assert {"1979 to 1988", "North Atlantic Conference"} <= ranges  # a date never swallows the next name
+    owners = {s.text: s.kind for s in candidate_spans("He served on New York Governor Nelson Rockefeller's Committee.")}
+    assert owners.get("Nelson Rockefeller") == "person"
+    assert "Sight" not in {s.text for s in candidate_spans("It runs on the iSight iMac.")}
+
+
+def test_parse_date_orders_full_and_partial_dates() -> None:
+    assert parse_date("Annie Morton (born October 8, 1970)") == (1970, 10, 8)
+    assert parse_date("born 3 June 1865") == (1865, 6, 3)
+    assert parse_date("in March 1999") == (1999, 3, 0)
+    assert parse_date("no date here") is None
+
+
+# --------------------------------------------------------------------------- planner
+def test_wh_inside_the_relative_clause_makes_the_main_clause_the_bridge() -> None:
+    p = plan("Brown State Fishing Lake is in a country that has a population of how many inhabitants?")
+    assert p.kind == "bridge"
+    assert [s["query"] for s in p.subgoals] == [
+        "Brown State Fishing Lake is in which country?",
+        "{s1} has a population of how many inhabitants?",
+    ]
+    assert p.subgoals[1]["depends_on"] == ["s1"]
+
+
+def test_relative_clause_on_the_subject_ends_at_the_main_verb() -> None:
+    p = plan("The football manager who recruited David Beckham managed Manchester United during what timeframe?")
+    assert [s["query"] for s in p.subgoals] == [
+        "Who recruited David Beckham?",
+        "{s1} managed Manchester United during what timeframe?",
+    ]
+
+
+def test_of_chain_and_trailing_predicate() -> None:
+    p = plan('The director of the romantic comedy "Big Stone Gap" is based in what New York city?')
+    assert p.subgoals[0]["query"] == 'Who is the director of the romantic comedy "Big Stone Gap"?'
+    p = plan("In which year was the King who made the 1925 Birthday Honours born?")
+    assert [s["query"] for s in p.subgoals] == ["Who made the 1925 Birthday Honours?", "In which year was {s1} born?"]
+
+
+def test_question_about_a_named_entity_skips_the_context() -> None:
+    p = plan(
+        "The 2011–12 VCU Rams men's basketball team represented Virginia Commonwealth University "
+        "which was founded in what year?"
+    )
+    assert p.kind == "lookup" and p.subgoals[0]["query"] == "Virginia Commonwealth University was founded in what year?"
+
+
+def test_comparison_shapes() -> None:
+    p = plan("Which band, Letters to Cleo or Screaming Trees, had more members?")
+    assert p.kind == "choice" and p.info["options"] == ["Letters to Cleo", "Screaming Trees"]
+    assert p.info["comparator"] == "max"
+    p = plan("Are the Laleli Mosque and Esma Sultan Mansion located in the same neighborhood?")
+    assert p.kind == "same" and p.info["options"] == ["Laleli Mosque", "Esma Sultan Mansion"]
+    p = plan("Are both Elko Regional Airport and Gerald R. Ford International Airport located in Michigan?")
+    assert p.kind == "both" and p.info["property"] == "located in Michigan"
+    assert all(s["follow_titles"] for s in p.subgoals)  # each item opens its own page directly
+
+
+def test_context_clause_and_same_entity_conjunction_are_lookups() -> None:
+    p = plan("Hayden is a singer-songwriter from Canada, but where does Buck-Tick hail from?")
+    assert p.subgoals[0]["query"] == "where does Buck-Tick hail from?"
+    p = plan("Who was the writer of These Boots Are Made for Walkin' and who died in 2007?")
+    assert p.kind == "lookup" and len(p.subgoals) == 1
+
+
+def test_replan_avoids_the_answer_a_rejected_claim_rests_on() -> None:
+    first = plan("What government position was held by the woman who portrayed Corliss Archer in Kiss and Tell?")
+    previous = {
+        "s1": Subgoal(**{**first.subgoals[0], "answer": "Janet Waldo", "status": "answered", "confidence": 0.4}),
+        "s2": Subgoal(**{**first.subgoals[1], "answer": "Senator", "status": "answered", "confidence": 0.5}),
+    }
+    feedback = ["claim not supported: Janet Waldo portrayed Corliss Archer in Kiss and Tell."]
+    again, _ = OfflinePlanner().plan("q", limits=Limits(), feedback=feedback, previous=previous, round=1)
+    by_id = {s["id"]: s for s in again.subgoals}
+    assert by_id["r1s1"]["avoid"] == ["Janet Waldo"] and by_id["r1s2"]["avoid"] == []
+    assert by_id["r1s2"]["query"] == "What government position was held by {r1s1}?"
+
+
+def test_replan_of_a_broken_chain_is_one_lookup() -> None:
+    first = plan("In which city was the chief executive of the company that makes the Kestrel drone born?")
+    previous = {s["id"]: Subgoal(**{**s, "status": "failed"}) for s in first.subgoals}
+    task = "In which city was the chief executive of the company that makes the Kestrel drone born?"
+    again, _ = OfflinePlanner().plan(task, limits=Limits(), feedback=[], previous=previous, round=1)
+    assert again.kind == "lookup" and again.subgoals[0]["query"] == task
+
+
+# --------------------------------------------------------------------------- solver
+KESTREL = [
+    ev(
+        "Products",
+        "The Kestrel is an inspection drone made by Halden Robotics.",
+        "The Kestrel is manufactured at Lakeside Works.",
+        sims=[0.8, 0.6],
+    ),
+    ev("Plants", "Lakeside Works is located in Tampere, Finland.", "Amber Works opened in 2019.", sims=[0.3, 0.2]),
+]
+
+
+def test_extract_picks_a_typed_span_near_the_question_terms() -> None:
+    solver = OfflineSolver()
+    ex = solver.extract("Which company makes the Kestrel drone?", KESTREL)
+    assert ex.answer == "Halden Robotics"
+    assert ex.support and "Halden Robotics" in ex.support[0].sent["text"]
+    assert solver.extract("In which city is Lakeside Works located?", KESTREL).answer == "Tampere"
+
+
+def test_extract_avoiding_the_best_answer_gives_a_less_confident_second_choice() -> None:
+    solver = OfflineSolver()
+    first = solver.extract("Which company makes the Kestrel drone?", KESTREL)
+    second = solver.extract("Which company makes the Kestrel drone?", KESTREL, avoid=[first.answer])
+    assert second.answer and second.answer != first.answer
+    assert second.confidence < first.confidence
+
+
+def test_entity_focus_prefers_the_page_of_the_entity_asked_about() -> None:
+    evidence = [
+        ev("Winner (band)", "Winner is a South Korean boy group formed in 2013 by YG Entertainment.", sims=[0.6]),
+        ev("Other band", "Madtown is a boy group formed in 2014 by J. Tune Camp.", sims=[0.7]),
+    ]
+    assert OfflineSolver().extract("Winner was formed by who?", evidence).answer == "YG Entertainment"
+
+
+def test_read_asks_for_a_hop_naming_entities_when_unsure_and_never_repeats_one() -> None:
+    solver = OfflineSolver()
+    sg = Subgoal(id="s1", query="Who founded the lab?", kind="lookup", queries=[], hops=1)
+    evidence = [
+        ev("Lab", "The lab works with Nordhav Subsea.", "Its partners include Lumetra Optics.", sims=[0.2, 0.2]),
+        ev("Fund", "The fund backs Aster Labs.", "Its board includes Kari Dahl.", sims=[0.2, 0.2]),
+    ]
+    reading, usage = solver.read("task", sg, "Who founded the lab?", evidence, last_hop=False)
+    assert usage.llm_calls == 0
+    assert reading.follow_query and reading.follow_titles
+    sg["queries"] = ["Who founded the lab?", reading.follow_query]
+    again, _ = solver.read("task", sg, reading.follow_query, evidence, last_hop=False)
+    assert again.follow_query is None
+    last, _ = solver.read("task", sg, "Who founded the lab?", evidence, last_hop=True)
+    assert last.follow_query is None
+
+
+def test_finalize_bridge_states_each_step_as_a_cited_claim() -> None:
+    solver = OfflineSolver()
+    s1 = Subgoal(id="s1", query="Which company makes the Kestrel drone?", kind="lookup", depends_on=[], round=0)
+    s1.update(answer="Halden Robotics", status="answered", confidence=0.6, support=["Products-0"])
+    s2 = Subgoal(id="s2", query="In which city is {s1} based?", kind="bridge", depends_on=["s1"], round=0)
+    s2.update(answer="Oslo", status="answered", confidence=0.5, support=["HQ-0"])
+    evidence = {"s1": KESTREL, "s2": [ev("HQ", "Halden Robotics is based in Oslo.", doc="HQ")]}
+    draft, _ = solver.finalize("task", "bridge", {"final": "s2"}, {"s1": s1, "s2": s2}, evidence)
+    assert draft["short_answer"] == "Oslo"
+    assert [c["text"] for c in draft["claims"]] == [
+        "Halden Robotics makes the Kestrel drone.",
+        "Halden Robotics is based in Oslo.",
+    ]
+    assert all(c["citations"][0]["quote"] for c in draft["claims"])
+
+
+@pytest.mark.parametrize(
+    ("task", "info", "texts", "expected"),
+    [
+        (
+            "Who is older, Annie Morton or Terry Richardson?",
+            {"options": ["Annie Morton", "Terry Richardson"], "comparator": "min", "attribute": "is older"},
+            [
+                "Annie Morton (born October 8, 1970) is an American model.",
+                "Terry Richardson (born August 14, 1965) is a photographer.",
+            ],
+            "Terry Richardson",
+        ),
+        (
+            "Which has a longer flight time, the Kestrel or the Harrier?",
+            {"options": ["Kestrel", "Harrier"], "comparator": "max", "attribute": "has a longer flight time"},
+            [
+                "The Kestrel has a maximum flight time of 55 minutes.",
+                "The Harrier has a maximum flight time of 42 minutes.",
+            ],
+            "Kestrel",
+        ),
+        (
+            "Which writer was from England, Henry Roth or Robert Erskine Childers?",
+            {
+                "options": ["Henry Roth", "Robert Erskine Childers"],
+                "comparator": None,
+                "attribute": "writer was from England",
+            },
+            ["Henry Roth was an American novelist.", "Robert Erskine Childers was a British writer."],
+            "Robert Erskine Childers",
+        ),
+    ],
+)
+def test_choice_compares_extracted_attributes(
+    task: str, info: dict[str, object], texts: list[str], expected: str
+) -> None:
+    options = list(info["options"])  # type: ignore[call-overload]
+    subgoals = [
+        Subgoal(id=f"s{i + 1}", query=f"{o} {info['attribute']}?", kind="compare_item") for i, o in enumerate(options)
+    ]
+    evidence = {f"s{i + 1}": [ev(o, t, doc=o)] for i, (o, t) in enumerate(zip(options, texts, strict=True))}
+    draft, _ = OfflineSolver().finalize(task, "choice", info, {s["id"]: s for s in subgoals}, evidence)
+    assert draft["short_answer"] == expected
+    assert len(draft["claims"]) == 2  # both sides of the comparison are cited
+
+
+@pytest.mark.parametrize(
+    ("kind", "prop", "texts", "expected"),
+    [
+        (
+            "both",
+            "located in Michigan",
+            ["Elko Airport is in Elko County, Nevada.", "Ford Airport is near Grand Rapids, Michigan."],
+            "no",
+        ),
+        (
+            "both",
+            "from the United States",
+            ["Local H is an American rock band.", "For Against is a band from Lincoln, Nebraska."],
+            "yes",
+        ),
+        ("both", "opened before 2018", ["Lakeside Works opened in 2016.", "Amber Works opened in 2019."], "no"),
+        (
+            "same",
+            "of the same nationality",
+            ["Scott Derrickson is an American director.", "Ed Wood was an American filmmaker."],
+            "yes",
+        ),
+        (
+            "same",
+            "the same level of city",
+            ["Yingkou is a prefecture-level city.", "Fuding is a county-level city."],
+            "no",
+        ),
+    ],
+)
+def test_yes_no_by_attributes(kind: str, prop: str, texts: list[str], expected: str) -> None:
+    options = [t.split(" is ")[0].split(" was ")[0].split(" opened")[0] for t in texts]
+    attribute = prop.split("same ", 1)[1] if "same" in prop else ""
+    info = {"options": options, "property": prop, "attribute": attribute}
+    subgoals = [Subgoal(id=f"s{i + 1}", query=f"Is {o} {prop}?", kind="yesno_item") for i, o in enumerate(options)]
+    evidence = {f"s{i + 1}": [ev(o, t, doc=o)] for i, (o, t) in enumerate(zip(options, texts, strict=True))}
+    draft, _ = OfflineSolver().finalize("q", kind, info, {s["id"]: s for s in subgoals}, evidence)
+    assert draft["short_answer"] == expected
+
+
+def test_statements_turn_questions_into_checkable_claims() -> None:
+    assert statement("In which city was Mira Okafor born?", "Bergen") == "Mira Okafor was born in Bergen."
+    assert statement("Who is the chief executive of Halden Robotics?", "Mira Okafor") == (
+        "Mira Okafor is the chief executive of Halden Robotics."
+    )
+    assert statement("Tysons Galleria is located in what county?", "Fairfax County") == (
+        "Tysons Galleria is located in Fairfax County."
+    )
+
+
+# --------------------------------------------------------------------------- verifier
+@pytest.mark.parametrize(
+    ("claim", "evidence", "verdict"),
+    [
+        ("Mira Okafor was born in Bergen in 1979.", "Mira Okafor was born in Bergen, Norway, in 1979.", "ok"),
+        ("Mira Okafor was born in Bergen in 1981.", "Mira Okafor was born in Bergen, Norway, in 1979.", "contradicted"),
+        ("It finished 2–9 in Big 12 play.", "It finished 3–9 and 2–6 in Big 12 play.", "contradicted"),
+        (
+            "He was king from 6 January 1910.",
+            "He was king from 6 May 1910 until his death in January 1936.",
+            "contradicted",
+        ),
+        ("Mira Okafor was not born in Bergen.", "Mira Okafor was born in Bergen, Norway, in 1979.", "contradicted"),
+        ("Tomas Lindqvist was born in Bergen.", "Mira Okafor was born in Bergen, Norway, in 1979.", "contradicted"),
+        ("I Don't Wanna Know reached number 1.", "It reached number 1 in the United Kingdom.", "ok"),
+    ],
+)
+def test_lexical_checks_catch_what_similarity_misses(claim: str, evidence: str, verdict: str) -> None:
+    context = "I Don't Wanna Know" if claim.startswith("I Don't") else ""
+    hint, reasons, _coverage = lexical_check(claim, evidence, context)
+    assert hint == verdict, reasons
+
+
+def test_judge_uses_headings_only_for_pronouns_and_needs_coverage() -> None:
+    verifier = OfflineVerifier()
+    assert (
+        verifier.judge(
+            "Shirley Temple served as Chief of Protocol.", ["She served as Chief of Protocol."], "Shirley Temple"
+        )[0]
+        == "supported"
+    )
+    assert verifier.judge("The lab is in Oslo.", [])[0] == "not_enough_evidence"
+    verdict, _conf, reasons = verifier.judge(
+        "Halden Robotics sells boats in Chile.", ["The Kestrel is an inspection drone."]
+    )
+    assert verdict != "supported" and reasons
+
+
+# --------------------------------------------------------------------------- composer
+def test_composer_justifies_with_cited_evidence_sentences() -> None:
+    cite = {"source": "a.md", "section": ["A"], "node_id": "n1", "start": 0, "end": 10}
+    claims = [
+        {
+            "text": "Halden Robotics makes the Kestrel.",
+            "verdict": "supported",
+            "citations": [{**cite, "quote": "The Kestrel is made by Halden Robotics."}],
+        },
+        {
+            "text": "Mira Okafor was born in Bergen.",
+            "verdict": "supported",
+            "citations": [{**cite, "node_id": "n2", "quote": "Mira Okafor was born in Bergen."}],
+        },
+        {
+            "text": "Bergen is in Peru.",
+            "verdict": "contradicted",
+            "citations": [{**cite, "node_id": "n3", "quote": "Bergen is in Norway."}],
+        },
+    ]
+    out, _ = OfflineComposer().compose("q", {"short_answer": "Bergen", "missing": []}, {"claims": claims}, "verified")  # type: ignore[typeddict-item]
+    first, justification, flagged = out["answer"].split("\n")
+    assert first == "Bergen [2]."
+    assert justification == "The Kestrel is made by Halden Robotics. [1] Mira Okafor was born in Bergen. [2]"
+    assert "Bergen is in Norway" not in out["answer"] and "Left out 1 claim" in flagged
+    assert {c["node_id"] for c in out["citations"]} == {"n1", "n2"}
