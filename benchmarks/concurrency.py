@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             if (i + 1) % 50 == 0 or i == 0:
                 gc.collect()
                 samples.append((i + 1, rss_mb()))
+                if (i + 1) % 100 == 0:
+                    print(f"  {i + 1} runs, RSS {samples[-1][1]:.1f} MiB", flush=True)
         mem_elapsed = time.perf_counter() - t0
         ckpt = work / "idx" / "checkpoints.sqlite"
         warm = next((mb for n, mb in samples if n >= 100), samples[0][1])

@@ -22,7 +22,9 @@ INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
         r"constraints)\b",
         _FLAGS,
     ),
-    "new_instructions": re.compile(r"\b(new|updated|real|actual|hidden|secret)\s+(instructions?|orders|task)\s*:", _FLAGS),
+    "new_instructions": re.compile(
+        r"\b(new|updated|real|actual|hidden|secret)\s+(instructions?|orders|task)\s*:", _FLAGS
+    ),
     "role_prefix": re.compile(r"^\s*(system|assistant|developer)\s*(prompt|message)?\s*:", _FLAGS),
     "role_tag": re.compile(
         r"<\|?\s*/?\s*(system|assistant|developer|im_start|im_end|instructions?)\s*\|?>|\[/?INST\]|"
