@@ -108,6 +108,23 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(embedder=args.embedder, checkpointer="sqlite", llm=LLMSettings(backend="offline"))
     agent = Agent(work / "idx", settings=settings)
     rows: list[dict[str, Any]] = []
+    memory: dict[str, Any] = {}
+    check: dict[str, Any] = {}
+    samples: list[tuple[int, float]] = []
+
+    def save() -> Path:  # after every phase, so an interrupted run still leaves its numbers
+        return write_results(
+            "concurrency",
+            {
+                "embedder": args.embedder,
+                "workers": args.workers,
+                "phases": rows,
+                "memory": memory,
+                "index_check": check,
+                "rss_samples": samples,
+            },
+        )
+
     try:
         t0 = time.perf_counter()
         report = agent.ingest(corpus_a)
@@ -115,10 +132,12 @@ def main(argv: list[str] | None = None) -> int:
 
         baseline = {q: fingerprint(agent.run(q)) for q in tasks}
         rows.append(timed("sequential (repeat)", lambda: [agent.run(q) for q in tasks], baseline, tasks))
+        save()
 
         load = tasks * 2
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
             rows.append(timed(f"{args.workers} threads", lambda: list(pool.map(agent.run, load)), baseline, load))
+        save()
 
         async def gather() -> list[RunResult]:
             sem = asyncio.Semaphore(args.workers)
@@ -130,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             return list(await asyncio.gather(*(one(q) for q in load)))
 
         rows.append(timed(f"{args.workers} asyncio arun", lambda: asyncio.run(gather()), baseline, load))
+        save()
 
         ingest_errors: list[str] = []
         ingest_report: dict[str, Any] = {}
@@ -149,32 +169,37 @@ def main(argv: list[str] | None = None) -> int:
         row["details"] += ingest_errors
         rows.append(row)
         check = agent.check_index()
+        save()
         added = len(ingest_report["report"].added) if "report" in ingest_report else 0
         print(
             f"ingestion during the runs added {added} paragraphs; index check ok={check['ok']} ({check['documents']} docs)"
         )
 
         gc.collect()
-        samples: list[tuple[int, float]] = []
         t0 = time.perf_counter()
         for i in range(args.runs):
             agent.run(tasks[i % len(tasks)])
             if (i + 1) % 50 == 0 or i == 0:
                 gc.collect()
                 samples.append((i + 1, rss_mb()))
+                if (i + 1) % 100 == 0:
+                    print(f"  {i + 1} runs, RSS {samples[-1][1]:.1f} MiB", flush=True)
+                    save()
         mem_elapsed = time.perf_counter() - t0
         ckpt = work / "idx" / "checkpoints.sqlite"
         warm = next((mb for n, mb in samples if n >= 100), samples[0][1])
-        memory = {
-            "runs": args.runs,
-            "rss_first_mb": round(samples[0][1], 1),
-            "rss_after_100_mb": round(warm, 1),
-            "rss_last_mb": round(samples[-1][1], 1),
-            "growth_after_warmup_mb": round(samples[-1][1] - warm, 1),
-            "growth_per_100_runs_mb": round((samples[-1][1] - warm) / max(1, (samples[-1][0] - 100) / 100), 2),
-            "checkpoint_db_mb": round(ckpt.stat().st_size / 2**20, 1) if ckpt.exists() else 0.0,
-            "runs_per_s": round(args.runs / mem_elapsed, 2),
-        }
+        memory.update(
+            {
+                "runs": args.runs,
+                "rss_first_mb": round(samples[0][1], 1),
+                "rss_after_100_mb": round(warm, 1),
+                "rss_last_mb": round(samples[-1][1], 1),
+                "growth_after_warmup_mb": round(samples[-1][1] - warm, 1),
+                "growth_per_100_runs_mb": round((samples[-1][1] - warm) / max(1, (samples[-1][0] - 100) / 100), 2),
+                "checkpoint_db_mb": round(ckpt.stat().st_size / 2**20, 1) if ckpt.exists() else 0.0,
+                "runs_per_s": round(args.runs / mem_elapsed, 2),
+            }
+        )
     finally:
         agent.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -186,18 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         for detail in row["details"]:
             print(f"  {row['phase']}: {detail}")
-    path = write_results(
-        "concurrency",
-        {
-            "embedder": args.embedder,
-            "workers": args.workers,
-            "phases": rows,
-            "memory": memory,
-            "index_check": check,
-            "rss_samples": samples,
-        },
-    )
-    print(f"\nwrote {path}")
+    print(f"\nwrote {save()}")
     failed = any(r["errors"] or r["corrupted"] for r in rows) or not check["ok"]
     return 1 if failed else 0
 

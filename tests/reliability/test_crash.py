@@ -146,3 +146,28 @@ def test_sigkill_at_every_write_step_and_at_random(tmp_path: Path) -> None:
         assert len(again.unchanged) == 8 and not (again.added or again.updated or again.removed)
     finally:
         index.close()
+
+
+@pytest.mark.slow
+def test_many_random_sigkills_while_the_corpus_changes(tmp_path: Path) -> None:
+    """The random-moment version, 20 kills (RUN_SLOW=1); benchmarks/crash.py runs it at scale."""
+    rng = random.Random(20)
+    corpus = Corpus(tmp_path / "docs")
+    index_dir = tmp_path / "idx"
+    for i in range(12):
+        corpus.put(i, 1)
+    variant = 1
+    for kill in range(20):
+        if kill % 4 == 3:
+            variant += 1
+            for i in rng.sample(range(12), 4):
+                corpus.put(i, variant)
+        kill_after(spawn(index_dir, corpus.root, "run"), rng.uniform(0.0, 2.5))
+        assert_consistent(index_dir, corpus)
+    index = fresh_index(index_dir)
+    try:
+        ingest_paths(index, [corpus.root], prune=True)
+        check = index.check()
+        assert check.ok and check.documents == 12 and not any(check.orphans.values()), check
+    finally:
+        index.close()
