@@ -62,3 +62,13 @@ def minilm_agent(tmp_path_factory: pytest.TempPathFactory) -> Agent:
     agent = Agent(tmp_path_factory.mktemp("minilm") / "idx", settings=offline_settings())
     agent.ingest(SAMPLE)
     return agent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`slow` tests run only with RUN_SLOW=1."""
+    if os.environ.get("RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow; set RUN_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -15,6 +15,7 @@ from tools.retrieval.auto import auto
 from tools.retrieval.base import Candidate, Reranker, RetrievalRequest, Strategy, rrf
 from tools.retrieval.flat import flat, hybrid, keyword
 from tools.retrieval.hierarchical import auto_merge, leaf_sentences, parent_child, sentence_window, summary_route
+from tools.retrieval.registry import EXTRA_STRATEGIES
 from tools.types import Hit
 
 STRATEGIES: dict[str, Strategy] = {
@@ -26,6 +27,7 @@ STRATEGIES: dict[str, Strategy] = {
     "parent_child": parent_child,
     "auto_merge": auto_merge,
     "summary_route": summary_route,
+    **EXTRA_STRATEGIES,
 }
 
 
