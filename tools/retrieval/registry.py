@@ -20,4 +20,5 @@ def _lazy(module: str, name: str) -> Strategy:
 EXTRA_STRATEGIES: dict[str, Strategy] = {
     "head": _lazy("tools.retrieval.head_route", "head_route"),
     "head_hybrid": _lazy("tools.retrieval.head_route", "head_hybrid"),
+    "tree_hybrid": _lazy("tools.retrieval.tree_route", "tree_hybrid"),
 }
