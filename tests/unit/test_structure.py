@@ -100,3 +100,22 @@ def test_index_settings_are_recorded_and_kept(tmp_path: Path, make_agent: object
     assert agent.index.manifest["dl_sections"] is True
     hits = agent.retrieve("Stage every modified file", k=3, strategy="summary_route")
     assert hits and hits[0].section[-1] == "-a, --all"
+
+
+def test_tree_hybrid_finds_an_entry_and_head_needs_training(tmp_path: Path, make_agent: object) -> None:
+    from agent import ConfigError
+
+    page = tmp_path / "docs" / "cmd.html"
+    page.parent.mkdir()
+    page.write_text(API_PAGE)
+    agent = make_agent("idx")  # type: ignore[operator]
+    agent.ingest(page.parent)
+    hits = agent.retrieve("Execute the code in command", k=2, strategy="tree_hybrid")
+    assert hits[0].section[-1] == "-c <command>"
+    assert all(h.strategy == "tree_hybrid" for h in hits)
+    try:
+        agent.retrieve("anything", k=2, strategy="head")
+    except ConfigError as exc:
+        assert "train-head" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("the head strategy must ask for a trained head")
