@@ -198,6 +198,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_train_head(args: argparse.Namespace) -> int:
     """Train the coarse-to-fine head on the index's own documents and store it (and its vectors) there."""
+    from tools.hierarchy.head import HeadConfig
     from tools.hierarchy.train_head import train_head
     from tools.index import HierarchicalIndex
 
@@ -208,6 +209,7 @@ def cmd_train_head(args: argparse.Namespace) -> int:
         budget_s=args.minutes * 60,
         pairs=args.pairs,
         epochs=args.epochs,
+        config=HeadConfig(dim_in=int(index.manifest.get("dim") or 384), max_tokens=args.max_tokens),
         progress=lambda msg: print(msg, file=sys.stderr),
     )
     if args.json:
@@ -276,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=10.0, help="wall-clock budget, encoding included")
     p.add_argument("--pairs", type=int, default=1500, help="training queries sampled from the documents")
     p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--max-tokens", type=int, default=128, help="word pieces of each text the head reads")
     p.add_argument("--json", action="store_true", help="print the training report as JSON")
     p.set_defaults(func=cmd_train_head)
 

@@ -31,7 +31,7 @@ from benchmarks.hotpot import CACHE, print_table, write_results
 from benchmarks.longdocs_corpus import Question, corpus_files, load_questions, page_of
 from benchmarks.longdocs_metrics import Scored, score, summarise
 
-HRAGENT_STRATEGIES = ("flat", "bm25", "hybrid", "parent_child", "auto_merge", "summary_route", "auto")
+HRAGENT_STRATEGIES = ("flat", "bm25", "hybrid", "parent_child", "auto_merge", "summary_route", "tree_hybrid", "auto")
 BASELINES = ("flat1000:dense", "flat1000:bm25", "flat1000:hybrid", "llamaindex:auto_merge")
 # Index variants: name -> Settings overrides. Sentence vectors are off except in `sent` (only the
 # sentence_window strategy reads them, and they are most of the encoder time on this 2-core machine).
@@ -148,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for q, r in zip(questions, rows, strict=True)
         ]
         print(f"  {name}: ans@5={results[-1]['ans@5']:.3f}", flush=True)
+        write_results(args.out + ".partial", {"results": results, "per_question": per_question})
     columns = [
         "system",
         "page@1",

@@ -204,7 +204,6 @@ class LlamaIndexAutoMerging:
         sizes = [2048, 512, 128]
         ids = [f"chunk_size_{s}" for s in sizes]
         parser = HierarchicalNodeParser.from_defaults(
-            chunk_sizes=sizes,
             node_parser_ids=ids,
             node_parser_map={
                 i: SentenceSplitter(chunk_size=s, chunk_overlap=20, tokenizer=tokenize)

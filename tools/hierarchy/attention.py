@@ -147,7 +147,8 @@ class AttentionMerger:
         for _ in range(epochs):
             opt.zero_grad()
             nodes = self._merge_torch(tree, e, a, b)
-            logits = temperature * torch.einsum("sd,swd->sw", q_t[qidx], nodes[sib])
+            sims = q_t @ nodes.T  # (queries, nodes): gathered per step below, never (steps, width, dim)
+            logits = temperature * sims[qidx[:, None], sib]
             logits = logits.masked_fill(~mask, -1e9)
             loss = torch.nn.functional.cross_entropy(logits, target) + 1e-3 * (a**2).sum()
             loss.backward()  # type: ignore[no-untyped-call]
