@@ -56,18 +56,21 @@ class CachingEmbedder:
                 for h, blob in self._db.execute(f"SELECT h, v FROM vec WHERE h IN ({marks})", part):
                     found[h] = np.frombuffer(blob, dtype=np.float32)
         missing = list(dict.fromkeys(k for k in keys if k not in found))
-        if missing:
-            by_key = dict(zip(keys, texts, strict=True))
-            vecs = self.inner.embed([by_key[k] for k in missing], progress=progress)
-            self.encoded += len(missing)
+        by_key = dict(zip(keys, texts, strict=True))
+        for start in range(0, len(missing), 512):  # stored piece by piece: an interrupted run keeps its work
+            part = missing[start : start + 512]
+            vecs = self.inner.embed([by_key[k] for k in part])
+            self.encoded += len(part)
             with self._lock, self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO vec(h, v) VALUES(?, ?)",
-                    [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in zip(missing, vecs, strict=True)],
+                    [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in zip(part, vecs, strict=True)],
                 )
-            for k, v in zip(missing, vecs, strict=True):
+            for k, v in zip(part, vecs, strict=True):
                 found[k] = np.asarray(v, dtype=np.float32)
-        elif progress:
+            if progress:
+                progress(min(start + 512, len(missing)), len(missing))
+        if not missing and progress:
             progress(len(texts), len(texts))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
