@@ -18,7 +18,10 @@ def _lazy(module: str, name: str) -> Strategy:
 
 
 EXTRA_STRATEGIES: dict[str, Strategy] = {
+    "tree_hybrid": _lazy("tools.retrieval.tree_route", "tree_hybrid"),
+}
+# Usable by name, but not in `STRATEGIES` (which must run on every index): they need `hragent train-head`.
+NEEDS_HEAD: dict[str, Strategy] = {
     "head": _lazy("tools.retrieval.head_route", "head_route"),
     "head_hybrid": _lazy("tools.retrieval.head_route", "head_hybrid"),
-    "tree_hybrid": _lazy("tools.retrieval.tree_route", "tree_hybrid"),
 }
