@@ -38,7 +38,7 @@ from policies.limits import Limits, recursion_limit_for, resolve_limits
 from tools.acl import PrincipalLike, identities_of
 from tools.embeddings import Embedder, make_embedder
 from tools.errors import AccessDeniedError, ConfigError, InvalidTaskError
-from tools.index import HierarchicalIndex
+from tools.index import HierarchicalIndex, IndexConfig
 from tools.ingest.pipeline import IngestProgress, ingest_paths
 from tools.retrieval import retrieve as retrieve_hits
 
@@ -138,7 +138,14 @@ class Agent:
                 import chromadb
 
                 client = chromadb.HttpClient(host=self.settings.chroma_host, port=self.settings.chroma_port)
-            self._index = HierarchicalIndex(self.index_dir, self.embedder, chroma_client=client)
+            cfg = self.settings.index
+            config = IndexConfig(
+                embed_sentences=cfg.embed_sentences,
+                leaf_headings=cfg.leaf_headings,
+                dl_sections=cfg.dl_sections,
+                section_vectors=cfg.section_vectors,
+            )
+            self._index = HierarchicalIndex(self.index_dir, self.embedder, chroma_client=client, config=config)
         return self._index
 
     def _roles(self, index: HierarchicalIndex) -> Roles:

@@ -1,4 +1,4 @@
-"""The `hragent` command: ingest, ask, inspect, graph, demo. Exit codes: 0 ok, 1 usage/config error,
+"""The `hragent` command: ingest, ask, inspect, train-head, graph, demo. Exit codes: 0 ok, 1 usage/config error,
 2 index problem, 3 bad task, 4 LLM failure."""
 
 from __future__ import annotations
@@ -196,6 +196,33 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_head(args: argparse.Namespace) -> int:
+    """Train the coarse-to-fine head on the index's own documents and store it (and its vectors) there."""
+    from tools.hierarchy.head import HeadConfig
+    from tools.hierarchy.train_head import train_head
+    from tools.index import HierarchicalIndex
+
+    agent = _agent(args)
+    index: HierarchicalIndex = agent.index  # type: ignore[attr-defined]
+    report = train_head(
+        index,
+        budget_s=args.minutes * 60,
+        pairs=args.pairs,
+        epochs=args.epochs,
+        config=HeadConfig(dim_in=int(index.manifest.get("dim") or 384), max_tokens=args.max_tokens),
+        progress=lambda msg: print(msg, file=sys.stderr),
+    )
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(
+            f"trained head {report['head_id']} on {report['pairs']} pairs in {report['train_s']:.0f}s, "
+            f"encoded {report['leaves']} leaves and {report['sections']} sections ({report['total_s']:.0f}s total); "
+            "use it with --strategy head or head_hybrid"
+        )
+    return 0
+
+
 def cmd_graph(args: argparse.Namespace) -> int:
     agent = _agent(args)
     print(agent.graph.get_graph().draw_mermaid())  # type: ignore[attr-defined]
@@ -246,6 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=50, help="documents to list")
     p.set_defaults(func=cmd_inspect)
+
+    p = with_index(sub.add_parser("train-head", help="train the coarse-to-fine embedding head on this index"))
+    p.add_argument("--minutes", type=float, default=10.0, help="wall-clock budget, encoding included")
+    p.add_argument("--pairs", type=int, default=1500, help="training queries sampled from the documents")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--max-tokens", type=int, default=128, help="word pieces of each text the head reads")
+    p.add_argument("--json", action="store_true", help="print the training report as JSON")
+    p.set_defaults(func=cmd_train_head)
 
     p = with_index(sub.add_parser("graph", help="print the agent graph as Mermaid"))
     p.set_defaults(func=cmd_graph)

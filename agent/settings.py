@@ -68,6 +68,17 @@ class RetrievalSettings(BaseModel):
     budget_tokens: int | None = Field(None, ge=16)
 
 
+class IndexSettings(BaseModel):
+    """Build-time choices of a new index (recorded in its manifest; an existing index keeps its own)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    leaf_headings: bool = True  # embed leaves with their heading path in front
+    dl_sections: bool = True  # HTML definition-list entries (API objects, options) become sections
+    embed_sentences: bool = True  # sentence vectors (needed by the sentence_window strategy)
+    section_vectors: Literal["text", "mean"] = "text"  # section vector: its summary text, or the mean of its leaves
+
+
 class Settings(BaseSettings):
     """Everything configurable, with safe offline defaults."""
 
@@ -84,6 +95,7 @@ class Settings(BaseSettings):
     embedder: str = "minilm"
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
     limits: Limits = Field(default_factory=Limits)
     checkpointer: Literal["sqlite", "memory", "postgres", "none"] = "sqlite"
     postgres_dsn: SecretStr | None = None  # for checkpointer="postgres" (pip install 'hragent[postgres]')

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +151,8 @@ class IndexConfig:
     embed_sentences: bool = True
     embed_sections: bool = True
     leaf_headings: bool = True
+    dl_sections: bool = True
+    section_vectors: str = "text"  # "text" (summary embedding) | "mean" (mean of the section's leaf vectors)
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,8 @@ class HierarchicalIndex:
                 "tree": self.config.tree.__dict__,
                 "embed_sentences": self.config.embed_sentences,
                 "leaf_headings": self.config.leaf_headings,
+                "dl_sections": self.config.dl_sections,
+                "section_vectors": self.config.section_vectors,
             }
             self._write_manifest()
         else:
@@ -241,6 +245,8 @@ class HierarchicalIndex:
             self.config.tree = TreeConfig(**self.manifest.get("tree", {}))
             self.config.embed_sentences = bool(self.manifest.get("embed_sentences", True))
             self.config.leaf_headings = bool(self.manifest.get("leaf_headings", True))
+            self.config.dl_sections = bool(self.manifest.get("dl_sections", False))
+            self.config.section_vectors = str(self.manifest.get("section_vectors", "text"))
         self._write_lock = WriterLock(self.path / "write.lock")
         try:
             with self._conn() as db:
@@ -450,12 +456,15 @@ class HierarchicalIndex:
         for level, nodes, texts in jobs:
             if not nodes:
                 continue
+            level_vectors = vectors[[row[t] for t in texts]]
+            if level == "section" and self.config.section_vectors == "mean":
+                level_vectors = self._mean_sections(nodes, level_vectors, vectors, row)
             col = self._collection(level)
             for i in range(0, len(nodes), 2000):
                 batch = nodes[i : i + 2000]
                 col.upsert(
                     ids=[n.node_id for _, n in batch],
-                    embeddings=vectors[[row[t] for t in texts[i : i + 2000]]],
+                    embeddings=level_vectors[i : i + 2000],
                     metadatas=[
                         {"doc_id": n.doc_id, "version": t.version, "section_id": n.section_id or "", **acl_meta}
                         for t, n in batch
@@ -464,6 +473,33 @@ class HierarchicalIndex:
             for t, _ in nodes:
                 per_doc[t.doc_id] = per_doc.get(t.doc_id, 0) + 1
         return per_doc
+
+    def _mean_sections(
+        self, nodes: list[tuple[DocumentTree, Node]], text_vectors: Vector, vectors: Vector, row: dict[str, int]
+    ) -> Vector:
+        """Section vectors merged from their leaves (`section_vectors="mean"`); a section without any
+        leaf keeps its summary-text vector."""
+        from tools.hierarchy.merge import mean_section_vectors
+
+        out = np.array(text_vectors, copy=True)
+        by_tree: dict[str, list[int]] = {}
+        for i, (tree, _) in enumerate(nodes):
+            by_tree.setdefault(tree.doc_id, []).append(i)
+        for positions in by_tree.values():
+            tree = nodes[positions[0]][0]
+            leaf_vecs = vectors[[row[leaf_embedding_text(n, self.config.leaf_headings)] for n in tree.by_level("leaf")]]
+            fallback = self._rows_of(text_vectors, positions)
+            out[positions] = mean_section_vectors(tree, [nodes[i][1] for i in positions], leaf_vecs, fallback)
+        merged: Vector = out.astype(np.float32)
+        return merged
+
+    @staticmethod
+    def _rows_of(matrix: Vector, positions: list[int]) -> Callable[[list[int]], Vector]:
+        def rows(idx: list[int]) -> Vector:
+            picked: Vector = matrix[[positions[j] for j in idx]]
+            return picked
+
+        return rows
 
     def _record_dim(self, vectors: Vector) -> None:
         if vectors.size == 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-BlockKind = Literal["heading", "paragraph", "code", "table", "list"]
+BlockKind = Literal["heading", "paragraph", "code", "table", "list", "end"]  # "end" closes sections >= level
 
 
 @dataclass(frozen=True)

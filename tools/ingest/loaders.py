@@ -140,13 +140,23 @@ _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "nav", "footer"
 _BLOCK_TAGS = {"p", "li", "dd", "dt", "blockquote", "figcaption", "caption", "div", "section", "article", "main"}
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _MAIN_HINTS = (("div", "role", "main"), ("main", None, None), ("article", None, None), ("div", "class", "body"))
+# Definition lists that are prose, not entries: Sphinx marks one-paragraph lists "simple"; field lists
+# (Parameters/Returns) and tables of contents are never sections.
+_PLAIN_DL = frozenset({"simple", "field-list", "toc", "footnote", "citation", "glossary"})
 
 
 class _HTMLBlockParser(HTMLParser):
     """Walks HTML once and emits headings, paragraphs, <pre> code and tables with offsets."""
 
-    def __init__(self, require_main: bool = False) -> None:
+    def __init__(self, require_main: bool = False, dl_sections: bool = True) -> None:
         super().__init__(convert_charrefs=True)
+        self.dl_sections = dl_sections
+        self.dl_stack: list[bool] = []  # per open <dl>: are its <dt> entries sections?
+        self.section_level = 0  # level of the innermost open section (an h1-h6 or an entry <dt>)
+        self.dt_levels: list[int] = []  # levels of entry <dt>s opened inside each open entry <dl>
+        self.merge_dt = False  # a <dt> right after another <dt> names the same entry
+        self.in_dt = False
+        self._last_was_dt = False
         self.out: list[str] = []
         self.length = 0
         self.blocks: list[Block] = []
@@ -187,6 +197,20 @@ class _HTMLBlockParser(HTMLParser):
             self.flush()
             self.current_kind = "heading"
             self.heading_level = _HEADINGS[tag]
+            self.merge_dt = False
+        elif tag == "dl" and not self.pre_depth and not self.table_depth:
+            self.flush()
+            classes = set((attr.get("class") or "").split())
+            entry = self.dl_sections and not (classes & _PLAIN_DL)
+            self.dl_stack.append(entry)
+            if entry:
+                self.dt_levels.append(self.section_level)
+        elif tag == "dt" and self.dl_stack and self.dl_stack[-1] and not self.pre_depth and not self.table_depth:
+            self.flush()
+            self.merge_dt = self._last_was_dt  # nothing since the previous <dt>: same entry
+            self.in_dt = True
+            self.current_kind = "heading"
+            self.heading_level = self.dt_levels[-1] + 1
         elif tag == "pre":
             self.flush()
             self.current_kind = "code"
@@ -219,6 +243,12 @@ class _HTMLBlockParser(HTMLParser):
             return
         if tag in _HEADINGS and self.current_kind == "heading":
             self.flush()
+        elif tag == "dl" and self.dl_stack and not self.pre_depth and not self.table_depth:
+            self.flush()
+            if self.dl_stack.pop():
+                level = self.dt_levels.pop() + 1
+                self._emit("end", "", level)  # content after the list belongs to the enclosing section
+                self.section_level = level - 1
         elif tag == "pre" and self.pre_depth:
             self.pre_depth -= 1
             if not self.pre_depth:
@@ -235,6 +265,8 @@ class _HTMLBlockParser(HTMLParser):
                 self.flush()
         elif tag in _BLOCK_TAGS and not self.pre_depth and not self.table_depth:
             self.flush()
+            if tag == "dt":
+                self.in_dt = False
 
     def handle_data(self, data: str) -> None:
         if self.in_title:
@@ -258,9 +290,31 @@ class _HTMLBlockParser(HTMLParser):
         self.current_kind = None
         text = raw.strip("\n") if kind == "code" else " ".join(raw.split())
         if kind is None or not text.strip():
+            self.merge_dt = False
             return
+        from_dt = bool(kind == "heading" and self.dl_stack and self.dl_stack[-1] and self.in_dt)
         if kind == "heading":
             text = text.replace("¶", "").strip()
+            if not text:
+                return
+            if self.merge_dt and from_dt and self.blocks and self.blocks[-1].kind == "heading":
+                # `-a` then `--all`: several <dt> naming one entry become one heading
+                prev = self.blocks.pop()
+                self.out.append(", " + text)
+                self.length += 2 + len(text)
+                self.blocks.append(Block("heading", prev.start, self.length, prev.level, prev.title + ", " + text))
+                self.merge_dt = False
+                return
+            self.section_level = self.heading_level
+        self._last_was_dt = bool(from_dt)
+        self.merge_dt = False
+        self._emit(kind, text, self.heading_level if kind == "heading" else 0)
+
+    def _emit(self, kind: BlockKind, text: str, level: int) -> None:
+        if kind == "end":
+            self._last_was_dt = False
+            self.blocks.append(Block("end", self.length, self.length, level))
+            return
         if self.length:
             self.out.append("\n\n")
             self.length += 2
@@ -268,13 +322,18 @@ class _HTMLBlockParser(HTMLParser):
         self.out.append(text)
         self.length += len(text)
         title = text if kind == "heading" else ""
-        self.blocks.append(Block(kind, start, self.length, self.heading_level if kind == "heading" else 0, title))
+        self.blocks.append(Block(kind, start, self.length, level, title))
 
 
-def parse_html(raw: str, source: str, title: str = "") -> ParsedDocument:
-    """HTML: main content only (Sphinx `role=main`, <main>, <article>); <pre> and tables stay whole."""
+def parse_html(raw: str, source: str, title: str = "", *, dl_sections: bool = True) -> ParsedDocument:
+    """HTML: main content only (Sphinx `role=main`, <main>, <article>); <pre> and tables stay whole.
+
+    With `dl_sections`, each entry of a definition list that documents things (Sphinx API objects,
+    command-line options, environment variables; asciidoc option lists) becomes a section one level
+    under the enclosing heading, named by its <dt>; prose lists (Sphinx "simple", field lists) do not.
+    """
     has_main = re.search(r"<(main|article)\b|role=[\"']main[\"']", raw, re.IGNORECASE) is not None
-    parser = _HTMLBlockParser(require_main=has_main)
+    parser = _HTMLBlockParser(require_main=has_main, dl_sections=dl_sections)
     parser.feed(raw)
     parser.close()
     parser.flush()
@@ -366,8 +425,9 @@ LOADERS: dict[str, str] = {
 }
 
 
-def load_file(path: Path, source: str | None = None) -> ParsedDocument:
-    """Parse one file by extension; raises `IngestError` with the reason when it cannot."""
+def load_file(path: Path, source: str | None = None, *, dl_sections: bool = True) -> ParsedDocument:
+    """Parse one file by extension; raises `IngestError` with the reason when it cannot.
+    `dl_sections` is the HTML loader's choice to make definition-list entries sections."""
     source = source or str(path)
     kind = LOADERS.get(path.suffix.lower())
     if kind is None:
@@ -391,12 +451,11 @@ def load_file(path: Path, source: str | None = None) -> ParsedDocument:
         except OSError as exc:
             raise IngestError(f"cannot read {source}: {exc.strerror or exc}") from exc
         text = _decode(data, source)
-        parser: Callable[[str, str, str], ParsedDocument] = {
-            "markdown": parse_markdown,
-            "text": parse_text,
-            "html": parse_html,
-        }[kind]
-        doc = parser(text, source, _title_from_path(path) if kind == "text" else "")
-    if not doc.text.strip() or not any(b.kind != "heading" for b in doc.blocks):
+        if kind == "html":
+            doc = parse_html(text, source, dl_sections=dl_sections)
+        else:
+            parser: Callable[[str, str, str], ParsedDocument] = {"markdown": parse_markdown, "text": parse_text}[kind]
+            doc = parser(text, source, _title_from_path(path) if kind == "text" else "")
+    if not doc.text.strip() or not any(b.kind not in ("heading", "end") for b in doc.blocks):
         raise IngestError(f"{source} has no extractable text")
     return doc

@@ -129,7 +129,7 @@ def ingest_paths(
         if progress:
             progress("file", i, len(files))
         try:
-            batch.append(load_file(path, source))
+            batch.append(load_file(path, source, dl_sections=index.config.dl_sections))
         except IngestError as exc:
             _skip(outcome, source, str(exc))
             continue

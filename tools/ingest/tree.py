@@ -120,6 +120,10 @@ def build_tree(
     stack: list[tuple[Node, int, list[Block]]] = []
     implicit: tuple[Node, int, list[Block]] | None = None
     for block in doc.blocks:
+        if block.kind == "end":  # a definition list closed: its entries' sections end here
+            while stack and stack[-1][1] >= block.level:
+                stack.pop()
+            continue
         if block.kind == "heading":
             while stack and stack[-1][1] >= block.level:
                 stack.pop()

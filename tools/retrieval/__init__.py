@@ -15,6 +15,7 @@ from tools.retrieval.auto import auto
 from tools.retrieval.base import Candidate, Reranker, RetrievalRequest, Strategy, rrf
 from tools.retrieval.flat import flat, hybrid, keyword
 from tools.retrieval.hierarchical import auto_merge, leaf_sentences, parent_child, sentence_window, summary_route
+from tools.retrieval.registry import EXTRA_STRATEGIES, NEEDS_HEAD
 from tools.types import Hit
 
 STRATEGIES: dict[str, Strategy] = {
@@ -26,6 +27,7 @@ STRATEGIES: dict[str, Strategy] = {
     "parent_child": parent_child,
     "auto_merge": auto_merge,
     "summary_route": summary_route,
+    **EXTRA_STRATEGIES,
 }
 
 
@@ -79,11 +81,12 @@ def retrieve_candidates(
 ) -> list[Candidate]:
     """Run one strategy and the shared post-processing; sentence ids are attached for citing."""
     try:
-        fn = STRATEGIES[strategy]
+        fn = STRATEGIES[strategy] if strategy in STRATEGIES else NEEDS_HEAD[strategy]
     except KeyError as exc:
         from tools.errors import ConfigError
 
-        raise ConfigError(f"unknown retrieval strategy {strategy!r}; choose one of {sorted(STRATEGIES)}") from exc
+        choices = sorted([*STRATEGIES, *NEEDS_HEAD])
+        raise ConfigError(f"unknown retrieval strategy {strategy!r}; choose one of {choices}") from exc
     if k <= 0 or not query.strip():
         return []
     request = RetrievalRequest(query, k * 2 if dedup else k, identities, budget_tokens, dict(options or {}))

@@ -1,0 +1,1 @@
+"""Representations derived from the document tree: merged section vectors, routing, the coarse-to-fine head."""
