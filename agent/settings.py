@@ -76,7 +76,7 @@ class IndexSettings(BaseModel):
     leaf_headings: bool = True  # embed leaves with their heading path in front
     dl_sections: bool = True  # HTML definition-list entries (API objects, options) become sections
     embed_sentences: bool = True  # sentence vectors (needed by the sentence_window strategy)
-    section_vectors: Literal["text", "mean"] = "text"  # section vector: its summary text, or the mean of its leaves
+    section_vectors: Literal["text", "mean"] = "mean"  # section vector: mean of its leaves, or its summary text
 
 
 class Settings(BaseSettings):
