@@ -122,7 +122,7 @@ def test_visitor_and_detector_failures_fall_back_to_page_sections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     collector = SizeCollector()
-    collector("text", [1, 0, 0, 1, 0, 0], ["x", 0, 0, 1, 0, 0], None, 12)  # a matrix pypdf would not give
+    collector("text", [1, 0, 0, 1, 0, 0], [1, 0, 0, "x", 0, 0], None, 12)  # a matrix pypdf would not give
     assert collector.failed and collector.runs == []
     collector("more", [1, 0, 0, 1, 0, 0], [1, 0, 0, 1, 0, 0], None, 12)
     assert collector.runs == []
