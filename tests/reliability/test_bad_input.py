@@ -24,6 +24,7 @@ from agent import (
 from agent.cli import main
 from tests.conftest import SAMPLE, offline_settings
 from tests.reliability.helpers import assert_grounded, write
+from tests.support.pdfs import sized_pdf
 from tools.embeddings import HashingEmbedder
 from tools.errors import IngestError
 from tools.ingest import loaders
@@ -178,6 +179,33 @@ def test_fuzzed_pdfs_load_or_raise_ingest_error(
         data[pos % len(data)] = value
     path = tmp_path_factory.mktemp("pdf") / "f.pdf"
     path.write_bytes(bytes(data[: max(cut, 1)] if cut < len(data) else data))
+    try:
+        doc = load_file(path)
+    except IngestError:
+        return
+    assert_doc_invariants(doc)
+
+
+SIZED = sized_pdf(
+    [[(24, "Kestrel"), (11, "The Kestrel flies for 42 minutes."), (16, "Batteries"), (11, "Built in Oslo.")]],
+    scaled=True,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    cut=st.integers(0, len(SIZED)),
+    flips=st.lists(st.tuples(st.integers(0, len(SIZED) - 1), st.integers(0, 255)), max_size=6),
+)
+def test_fuzzed_sized_pdfs_load_or_raise_ingest_error(
+    tmp_path_factory: pytest.TempPathFactory, cut: int, flips: list[tuple[int, int]]
+) -> None:
+    """Font-size heading detection reads matrices and sizes from the file: damage there must not escape."""
+    data = bytearray(SIZED)
+    for pos, value in flips:
+        data[pos] = value
+    path = tmp_path_factory.mktemp("pdf") / "s.pdf"
+    path.write_bytes(bytes(data[: max(cut, 1)]))
     try:
         doc = load_file(path)
     except IngestError:

@@ -8,9 +8,15 @@ import stat
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
+
+import structlog
 
 from tools.errors import IngestError
 from tools.ingest.blocks import Block, BlockKind, ParsedDocument
+from tools.ingest.pdf_fonts import SizeCollector, font_size_blocks
+
+log = structlog.get_logger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -342,13 +348,13 @@ def parse_html(raw: str, source: str, title: str = "", *, dl_sections: bool = Tr
 
 
 def parse_pdf(path: Path, source: str, title: str = "") -> ParsedDocument:
-    """PDF via pypdf: outline entries become headings; without one, each page is a section."""
+    """PDF via pypdf: outline entries become headings; without one, lines set clearly larger than the
+    body text do (levels by size); with neither, each page is a section."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(str(path), strict=False)
-        pages = [page.extract_text() or "" for page in reader.pages]
         outline_titles: dict[int, list[tuple[int, str]]] = {}
 
         def walk(items: list[object], depth: int) -> None:
@@ -368,11 +374,36 @@ def parse_pdf(path: Path, source: str, title: str = "") -> ParsedDocument:
             walk(list(reader.outline), 1)
         except Exception:  # noqa: BLE001
             outline_titles = {}
+        runs: list[list[tuple[str, float | None]]] = []
+        if outline_titles:
+            pages = [page.extract_text() or "" for page in reader.pages]
+        else:
+            pages = []
+            for page in reader.pages:
+                text, page_runs = _extract_with_sizes(page)
+                pages.append(text)
+                runs.append(page_runs)
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise IngestError(f"cannot read PDF {source}: {exc}") from exc
     except Exception as exc:  # pypdf raises anything on hostile input; one bad file must not stop an ingest
         raise IngestError(f"cannot read PDF {source}: {type(exc).__name__}: {exc}") from exc
+    if not outline_titles:
+        try:
+            sized = font_size_blocks(pages, runs)
+        except Exception as exc:  # noqa: BLE001 - heading detection is a bonus; page sections still work
+            log.warning("ingest.pdf_fonts_failed", source=source, error=f"{type(exc).__name__}: {exc}")
+            sized = None
+        if sized is not None:
+            first = next((b for b in sized if b.kind == "heading"), None)
+            head_title = first.title if first is not None and first.level == 1 else ""
+            return ParsedDocument(
+                source,
+                title or meta_title or head_title or _title_from_path(path),
+                "".join(p + "\n\n" for p in pages),
+                sized,
+                "application/pdf",
+            )
     parts: list[str] = []
     blocks: list[Block] = []
     length = 0
@@ -391,6 +422,16 @@ def parse_pdf(path: Path, source: str, title: str = "") -> ParsedDocument:
     return ParsedDocument(
         source, title or meta_title or _title_from_path(path), "".join(parts), blocks, "application/pdf"
     )
+
+
+def _extract_with_sizes(page: Any) -> tuple[str, list[tuple[str, float | None]]]:
+    """A page's text plus its sized runs; if the visitor pass fails, plain text and no sizes."""
+    collector = SizeCollector()
+    try:
+        text = page.extract_text(visitor_text=collector) or ""
+    except Exception:  # noqa: BLE001 - retried without the visitor; a real failure raises there
+        return page.extract_text() or "", []
+    return text, ([] if collector.failed else collector.runs)
 
 
 def _decode(data: bytes, source: str) -> str:
