@@ -833,12 +833,14 @@ class HierarchicalIndex:
         identities: frozenset[str],
         *,
         section_ids: Sequence[str] | None = None,
+        vectors_out: dict[str, Vector] | None = None,
     ) -> list[tuple[str, float]]:
         """Top-k (node_id, cosine similarity) at one level, visible to `identities`.
 
         Unfiltered HNSW queries are an order of magnitude faster than filtered ones in Chroma, so we
         over-fetch without a filter and post-filter through SQLite; only when too few survive do we
-        ask Chroma for a filtered search.
+        ask Chroma for a filtered search. `vectors_out` receives the hits' stored vectors (saving the
+        caller a second round trip to Chroma).
         """
         col = self._collection(level)
         if k <= 0:
@@ -850,17 +852,22 @@ class HierarchicalIndex:
                 return []
             where = {"section_id": {"$in": list(section_ids)}}
         fetch = max(k * 3, k + 10)  # Chroma returns fewer when the collection is smaller
-        res = col.query(query_embeddings=vec, n_results=fetch, where=where, include=["distances"])
+        include = ["distances", "embeddings"] if vectors_out is not None else ["distances"]
+        res = col.query(query_embeddings=vec, n_results=fetch, where=where, include=include)
         pairs = list(zip(res["ids"][0], res["distances"][0], strict=False))
         visible = self.visible([p[0] for p in pairs], identities)
         hits = [(nid, 1.0 - float(dist)) for nid, dist in pairs if nid in visible]
         if len(hits) < k and len(pairs) >= fetch:  # fewer pairs than asked: nothing more to find
             acl_where = chroma_acl_filter(identities)
             full_where = acl_where if where is None else {"$and": [where, acl_where]}
-            res = col.query(query_embeddings=vec, n_results=k * 3, where=full_where, include=["distances"])
+            res = col.query(query_embeddings=vec, n_results=k * 3, where=full_where, include=include)
             pairs = list(zip(res["ids"][0], res["distances"][0], strict=False))
             visible = self.visible([p[0] for p in pairs], identities)
             hits = [(nid, 1.0 - float(dist)) for nid, dist in pairs if nid in visible]
+        if vectors_out is not None:
+            for nid, emb in zip(res["ids"][0], res["embeddings"][0], strict=False):
+                if nid in visible:
+                    vectors_out[nid] = np.asarray(emb, dtype=np.float32)
         return hits[:k]
 
     def vectors(self, level: Level, node_ids: Sequence[str]) -> dict[str, Vector]:

@@ -10,6 +10,7 @@ misses. The seed stays first; the rest is the fusion of both passes. Weights: `p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from tools.retrieval.base import Candidate, RetrievalRequest, candidates_from, r
 from tools.retrieval.titles import title_matcher
 
 DEFAULT_POLICY = AutoRetrievalPolicy()
+# Shared by every `auto` call; the calling thread does the dense half itself, so a busy pool only
+# delays BM25, never deadlocks.
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hragent-bm25")
 
 
 def _doc_leaves(index: HierarchicalIndex, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
@@ -54,8 +58,11 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
     qv = np.asarray(request.vector(index), dtype=np.float32)
     matcher = title_matcher(index)
 
-    dense = [n for n, _ in index.dense("leaf", qv, depth, ids)]
-    sparse = [n for n, _ in index.bm25(request.query, depth, ids)]
+    # BM25 (SQLite) runs on a worker thread while Chroma answers the dense query: both release the GIL.
+    sparse_job = _POOL.submit(index.bm25, request.query, depth, ids)
+    seen_vecs: dict[str, np.ndarray] = {}
+    dense = [n for n, _ in index.dense("leaf", qv, depth, ids, vectors_out=seen_vecs)]
+    sparse = [n for n, _ in sparse_job.result()]
     mentions = matcher.mentions(request.query)[: p.max_linked_docs]
     named_docs = _doc_leaves(index, [d for group in mentions for d in group], ids)
     named_vecs = index.vectors("leaf", [n for leaves in named_docs.values() for n in leaves]) if named_docs else {}
@@ -76,7 +83,9 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
         linked_docs = _doc_leaves(
             index, matcher.find(seed.text, exclude=frozenset([seed.doc_id]))[: p.max_linked_docs], ids
         )
-        vecs = index.vectors("leaf", [seed.node_id] + [n for leaves in linked_docs.values() for n in leaves])
+        wanted = [seed.node_id] + [n for leaves in linked_docs.values() for n in leaves]
+        vecs = {n: seen_vecs[n] for n in wanted if n in seen_vecs}
+        vecs.update(index.vectors("leaf", [n for n in wanted if n not in vecs]))
         if seed.node_id in vecs:
             q2 = _normalize(qv + p.prf_alpha * vecs[seed.node_id])
             dense2 = [n for n, _ in index.dense("leaf", q2, depth, ids)]
