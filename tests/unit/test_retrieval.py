@@ -153,3 +153,22 @@ def test_bm25_leaves_out_terms_common_on_large_indexes(tmp_path: Path, monkeypat
     only = index.bm25("harbour zebra", 10, frozenset())
     assert [index.get([n], frozenset())[n].section for n, _ in only] == [["Doc 3"]]
     assert len(index.bm25("harbour", 10, frozenset())) == 5  # a lone term is always searched
+
+
+def test_sentence_window_on_an_index_without_sentence_vectors_is_a_config_error(tmp_path: Path) -> None:
+    """Not an empty list, which a caller would read as "nothing relevant"."""
+    import pytest
+
+    from agent import ConfigError, Settings
+    from tests.conftest import SAMPLE
+
+    agent = Agent(
+        tmp_path / "idx",
+        settings=Settings(checkpointer="none", index={"embed_sentences": False}),  # type: ignore[arg-type]
+        embedder=HashingEmbedder(),
+    )
+    agent.ingest(SAMPLE)
+    assert agent.retrieve("Where was Mira Okafor born?", k=3, strategy="hybrid")
+    with pytest.raises(ConfigError, match="embed_sentences"):
+        agent.retrieve("Where was Mira Okafor born?", k=3, strategy="sentence_window")
+    agent.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tools.errors import ConfigError
 from tools.index import HierarchicalIndex, NodeRecord
 from tools.retrieval.base import Candidate, RetrievalRequest, candidates_from, rrf
 from tools.retrieval.flat import hybrid
@@ -9,6 +10,11 @@ from tools.retrieval.flat import hybrid
 
 def sentence_window(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]:
     """Match single sentences (sharp), then return each widened by ±`window` sentences of its leaf."""
+    if not index.config.embed_sentences:  # an empty answer would look like "nothing relevant"
+        raise ConfigError(
+            "sentence_window needs sentence vectors, but this index was built with "
+            "index.embed_sentences=False; use another strategy or rebuild the index with it on"
+        )
     window = int(request.options.get("window", 1))  # type: ignore[call-overload]
     scored = index.dense("sentence", request.vector(index), request.k * 3, request.identities)
     sentences = index.get([nid for nid, _ in scored], request.identities)
