@@ -1,6 +1,6 @@
 """Tree-routed search vs exhaustive search (#12, seed 003), at ~10k real leaves and 100k synthetic ones.
 
-    python -m benchmarks.routing [--beams 2,4,8,16] [--skip-100k]
+    python -m benchmarks.routing [--beams 2,4,8,16] [--skip-100k] [--real-100k]
 
 A component benchmark: it builds the routing tree directly from hragent's document trees and leaf
 vectors (the same MiniLM vectors and leaf texts the index stores) rather than through `Agent`, because
@@ -9,6 +9,8 @@ what it measures — vectors scored per query — is internal to the search.
 10k: the long-document corpus (Python manual sections + Git guides) plus the 6,119 shared Wikipedia
 paragraphs as one-leaf documents. Tree: root -> collections (each manual section; the Wikipedia pages
 in 64 k-means clusters of their vectors) -> documents -> nested sections -> leaves.
+--real-100k: every sentence of those pages, of Git's command pages and of the Python library
+reference (haystack only), and of the Wikipedia paragraphs, as REAL leaves (~100k+).
 100k: SYNTHETIC vectors (not text): a random hierarchy with the 10k tree's branching and the cosine
 statistics measured on it (see `synthetic_tree`). Queries: the 66 long-document questions and the 100
 HotpotQA questions (10k); leaves perturbed to the questions' nearest-leaf cosine (100k).
@@ -35,7 +37,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from benchmarks.embed_cache import CachingEmbedder
 from benchmarks.hotpot import DISTRACTORS, load_questions, print_table, write_results
-from benchmarks.longdocs_corpus import PY_SECTIONS, corpus_files, python_html
+from benchmarks.longdocs_corpus import GIT_DOC, PY_SECTIONS, corpus_files, python_html
 from benchmarks.longdocs_corpus import load_questions as longdocs_questions
 from tools.hierarchy.attention import AttentionMerger
 from tools.hierarchy.route import RouteTree, mean_node_vectors, recall_vs_exhaustive
@@ -103,6 +105,61 @@ def add_document(builder: TreeBuilder, parent: int, path: Path, embedder: Cachin
     for leaf in tree.by_level("leaf"):
         builder.leaf(mapping[leaf.section_id], leaf_embedding_text(leaf), str(path))
     return [s.text for s in tree.by_level("sentence") if 40 <= len(s.text) <= 300]
+
+
+def add_document_sentences(builder: TreeBuilder, parent: int, path: Path, embedder: CachingEmbedder) -> None:
+    """One page one level finer: its leaves become internal nodes and its sentences the leaves."""
+    from tools.ingest.loaders import load_file
+    from tools.ingest.tree import build_tree
+
+    try:
+        doc = load_file(path)
+    except Exception:  # noqa: BLE001 - a page the loader skips is simply not in the haystack
+        return
+    tree = build_tree(doc, embedder.count_tokens)
+    mapping: dict[str, int] = {}
+    doc_node = builder.node(parent, str(path))
+    for n in tree.nodes:
+        if n.level == "document":
+            mapping[n.node_id] = doc_node
+        elif n.level in ("section", "leaf"):
+            up = n.section_id if n.level == "leaf" else n.parent_id
+            mapping[n.node_id] = builder.node(mapping.get(up or "", doc_node), " > ".join(n.section))
+    for sent in tree.by_level("sentence"):
+        if sent.parent_id in mapping and len(sent.text) >= 20:
+            builder.leaf(mapping[sent.parent_id], sent.text, str(path))
+
+
+def real_sentence_tree(embedder: CachingEmbedder, n_wiki_clusters: int = 64) -> RouteTree:
+    """~100k REAL leaves: every sentence of the long-document corpus, of the rest of the Git manual
+    (its command pages) and of the Python library reference (a haystack only: no question is asked
+    on it and nothing is tuned there), and of the Wikipedia paragraphs, each under the leaf chunk,
+    section, page and collection it came from (Wikipedia: under its paragraph and k-means cluster)."""
+    from tools.ingest.sentences import split_sentences
+
+    builder = TreeBuilder()
+    root = python_html()
+    extra = sorted((root / "library").glob("*.html")) + sorted(GIT_DOC.glob("git-*.html"))
+    collections: dict[str, int] = {}
+    for path in corpus_files() + extra:
+        key = path.parent.name if path.is_relative_to(root) else "git"
+        if key not in collections:
+            collections[key] = builder.node(0, key)
+        add_document_sentences(builder, collections[key], path, embedder)
+    n_manual = len(builder.leaf_texts)
+    with gzip.open(DISTRACTORS, "rt", encoding="utf-8") as fh:
+        wiki = [(r["title"], r["text"].strip()) for r in json.load(fh)]
+    wiki_vecs = embedder.embed([f"{t}. {x}" for t, x in wiki])
+    labels = _kmeans(wiki_vecs, n_wiki_clusters)
+    clusters = [builder.node(0, f"wiki-{c}") for c in range(n_wiki_clusters)]
+    for (title, text), lab in zip(wiki, labels, strict=True):
+        doc = builder.node(clusters[int(lab)], title)
+        for start, end in split_sentences(text):
+            if end - start >= 20:
+                builder.leaf(doc, text[start:end], "wiki")
+    vecs = embedder.embed(builder.leaf_texts)
+    print(f"real sentence tree: {len(builder.leaf_texts)} leaves ({n_manual} from manuals)", flush=True)
+    return builder.build(np.asarray(vecs, dtype=np.float32))
 
 
 def real_tree(embedder: CachingEmbedder, n_wiki_clusters: int = 64) -> tuple[RouteTree, list[str]]:
@@ -222,6 +279,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--train-queries", type=int, default=1500)
     parser.add_argument("--skip-100k", action="store_true")
+    parser.add_argument(
+        "--real-100k",
+        action="store_true",
+        help="also the ~100k-leaf REAL sentence tree (MiniLM encodes every sentence)",
+    )
     args = parser.parse_args(argv)
     beams = [int(b) for b in args.beams.split(",")]
     from tools.embeddings import make_embedder
@@ -254,6 +316,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         big.node_vectors = big_merger.merge(big)
         rows += evaluate("100k synthetic / attention merger", big, sq, beams, args.k)
         stats["100k"] = {**_stats(big), "real_level_cosines": cos}
+    if args.real_100k:
+        big_real = real_sentence_tree(embedder)
+        big_real.node_vectors = mean_node_vectors(big_real)
+        rows += evaluate(
+            f"{len(big_real.leaf_vectors) // 1000}k real sentences / mean merger", big_real, q_vecs, beams, args.k
+        )
+        stats["real_sentences"] = _stats(big_real)
     print_table(rows, ["setting", "beam", "k", "recall@k", "top1_agree", "scored_frac", "ms_per_query"])
     print(json.dumps(stats))
     path = write_results(
