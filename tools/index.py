@@ -726,78 +726,68 @@ class HierarchicalIndex:
     def get(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, NodeRecord]:
         """Fetch visible, current nodes by id; invisible or stale ids are simply absent."""
         out: dict[str, NodeRecord] = {}
-        ids = list(dict.fromkeys(node_ids))
+        rows = self._select_in(
+            'SELECT n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
+            " n.text, d.source, d.title, d.acl,"
+            " CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) END"
+            " FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
+            node_ids,
+        )
+        for r in rows:
+            acl = _parse_acl(r[12])
+            if not can_see(acl, identities):
+                continue
+            text = r[9] or r[13] or ""
+            out[r[0]] = NodeRecord(
+                r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl
+            )
+        return out
+
+    def _select_in(self, sql: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
+        """Rows of `sql` for distinct `keys`, bound 500 at a time where `sql` says `IN ({marks})`
+        (SQLite caps host parameters per statement)."""
+        ids = list(dict.fromkeys(keys))
+        rows: list[tuple[Any, ...]] = []
         with self._conn() as db:
             for i in range(0, len(ids), 500):
                 chunk = ids[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    'SELECT n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
-                    " n.text, d.source, d.title, d.acl,"
-                    " CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) END"
-                    " FROM nodes n JOIN docs d"
-                    f" ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
-                    chunk,
-                ).fetchall()
-                for r in rows:
-                    acl = _parse_acl(r[12])
-                    if not can_see(acl, identities):
-                        continue
-                    text = r[9] or r[13] or ""
-                    out[r[0]] = NodeRecord(
-                        r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl
-                    )
-        return out
+                rows += db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
 
     def visible(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, str | None]:
         """node_id -> section_id for the ids that are current and visible: the cheap filter search
         results pass through (no text, no JSON beyond the ACL)."""
         out: dict[str, str | None] = {}
-        ids = list(dict.fromkeys(node_ids))
-        with self._conn() as db:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    "SELECT n.node_id, n.section_id, d.acl FROM nodes n JOIN docs d"
-                    f" ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
-                    chunk,
-                ).fetchall()
-                for nid, section_id, acl in rows:
-                    if can_see(_parse_acl(acl), identities):
-                        out[nid] = section_id
+        rows = self._select_in(
+            "SELECT n.node_id, n.section_id, d.acl FROM nodes n JOIN docs d"
+            " ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
+            node_ids,
+        )
+        for nid, section_id, acl in rows:
+            if can_see(_parse_acl(acl), identities):
+                out[nid] = section_id
         return out
 
     def leaf_ids_of_docs(self, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
         """doc_id -> its current, visible leaf ids in document order (one query for many documents)."""
         out: dict[str, list[str]] = {}
-        ids = list(dict.fromkeys(doc_ids))
-        with self._conn() as db:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    "SELECT n.doc_id, n.node_id, d.acl FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
-                    f" WHERE n.doc_id IN ({marks}) AND n.level='leaf' ORDER BY n.ord",
-                    chunk,
-                ).fetchall()
-                for doc_id, nid, acl in rows:
-                    if can_see(_parse_acl(acl), identities):
-                        out.setdefault(doc_id, []).append(nid)
-        return {d: out[d] for d in ids if d in out}
+        rows = self._select_in(
+            "SELECT n.doc_id, n.node_id, d.acl FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+            " WHERE n.doc_id IN ({marks}) AND n.level='leaf' ORDER BY n.ord",
+            doc_ids,
+        )
+        for doc_id, nid, acl in rows:
+            if can_see(_parse_acl(acl), identities):
+                out.setdefault(doc_id, []).append(nid)
+        return {d: out[d] for d in dict.fromkeys(doc_ids) if d in out}
 
     def child_ids(self, parent_ids: Sequence[str]) -> dict[str, list[str]]:
         """parent id -> child ids in order; children share their parent's document, version and ACL."""
         out: dict[str, list[str]] = {}
-        ids = list(dict.fromkeys(parent_ids))
-        with self._conn() as db:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                for parent, nid in db.execute(
-                    f"SELECT parent_id, node_id FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", chunk
-                ):
-                    out.setdefault(parent, []).append(nid)
+        for parent, nid in self._select_in(
+            "SELECT parent_id, node_id FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", parent_ids
+        ):
+            out.setdefault(parent, []).append(nid)
         return out
 
     def children(self, node_id: str, identities: frozenset[str]) -> list[NodeRecord]:
@@ -907,17 +897,12 @@ class HierarchicalIndex:
         if not wanted:
             return {}
         out: dict[str, str] = {}
-        with self._conn() as db:
-            keys = list(wanted)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                for doc_id, title, acl in db.execute(
-                    f"SELECT doc_id, title, acl FROM docs WHERE version IS NOT NULL AND lower(title) IN ({marks})",
-                    chunk,
-                ):
-                    if can_see(tuple(json.loads(acl)), identities):
-                        out[wanted[title.lower()]] = doc_id
+        rows = self._select_in(
+            "SELECT doc_id, title, acl FROM docs WHERE version IS NOT NULL AND lower(title) IN ({marks})", wanted
+        )
+        for doc_id, title, acl in rows:
+            if can_see(tuple(json.loads(acl)), identities):
+                out[wanted[title.lower()]] = doc_id
         return out
 
     def doc_titles(self) -> list[tuple[str, str]]:
