@@ -24,7 +24,7 @@ from agent import (
 from agent.cli import main
 from tests.conftest import SAMPLE, offline_settings
 from tests.reliability.helpers import assert_grounded, write
-from tests.support.pdfs import sized_pdf
+from tests.support.pdfs import assemble, sized_pdf
 from tools.embeddings import HashingEmbedder
 from tools.errors import IngestError
 from tools.ingest import loaders
@@ -44,17 +44,7 @@ def tiny_pdf(text: str) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
+    return assemble(objs)
 
 
 def assert_doc_invariants(doc: loaders.ParsedDocument) -> None:

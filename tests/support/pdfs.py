@@ -38,6 +38,11 @@ def sized_pdf(pages: Sequence[Sequence[tuple[float, str]]], *, scaled: bool = Fa
         )
         kids.append(len(objs))
     objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    return assemble(objs)
+
+
+def assemble(objs: Sequence[bytes]) -> bytes:
+    """Objects 1..n (object 1 the catalog) written out with a correct xref table and trailer."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, body in enumerate(objs, start=1):
