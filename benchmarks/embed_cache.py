@@ -19,17 +19,12 @@ import numpy as np
 from benchmarks.hotpot import CACHE
 
 
-class CachingEmbedder:
-    """Delegates to `inner` for texts it has not seen; counts how many it really encoded."""
+class WrappedEmbedder:
+    """An embedder that passes everything to `inner`; benchmark wrappers override what they change.
+    It keeps `inner`'s `id`, so an index built through it is an ordinary index of that model."""
 
-    def __init__(self, inner: Any, path: Path | None = None) -> None:
+    def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.path = path or CACHE / "embeddings" / f"{_slug(inner.id)}.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vec (h TEXT PRIMARY KEY, v BLOB NOT NULL)")
-        self._lock = threading.Lock()
-        self.encoded = 0
 
     @property
     def id(self) -> str:
@@ -45,6 +40,25 @@ class CachingEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return int(self.inner.count_tokens(text))
+
+    def embed(self, texts: Sequence[str], *, progress: Any = None) -> Any:
+        return self.inner.embed(texts, progress=progress)
+
+    def embed_query(self, text: str) -> Any:
+        return self.inner.embed_query(text)
+
+
+class CachingEmbedder(WrappedEmbedder):
+    """Delegates to `inner` for texts it has not seen; counts how many it really encoded."""
+
+    def __init__(self, inner: Any, path: Path | None = None) -> None:
+        super().__init__(inner)
+        self.path = path or CACHE / "embeddings" / f"{_slug(inner.id)}.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (h TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        self._lock = threading.Lock()
+        self.encoded = 0
 
     def embed(self, texts: Sequence[str], *, progress: Any = None) -> np.ndarray:
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
