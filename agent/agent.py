@@ -519,6 +519,7 @@ class Agent:
             task=task,
             answer=final.get("answer", ""),
             short_answer=final.get("short_answer", ""),
+            outcome=final.get("outcome") or ("answered" if final.get("short_answer") else "not_found"),
             claims=claims,
             citations=[Citation(**c) for c in final.get("citations") or []],
             subgoals=[

@@ -36,7 +36,8 @@ def render_result(result: RunResult, *, console: object | None = None) -> None:
     out = console if isinstance(console, Console) else Console()
     out.print(f"[bold]Question:[/bold] {result.task}")
     out.print()
-    out.print("[bold]Answer[/bold]")
+    labels = {"answered": "[bold]Answer[/bold]", "partial": "[bold]Answer[/bold] [yellow](partial)[/yellow]"}
+    out.print(labels.get(result.outcome, "[bold yellow]Not found[/bold yellow]"))
     out.print(result.answer, markup=False)
     out.print()
     if result.citations:
@@ -59,7 +60,7 @@ def render_result(result: RunResult, *, console: object | None = None) -> None:
     out.print(f"[dim]plan: {plan}[/dim]", markup=True, highlight=False)
     s = result.stats
     out.print(
-        f"[dim]halt: {result.halt_reason} · hops {s.hops} · refinements {s.refinements} · "
+        f"[dim]outcome: {result.outcome} · halt: {result.halt_reason} · hops {s.hops} · refinements {s.refinements} · "
         f"llm calls {s.llm_calls} · {s.elapsed_s:.2f}s · engines {result.engines}[/dim]"
     )
     if result.degraded:  # never a silent switch to the offline engine

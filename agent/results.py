@@ -16,6 +16,7 @@ __all__ = [
     "Hit",
     "IngestReport",
     "Level",
+    "Outcome",
     "RunResult",
     "RunStats",
     "SkippedFile",
@@ -27,6 +28,7 @@ __all__ = [
 SCHEMA_VERSION = "1.0"
 
 Verdict = Literal["supported", "contradicted", "not_enough_evidence"]
+Outcome = Literal["answered", "partial", "not_found"]
 
 
 class Citation(BaseModel):
@@ -115,6 +117,8 @@ class RunResult(BaseModel):
     task: str = ""
     answer: str
     short_answer: str = ""
+    # answered: every kept claim supported; partial: some; not_found: none (short_answer is empty).
+    outcome: Outcome = "not_found"
     claims: list[Claim] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     subgoals: list[SubgoalResult] = Field(default_factory=list)
@@ -129,13 +133,22 @@ class RunResult(BaseModel):
     thread_id: str = ""
 
     @property
+    def answered(self) -> bool:
+        """True unless the run abstained (`outcome == "not_found"`)."""
+        return self.outcome != "not_found"
+
+    @property
     def supported(self) -> bool:
         """True when the answer has claims and every one of them is supported."""
         return bool(self.claims) and all(c.verdict == "supported" for c in self.claims)
 
     def to_markdown(self) -> str:
         """The answer with footnote citations, ready for a chat UI or a report."""
+        if self.outcome == "not_found":
+            return f"> **Not found.** {self.answer.strip()}\n"
         lines = [self.answer.strip(), ""]
+        if self.outcome == "partial":
+            lines = [self.answer.strip(), "", "_Partly answered: some claims were not supported by the documents._", ""]
         for i, cit in enumerate(self.citations, start=1):
             where = " > ".join(cit.section) if cit.section else "(document)"
             lines.append(f'[^{i}]: {cit.source} — {where}: "{cit.quote.strip()}"')

@@ -8,6 +8,7 @@ from typing import Any
 from graphs.common import event, usage_update
 from graphs.deps import GraphDeps
 from graphs.state import AgentState
+from policies.outcome import nearest_sections, not_found_answer
 
 
 def make_compose_node(deps: GraphDeps) -> Any:
@@ -18,6 +19,17 @@ def make_compose_node(deps: GraphDeps) -> Any:
         draft = best.get("draft") or state.get("draft") or {}
         report = best.get("report") or state.get("report") or {}
         composed, usage = deps.roles.composer.compose(state["task"], draft, report, halt)
+        composed.setdefault("outcome", "answered" if composed.get("short_answer") else "not_found")
+        if composed["outcome"] == "not_found":
+            # Abstain in words a person can act on: no headline, and where the closest evidence was.
+            evidence = [e for items in (state.get("evidence") or {}).values() for e in items]
+            rest = composed.get("answer", "").split("\n")[1:]
+            composed = {
+                **composed,
+                "short_answer": "",
+                "citations": [],
+                "answer": "\n".join([not_found_answer(nearest_sections(evidence)), *rest]).strip(),
+            }
         return {
             **composed,
             "halt_reason": halt,

@@ -152,6 +152,7 @@ class OutputState(TypedDict, total=False):
 
     answer: str
     short_answer: str
+    outcome: str  # answered | partial | not_found (policies/outcome.py)
     claims: list[ClaimDict]
     citations: list[CitationDict]
     halt_reason: str

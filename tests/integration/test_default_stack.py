@@ -25,6 +25,7 @@ def test_demo_question_is_answered_from_two_documents(minilm_agent: Agent) -> No
         "a bridge answer cites the documents it crosses"
     )
     assert all(c.verdict == "supported" for c in result.claims)
+    assert result.outcome == "answered"
     for cit in result.citations:
         text = Path(cit.source).read_text(encoding="utf-8")
         assert text[cit.start : cit.end] == cit.quote
@@ -46,3 +47,10 @@ def test_sample_questions_accuracy_floor(minilm_agent: Agent) -> None:
 def test_minilm_retrieval_finds_the_birthplace(minilm_agent: Agent) -> None:
     hits = minilm_agent.retrieve("Where was Mira Okafor born?", k=5)
     assert any("Bergen" in h.text for h in hits)
+
+
+@pytest.mark.parametrize("task", ["What is the capital of France?", "Who won the 1998 chess olympiad?"])
+def test_questions_the_corpus_cannot_answer_are_declined(minilm_agent: Agent, task: str) -> None:
+    result = minilm_agent.run(task)
+    assert result.outcome == "not_found" and result.short_answer == ""
+    assert result.answer.startswith("The indexed documents do not answer this question.")

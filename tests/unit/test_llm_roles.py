@@ -410,7 +410,8 @@ def test_composer_makes_no_call_without_supported_claims() -> None:
         TASK, draft, report_for(draft, "contradicted"), "max_refinements"
     )
     assert model.prompts == [] and usage.llm_calls == 0 and not usage.degraded
-    assert "unverified" in out["answer"]
+    assert out["outcome"] == "not_found" and out["short_answer"] == ""
+    assert out["answer"].startswith("The indexed documents do not answer") and "Oslo" not in out["answer"]
 
 
 # ---------------------------------------------------------------- data, not instructions

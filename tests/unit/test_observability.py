@@ -60,4 +60,4 @@ def test_batch_keeps_order(sample_agent: Agent) -> None:
 def test_graph_validates_task_for_sdk_callers(sample_agent: Agent) -> None:
     out = sample_agent.graph.invoke({"task": "   "}, {"configurable": {"thread_id": "empty"}})
     assert out["halt_reason"] == "invalid_task"
-    assert "No supported answer" in out["answer"]
+    assert out["outcome"] == "not_found" and out["short_answer"] == "" and "do not answer" in out["answer"]

@@ -27,8 +27,9 @@ class LLMComposer(LLMRole):
     def compose(self, task: str, draft: Draft, report: Report, halt_reason: str) -> tuple[dict[str, Any], Usage]:
         base, usage = self.fallback.compose(task, draft, report, halt_reason)
         supported = [c for c in report.get("claims", []) if c.get("verdict") == "supported"]
-        if not supported or not base.get("citations") or not draft.get("short_answer", "").strip():
-            return base, usage  # nothing verified to word: the deterministic text says so
+        if base.get("outcome") == "not_found" or not supported or not base.get("citations"):
+            return base, usage  # nothing verified to word: the deterministic text abstains
+        draft = {**draft, "short_answer": base["short_answer"]}  # only the headline a claim carries
         return self._guarded(
             lambda meter: self._compose(meter, task, draft, report, halt_reason, base),
             lambda: (base, usage),

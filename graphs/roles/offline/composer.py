@@ -1,6 +1,7 @@
 """Offline composer: a short answer plus a one-to-three sentence justification assembled from the cited
 evidence sentences themselves (verbatim quotes, in reasoning order), each carrying its numbered
-citation. Unsupported claims never enter the answer text; they stay flagged in `claims`."""
+citation. Unsupported claims never enter the answer text; they stay flagged in `claims`. The headline
+is only what a supported claim carries (`policies.outcome`); with none, the answer abstains."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from graphs.roles.base import Usage
 from graphs.roles.offline.text import normalize_answer
 from graphs.state import CitationDict, ClaimDict, Draft, Report
 from policies.citations import neutralize_markers, number_citations
+from policies.outcome import NOT_FOUND_TEXT, decide, is_support
 
 MAX_JUSTIFICATION = 3
 
@@ -43,8 +45,9 @@ def justification(claims: list[ClaimDict], short: str) -> list[CitationDict]:
 class OfflineComposer:
     def compose(self, task: str, draft: Draft, report: Report, halt_reason: str) -> tuple[dict[str, Any], Usage]:
         claims: list[ClaimDict] = list(report.get("claims", []))
-        supported = [c for c in claims if c.get("verdict") == "supported"]
-        short = neutralize_markers(draft.get("short_answer", "").strip())
+        supported = [c for c in claims if is_support(c)]
+        missing = draft.get("missing") or []
+        short, outcome = decide(neutralize_markers(draft.get("short_answer", "").strip()), claims, missing)
         quotes = justification(supported, short)
         # Citations: the quoted sentences first (so they number 1..n), then the rest supported claims cite.
         citations: list[CitationDict] = [*quotes, *(cit for c in supported for cit in c.get("citations", []))]
@@ -59,19 +62,18 @@ class OfflineComposer:
             lines.append(f"{short} [{numbers[_key(carrying[0])]}].")
             # Quoted document text keeps its words but not any "[n]" it carries: only ours are citations.
             lines.append(" ".join(f"{neutralize_markers(c['quote'].strip())} [{numbers[_key(c)]}]" for c in quotes))
-        elif short:
-            lines.append(f"{short} (unverified: no cited sentence fully supports it).")
         else:
-            lines.append("No supported answer was found in the indexed documents.")
-        dropped = [c for c in claims if c.get("verdict") != "supported"]
+            short, outcome, citations, unique = "", "not_found", [], {}
+            lines.append(NOT_FOUND_TEXT)
+        dropped = [c for c in claims if not is_support(c)]
         if dropped:
             lines.append(f"Left out {len(dropped)} claim(s) the evidence did not support.")
-        missing = draft.get("missing") or []
         if missing and halt_reason not in ("confident", "verified"):
             lines.append(f"Not resolved: {', '.join(map(str, missing))} (halted: {halt_reason}).")
         return {
             "answer": "\n".join(lines).strip(),
             "short_answer": short,
+            "outcome": outcome,
             "claims": claims,
             "citations": list(unique.values()),
         }, Usage()
