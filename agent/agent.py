@@ -171,6 +171,7 @@ class Agent:
                 strategy=self.settings.retrieval.strategy,
                 k=self.settings.retrieval.k,
                 budget_tokens=self.settings.retrieval.budget_tokens,
+                budget_chars=self.settings.retrieval.budget_chars,
             )
             self._graph = build_graph(deps, checkpointer=self._make_checkpointer(), approve_plans=self._approve_plans)
         return self._graph
@@ -244,8 +245,19 @@ class Agent:
         found = self.index.check()
         return {"ok": found.ok, "documents": found.documents, "problems": found.problems, "orphans": found.orphans}
 
-    def retrieve(self, query: str, k: int = 5, *, strategy: str = "auto", principal: PrincipalLike = None) -> list[Hit]:
-        """Ranked evidence for `query` (k counts hits), filtered by what `principal` may see."""
+    def retrieve(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        strategy: str = "auto",
+        principal: PrincipalLike = None,
+        budget_chars: int | None = None,
+    ) -> list[Hit]:
+        """Ranked evidence for `query` (k counts hits), filtered by what `principal` may see.
+
+        `budget_chars` (default `Settings.retrieval.budget_chars`) caps the characters returned; hits
+        then grow to their whole entry (an API entry's signature and body) while it allows."""
         _check_text(query, "query")
         return retrieve_hits(
             self.index,
@@ -254,6 +266,7 @@ class Agent:
             strategy=strategy,
             identities=identities_of(principal),
             budget_tokens=self.settings.retrieval.budget_tokens,
+            budget_chars=budget_chars if budget_chars is not None else self.settings.retrieval.budget_chars,
         )
 
     def as_retriever(self, *, k: int = 5, strategy: str = "auto", principal: PrincipalLike = None) -> Any:

@@ -66,6 +66,8 @@ class RetrievalSettings(BaseModel):
     strategy: str = "auto"
     k: int = Field(6, ge=1, le=100)
     budget_tokens: int | None = Field(None, ge=16)
+    # Characters of context per retrieval: hits grow to whole entries (heading + body) within it.
+    budget_chars: int | None = Field(None, ge=100)
 
 
 class IndexSettings(BaseModel):

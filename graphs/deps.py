@@ -22,6 +22,7 @@ class GraphDeps:
     strategy: str = "auto"
     k: int = 6
     budget_tokens: int | None = None
+    budget_chars: int | None = None
     _index: HierarchicalIndex | None = None
     _roles: Roles | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -14,6 +14,7 @@ from graphs.follow import followed_leaves, sentence_similarities
 from graphs.state import EvidenceItem, SentenceRef
 from tools.acl import identities_of
 from tools.retrieval import retrieve_candidates
+from tools.retrieval.context import entry_heading
 from tools.retrieval.hierarchical import leaf_sentences
 
 log = structlog.get_logger(__name__)
@@ -37,7 +38,13 @@ def make_retrieve_node(deps: GraphDeps) -> Any:
         identities = identities_of(task.get("principal"))
         strategy = task.get("strategy") or deps.strategy
         cands = retrieve_candidates(
-            index, task["query"], deps.k, strategy=strategy, identities=identities, budget_tokens=deps.budget_tokens
+            index,
+            task["query"],
+            deps.k,
+            strategy=strategy,
+            identities=identities,
+            budget_tokens=deps.budget_tokens,
+            budget_chars=deps.budget_chars,
         )
         query_vec = index.embedder.embed_query(task["query"])
         # Follow documents the previous hop named (a bridge entity is often the next document's title).
@@ -51,10 +58,20 @@ def make_retrieve_node(deps: GraphDeps) -> Any:
         sentence_ids = [sid for c in cands for sid in c.sentence_ids]
         sentences = index.get(sentence_ids, identities)
         sims = sentence_similarities(index, query_vec, list(sentences.values()))
+        entries = index.get([c.node.section_id for c in cands if c.node.section_id], identities)
         items: list[EvidenceItem] = []
         for c in cands:
             hit = c.to_hit()
             refs: list[SentenceRef] = []
+            # The entry's heading (an API name or signature) is citable evidence like any sentence.
+            entry = c.node if c.node.level == "section" else entries.get(c.node.section_id or "")
+            heading = entry_heading(entry) if entry is not None else None
+            if entry is not None and heading is not None:
+                refs.append(
+                    SentenceRef(
+                        node_id=entry.node_id, text=heading[0], start=heading[1], end=heading[2], kind="heading"
+                    )
+                )
             for sid in c.sentence_ids:
                 s = sentences.get(sid)
                 if s is None:

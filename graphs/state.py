@@ -24,6 +24,7 @@ class SentenceRef(TypedDict):
     start: int
     end: int
     sim: NotRequired[float]  # cosine similarity to the query of the hop that retrieved it
+    kind: NotRequired[str]  # "heading": the entry's heading line (name, signature), citable like a sentence
 
 
 class EvidenceItem(TypedDict):

@@ -13,6 +13,7 @@ import numpy as np
 from tools.index import HierarchicalIndex
 from tools.retrieval.auto import auto
 from tools.retrieval.base import Candidate, Reranker, RetrievalRequest, Strategy, rrf
+from tools.retrieval.context import fit_to_budget
 from tools.retrieval.flat import flat, hybrid, keyword
 from tools.retrieval.hierarchical import auto_merge, leaf_sentences, parent_child, sentence_window, summary_route
 from tools.retrieval.registry import EXTRA_STRATEGIES, NEEDS_HEAD
@@ -75,11 +76,15 @@ def retrieve_candidates(
     strategy: str = "auto",
     identities: frozenset[str] = frozenset(),
     budget_tokens: int | None = None,
+    budget_chars: int | None = None,
     rerank: Reranker | None = None,
     dedup: bool = True,
     options: dict[str, object] | None = None,
 ) -> list[Candidate]:
-    """Run one strategy and the shared post-processing; sentence ids are attached for citing."""
+    """Run one strategy and the shared post-processing; sentence ids are attached for citing.
+
+    With `budget_chars`, hits grow to their whole entry (heading included) while the budget allows
+    and overlapping text is returned once (`tools.retrieval.context`)."""
     try:
         fn = STRATEGIES[strategy] if strategy in STRATEGIES else NEEDS_HEAD[strategy]
     except KeyError as exc:
@@ -95,7 +100,8 @@ def retrieve_candidates(
         found = rerank(query, found)
     if dedup:
         found = dedupe(index, found)
-    found = within_budget(index, found[:k], budget_tokens)
+    found = fit_to_budget(index, found, budget_chars, identities, k=k) if budget_chars else found[:k]
+    found = within_budget(index, found, budget_tokens)
     # Sentence ids for citing: a leaf's sentences are its children (one query for all leaf hits).
     leaf_children = index.child_ids([c.node.node_id for c in found if c.node.level == "leaf" and not c.sentence_ids])
     for cand in found:
@@ -116,6 +122,7 @@ def retrieve(
     strategy: str = "auto",
     identities: Iterable[str] = (),
     budget_tokens: int | None = None,
+    budget_chars: int | None = None,
     rerank: Reranker | None = None,
 ) -> list[Hit]:
     """Public-facing retrieval: ranked `Hit`s from one strategy."""
@@ -128,6 +135,7 @@ def retrieve(
             strategy=strategy,
             identities=frozenset(identities),
             budget_tokens=budget_tokens,
+            budget_chars=budget_chars,
             rerank=rerank,
         )
     ]
@@ -140,6 +148,7 @@ __all__ = [
     "RetrievalRequest",
     "Strategy",
     "dedupe",
+    "fit_to_budget",
     "retrieve",
     "retrieve_candidates",
     "rrf",
