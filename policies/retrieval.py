@@ -31,3 +31,7 @@ class AutoRetrievalPolicy(BaseModel):
     lead_named: int = Field(2, ge=1, description="Distinct names in the query that lead when all rank high.")
     lead_window: int = Field(3, ge=1, description="'Rank high' = within this many first-pass hits.")
     max_linked_docs: int = Field(8, ge=0, description="Titles followed per seed (longest evidence names many).")
+    w_section: float = Field(
+        0.0, ge=0.0, description="First pass: the best leaf of each section whose section vector matches."
+    )
+    section_depth: int = Field(10, ge=1, description="Sections the section signal looks at.")

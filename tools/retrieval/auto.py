@@ -44,6 +44,22 @@ def _rank_leaves(per_doc: dict[str, list[str]], vecs: dict[str, np.ndarray], que
     return [ids[0] for ids in ranked] + [nid for ids in ranked for nid in ids[1:]]
 
 
+def _section_leaves(
+    index: HierarchicalIndex, qv: np.ndarray, n_sections: int, depth: int, ids: frozenset[str]
+) -> list[str]:
+    """The best leaf of each section whose (mean-of-leaves or summary) vector matches the query, in
+    section order: a whole entry can match a plain-words question that none of its leaves does."""
+    sections = [sid for sid, _ in index.dense("section", qv, n_sections, ids)]
+    if not sections:
+        return []
+    leaves = index.dense("leaf", qv, depth, ids, section_ids=sections)
+    owner = index.visible([n for n, _ in leaves], ids)
+    best: dict[str, str] = {}
+    for nid, _ in leaves:  # best first
+        best.setdefault(owner.get(nid) or "", nid)
+    return [best[s] for s in sections if s in best]
+
+
 def _normalize(vec: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vec))
     return vec / norm if norm > 0 else vec
@@ -72,7 +88,10 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
         _rank_leaves({d: named_docs[d] for d in group if d in named_docs}, named_vecs, qv)[:1] for group in mentions
     ]
     leaders = [leaves[0] for leaves in per_mention if leaves][: p.lead_named]
-    first = [n for n, _ in rrf([dense, sparse, named], p.rrf_k, [p.w_dense, p.w_bm25, p.w_named])]
+    by_section = _section_leaves(index, qv, p.section_depth, depth, ids) if p.w_section > 0 else []
+    first = [
+        n for n, _ in rrf([dense, sparse, named, by_section], p.rrf_k, [p.w_dense, p.w_bm25, p.w_named, p.w_section])
+    ]
     if not first:
         return []
 
