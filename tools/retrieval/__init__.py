@@ -13,7 +13,7 @@ import numpy as np
 from tools.index import HierarchicalIndex
 from tools.retrieval.auto import auto
 from tools.retrieval.base import Candidate, Reranker, RetrievalRequest, Strategy, rrf
-from tools.retrieval.context import fit_to_budget
+from tools.retrieval.context import ContextPolicy, fit_to_budget
 from tools.retrieval.flat import flat, hybrid, keyword
 from tools.retrieval.hierarchical import auto_merge, leaf_sentences, parent_child, sentence_window, summary_route
 from tools.retrieval.registry import EXTRA_STRATEGIES, NEEDS_HEAD
@@ -100,7 +100,13 @@ def retrieve_candidates(
         found = rerank(query, found)
     if dedup:
         found = dedupe(index, found)
-    found = fit_to_budget(index, found, budget_chars, identities, k=k) if budget_chars else found[:k]
+    if budget_chars:
+        policy = (options or {}).get("context_policy")
+        found = fit_to_budget(
+            index, found, budget_chars, identities, k=k, policy=policy if isinstance(policy, ContextPolicy) else None
+        )
+    else:
+        found = found[:k]
     found = within_budget(index, found, budget_tokens)
     # Sentence ids for citing: a leaf's sentences are its children (one query for all leaf hits).
     leaf_children = index.child_ids([c.node.node_id for c in found if c.node.level == "leaf" and not c.sentence_ids])

@@ -43,10 +43,11 @@ def fit_to_budget(
     identities: frozenset[str],
     *,
     k: int | None = None,
-    policy: ContextPolicy = DEFAULT_CONTEXT,
+    policy: ContextPolicy | None = None,
 ) -> list[Candidate]:
     """Rank-ordered, non-overlapping context of at most `budget_chars` characters (the first hit is
     always kept, cut to nothing only if the budget is smaller than it)."""
+    policy = policy or DEFAULT_CONTEXT
     if budget_chars <= 0 or not ranked:
         return ranked[: k or len(ranked)]
     section_ids = [c.node.section_id for c in ranked if c.node.level in ("leaf", "chunk", "sentence")]
@@ -65,9 +66,11 @@ def fit_to_budget(
         used += _length(cand)
         out.append(cand)
 
+    primary = 0  # heading lines taken in front of a hit do not count against k
     for cand in ranked:
-        if k is not None and len(out) >= k:
+        if k is not None and primary >= k:
             break
+        primary += 1
         node = cand.node
         entry = sections.get(node.section_id or "") if node.level != "section" else None
         left = budget_chars - used
@@ -82,6 +85,29 @@ def fit_to_budget(
         end = node.end if cand.end is None else cand.end
         if _covered(spans, node, start, end):
             continue  # its text is already in the context
+        if entry is not None and not _covered(spans, entry, entry.start, end):
+            # A large entry: its opening up to the hit (heading and signature first) when that fits,
+            # else the heading line alone in front of the hit — the name is often the answer.
+            if end - entry.start <= min(cap, left):
+                take(
+                    Candidate(
+                        entry,
+                        cand.score,
+                        cand.strategy,
+                        text=entry.text[: end - entry.start],
+                        start=entry.start,
+                        end=end,
+                    )
+                )
+                continue
+            heading = entry_heading(entry)
+            if (
+                heading is not None
+                and len(heading[0]) + _length(cand) <= left
+                and not _covered(spans, entry, heading[1], heading[2])
+            ):
+                take(Candidate(entry, cand.score, cand.strategy, text=heading[0], start=heading[1], end=heading[2]))
+                left = budget_chars - used
         if _length(cand) <= left or not out:
             take(cand)
     if policy.widen_to_chunk:
