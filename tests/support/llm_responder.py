@@ -51,14 +51,17 @@ def _after(label: str, text: str) -> str:
 
 
 def _block(name: str, text: str) -> str:
-    m = re.search(rf'<data name="{name}">\n(.*?)\n</data>', text, re.S)
-    return m.group(1).strip() if m else ""
+    m = re.search(rf'<data name="{name}" nonce="(\w+)">\n(.*?)\n</data nonce="\1">', text, re.S)
+    return m.group(2).strip() if m else ""
 
 
 def _tool(body: dict[str, Any]) -> str:
     tools = body.get("tools") or []
     if tools:
         return str(tools[0]["function"]["name"])
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return str(fmt["json_schema"]["name"])
     system = " ".join(str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "system")
     m = re.search(r'"title":"(submit_\w+)"', system)
     return m.group(1) if m else ""
@@ -95,7 +98,7 @@ def arguments(body: dict[str, Any]) -> dict[str, Any]:
         task = _after("Task:", user)
         return {"kind": "lookup", "subgoals": [{"query": task, "kind": "lookup", "depends_on": []}]}
     if tool == "submit_reading":
-        question = _after("Subgoal question:", user)
+        question = _block("subgoal_question", user)
         best = _best(question, evidence)
         if best is None:
             return {"answer": "", "support": [], "confidence": 0.0}

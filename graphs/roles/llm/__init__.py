@@ -14,7 +14,7 @@ from graphs.roles.llm.solver import LLMSolver
 from graphs.roles.llm.verifier import LLMVerifier
 
 
-def llm_roles(llm: StructuredLLM, fallback: Roles, *, on_failure: OnFailure = "degrade") -> Roles:
+def llm_roles(llm: StructuredLLM, fallback: Roles, *, on_failure: OnFailure = "auto") -> Roles:
     """All four roles on `llm`; `fallback` (normally the offline engine) serves whatever the model cannot."""
     return Roles(
         LLMPlanner(llm, fallback.planner, on_failure=on_failure),

@@ -8,7 +8,7 @@ from typing import Any
 
 from graphs.roles.base import Composer, Usage
 from graphs.roles.llm.client import Meter, StructuredLLM
-from graphs.roles.llm.evidence import clean, data_block
+from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.prompts import COMPOSER_SYSTEM, COMPOSER_USER
 from graphs.roles.llm.schemas import ComposeOutput
@@ -20,7 +20,7 @@ MAX_SENTENCES = 4
 class LLMComposer(LLMRole):
     role = "composer"
 
-    def __init__(self, llm: StructuredLLM, fallback: Composer, *, on_failure: OnFailure = "degrade") -> None:
+    def __init__(self, llm: StructuredLLM, fallback: Composer, *, on_failure: OnFailure = "auto") -> None:
         super().__init__(llm, on_failure=on_failure)
         self.fallback = fallback
 
@@ -45,11 +45,12 @@ class LLMComposer(LLMRole):
             for c in report.get("claims", [])
             if c.get("verdict") == "supported" and all((x["node_id"] or x["quote"]) in number for x in c["citations"])
         ]
+        nonce = new_nonce()
         user = COMPOSER_USER.format(
             task=task,
-            short_answer=data_block("answer", [clean(draft.get("short_answer", ""), 300)]),
-            claims=data_block("claims", claims),
-            sources=data_block("sources", sources),
+            short_answer=data_block("answer", [clean(draft.get("short_answer", ""), 300)], nonce),
+            claims=data_block("claims", claims, nonce),
+            sources=data_block("sources", sources, nonce),
         )
         out = self.llm.call(
             ComposeOutput,
@@ -57,6 +58,7 @@ class LLMComposer(LLMRole):
             user,
             meter=meter,
             context={"sources": set(range(1, len(citations) + 1))},
+            role="composer",
         )
         lines = [
             f"{s.text.rstrip()} {''.join(f'[{n}]' for n in sorted(set(s.sources)))}"
