@@ -80,20 +80,22 @@ def is_reasoning_model(model: str) -> bool:
 
 
 def detect_provider(llm: LLMSettings) -> Provider:
-    """The profile a configuration implies: an explicit `llm.provider`, else Azure by backend, else
-    the base URL's host and port (Ollama 11434; a name containing vllm, ollama or llama.cpp), else
-    OpenAI (reasoning or chat by model name) when the URL is OpenAI's or absent."""
+    """The profile a configuration implies: an explicit `llm.provider`, else Azure by backend, else a
+    reasoning model by name, else the base URL's host and port (Ollama 11434; a name containing
+    vllm, ollama or llama.cpp), else OpenAI when the URL is OpenAI's or absent, else generic."""
     if llm.provider != "auto":
         return llm.provider
     if llm.resolved_backend() == "azure":
         return "azure"
+    if is_reasoning_model(llm.model):  # wherever it is served (OpenAI, a proxy): the model decides
+        return "openai_reasoning"
     url = llm.effective_base_url()
     if not url:
-        return "openai_reasoning" if is_reasoning_model(llm.model) else "openai"
+        return "openai"
     parsed = urlparse(url)
     host = (parsed.hostname or "").lower()
     if host.endswith("openai.com"):
-        return "openai_reasoning" if is_reasoning_model(llm.model) else "openai"
+        return "openai"
     where = f"{host}{parsed.path}".lower()
     if parsed.port == 11434 or "ollama" in where:
         return "ollama"

@@ -131,3 +131,29 @@ def respond(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("tools"):
         return {"content": None, "tool_calls": [{"name": _tool(body), "arguments": args}]}
     return {"content": json.dumps(args)}
+
+
+def _sloppy_value(key: str, value: Any) -> Any:
+    if key in ("support", "citations") and isinstance(value, list):
+        return json.dumps([int(str(v).lstrip("S")) for v in value])  # integer ids, the array as a string
+    if key == "sources" and isinstance(value, list):
+        return json.dumps(value)
+    if key == "verdict" and value == "supported":
+        return "Supports"
+    if isinstance(value, dict):
+        drop = "confidence" if "support" in value else ""  # the reader's confidence is left out
+        return {k: _sloppy_value(k, v) for k, v in value.items() if k != drop}
+    if isinstance(value, list):
+        return [_sloppy_value(key, v) for v in value]
+    return value
+
+
+def sloppy(body: dict[str, Any]) -> dict[str, Any]:
+    """A `StubOpenAI` responder that answers like a small local model: the right content in the
+    wrong shape — the call wrapped in `{"name", "arguments"}`, sentence ids as integers, arrays
+    sent as JSON strings, verdict synonyms ("Supports") and no `confidence` in a reading."""
+    args = _sloppy_value("", arguments(body))
+    wrapped = {"name": _tool(body), "arguments": args}
+    if body.get("tools"):
+        return {"content": None, "tool_calls": [{"name": _tool(body), "arguments": wrapped}]}
+    return {"content": "Here is my answer:\n" + json.dumps(wrapped)}
