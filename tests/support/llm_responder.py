@@ -157,3 +157,26 @@ def sloppy(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("tools"):
         return {"content": None, "tool_calls": [{"name": _tool(body), "arguments": wrapped}]}
     return {"content": "Here is my answer:\n" + json.dumps(wrapped)}
+
+
+def hopping(body: dict[str, Any]) -> dict[str, Any]:
+    """`respond`, except that a first read which may search again asks for one follow-up hop
+    (naming the entity of its best sentence and keeping that sentence as support), the way a model
+    does for a bridge question; the follow-up read answers. For measuring what follow-ups send."""
+    user = _user(body)
+    if _tool(body) == "submit_reading" and "set follow_query" in user and '<data name="search"' not in user:
+        question = _block("subgoal_question", user)
+        best = _best(question, _EVIDENCE.findall(user))
+        if best is not None:
+            entity = _span(question, best[1])
+            args = {
+                "answer": "",
+                "support": [best[0]],
+                "confidence": 0.2,
+                "follow_query": f"{entity} {question}",
+                "follow_titles": [entity],
+            }
+            if body.get("tools"):
+                return {"content": None, "tool_calls": [{"name": "submit_reading", "arguments": args}]}
+            return {"content": json.dumps(args)}
+    return respond(body)

@@ -316,8 +316,10 @@ class StructuredLLM:
                 kwargs["timeout"] = max(0.05, min(self.request_timeout_s, meter.seconds_left()))
             t0 = time.perf_counter()
             reply: BaseMessage = runnable.invoke(messages, **kwargs)
-            meter.add_tokens(self._tokens(reply, estimate))
-            log.debug("llm.called", schema=tool_name(schema), ms=round((time.perf_counter() - t0) * 1000, 1))
+            tokens = self._tokens(reply, estimate)
+            meter.add_tokens(tokens)
+            ms = round((time.perf_counter() - t0) * 1000, 1)
+            log.debug("llm.called", schema=tool_name(schema), role=role, ms=ms, tokens=tokens)
             return reply
 
         budget_stop = _StopAtBudget(meter)

@@ -71,7 +71,7 @@ class LLMSolver(LLMRole):
         def offline() -> tuple[Reading, Usage]:
             return self.fallback.read(task, subgoal, query, evidence, last_hop=last_hop)
 
-        shown = hop_evidence(subgoal, evidence)
+        shown = hop_evidence(subgoal, evidence) if self.limits.follow_up_evidence == "new" else evidence
         view = EvidenceView(
             shown,
             limit=self.limits.read_sentences,
@@ -98,8 +98,14 @@ class LLMSolver(LLMRole):
             evidence=view.render(nonce),
             hop_note=READER_LAST_HOP if last_hop else READER_MORE_HOPS,
         )
+        follow_up = (subgoal.get("hops") or 0) > 1 or bool(subgoal.get("queries"))
         out = self.llm.call(
-            ReadingOutput, READER_SYSTEM.format(), user, meter=meter, context={"ids": view.ids}, role="reader"
+            ReadingOutput,
+            READER_SYSTEM.format(),
+            user,
+            meter=meter,
+            context={"ids": view.ids},
+            role="reader.follow_up" if follow_up else "reader",
         )
         support = view.usable(out.support)  # a flagged sentence is never support
         answer = out.answer if support and not out.not_found else ""
