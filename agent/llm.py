@@ -244,4 +244,4 @@ def build_roles(settings: Settings, embedder: Embedder, *, model: BaseChatModel 
     )
     for note in profile.notes:
         log.info("llm.profile_note", provider=profile.provider, note=note)
-    return llm_roles(llm, fallback, on_failure=settings.llm.on_failure)
+    return llm_roles(llm, fallback, on_failure=settings.llm.on_failure, composer=settings.llm.composer)

@@ -65,6 +65,10 @@ class LLMSettings(BaseModel):
         description="auto: configuration errors (bad key, unknown model, unsupported parameter) stop the run with "
         "LLMConfigError, outages finish offline, labelled; degrade: always finish offline; raise: fail on any.",
     )
+    composer: Literal["structured", "prose"] = Field(
+        "structured",
+        description="prose: the answer streams token by token under stream_mode='messages' ([n] markers checked).",
+    )
     prompt: PromptLimits = Field(default_factory=PromptLimits)
     azure_endpoint: str | None = None
     azure_deployment: str | None = None

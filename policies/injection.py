@@ -72,7 +72,7 @@ def looks_injected(text: str) -> bool:
 
 def new_nonce() -> str:
     """A fresh fence marker: random per prompt, so no stored document can contain it."""
-    return secrets.token_hex(4)
+    return secrets.token_hex(6)
 
 
 def fence(name: str, lines: Iterable[str], nonce: str) -> str:

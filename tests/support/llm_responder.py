@@ -126,7 +126,12 @@ def arguments(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def respond(body: dict[str, Any]) -> dict[str, Any]:
-    """A `StubOpenAI` responder: a tool call when tools are offered, else JSON content (JSON mode)."""
+    """A `StubOpenAI` responder: a tool call when tools are offered, else JSON content (JSON mode);
+    plain prose with `[n]` markers for the composer's prose mode."""
+    system = " ".join(str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "system")
+    if not body.get("tools") and not body.get("response_format") and "as plain prose" in system:
+        answer = _block("answer", _user(body)) or "See the sources"
+        return {"content": f"The answer is {answer} [1]."}
     args = arguments(body)
     if body.get("tools"):
         return {"content": None, "tool_calls": [{"name": _tool(body), "arguments": args}]}

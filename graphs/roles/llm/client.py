@@ -276,6 +276,16 @@ class StructuredLLM:
             log.warning("llm.output_invalid", schema=name, error=bad.error[:300], repair=False)
             raise LLMOutputError(f"{name}: invalid output after one repair: {bad.error[:300]}") from None
 
+    def prose(self, system: str, user: str, *, meter: Meter, role: str) -> str:
+        """Plain text from the model, streamed to whoever watches (tagged `hragent:answer`, not
+        `nostream`): for the composer's prose mode, checked by the caller afterwards."""
+        key = ("(prose)", "text", role)
+        if key not in self._bound:
+            tags = ["hragent", f"hragent:{role}", "hragent:answer"]
+            self._bound[key] = self.model.with_config(run_name=f"hragent.{role}.answer", tags=tags)
+        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
+        return self._send_runnable(self._bound[key], "answer_text", messages, meter, role).text
+
     # ------------------------------------------------------------------ transport
     def _runnable(self, schema: type[BaseModel], role: str) -> Any:
         name = tool_name(schema)
@@ -306,7 +316,11 @@ class StructuredLLM:
         return prompt_estimate + (self.count_tokens(out) if self.count_tokens else len(out) // 4)
 
     def _send(self, schema: type[BaseModel], messages: list[BaseMessage], meter: Meter, role: str) -> BaseMessage:
-        runnable = self._runnable(schema, role)
+        return self._send_runnable(self._runnable(schema, role), tool_name(schema), messages, meter, role)
+
+    def _send_runnable(
+        self, runnable: Any, name: str, messages: list[BaseMessage], meter: Meter, role: str
+    ) -> BaseMessage:
         estimate = self._estimate(messages)
 
         def attempt() -> BaseMessage:
@@ -319,7 +333,7 @@ class StructuredLLM:
             tokens = self._tokens(reply, estimate)
             meter.add_tokens(tokens)
             ms = round((time.perf_counter() - t0) * 1000, 1)
-            log.debug("llm.called", schema=tool_name(schema), role=role, ms=ms, tokens=tokens)
+            log.debug("llm.called", schema=name, role=role, ms=ms, tokens=tokens)
             return reply
 
         budget_stop = _StopAtBudget(meter)
@@ -334,7 +348,7 @@ class StructuredLLM:
         except Exception as exc:  # the transport boundary: anything the client raised means "model down"
             if budget_stop.fired or meter.seconds_left() <= 0:  # the run's budget, not the model, ended it
                 raise LLMBudgetError(budget_stop.fired or "timeout") from exc
-            raise failure(tool_name(schema), exc) from exc
+            raise failure(name, exc) from exc
 
 
 def failure(name: str, exc: BaseException) -> LLMError:

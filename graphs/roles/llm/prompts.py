@@ -142,6 +142,16 @@ Example: {{"sentences": [{{"text": "The Ardent Bridge was opened in May 1931.", 
     + DATA_RULE
 )
 
+COMPOSER_PROSE_SYSTEM = (
+    """You are the composer of a question-answering agent. Write the final answer for the user as plain \
+prose from the verified claims: the first sentence states the answer; at most {max_sentences} sentences in all. End \
+every sentence with the numbers of the sources it rests on in square brackets, like [1] or [1][2]. Write nothing \
+else: no headings, no lists, no JSON. Use only facts from the claims and sources.
+Example: The Ardent Bridge was opened in May 1931 [1]. It was designed by Mara Quill [2].
+"""
+    + DATA_RULE
+)
+
 COMPOSER_USER = """Task: {task}
 Answer: {short_answer}
 Verified claims:
