@@ -95,6 +95,7 @@ def test_a_follow_up_hop_sends_new_evidence_and_what_was_relied_on() -> None:
         hop_item("a:2", "The Kestrel weighs four kilograms.", 1),
         hop_item("b:1", "Lakeside Works is located in Tampere.", 2),
     ]
+    evidence.append(hop_item("a:2", "The Kestrel weighs four kilograms.", 2))  # seen on hop 1 already
     shown = hop_evidence(subgoal(support=["a:1:s0"], hops=2), evidence)
     assert [e["node_id"] for e in shown] == ["a:1", "b:1"]
     assert hop_evidence(subgoal(hops=1), evidence[:2]) == evidence[:2]  # first hop: everything

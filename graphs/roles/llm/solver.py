@@ -36,19 +36,24 @@ def _current(subgoals: dict[str, Subgoal]) -> list[Subgoal]:
 
 
 def hop_evidence(subgoal: Subgoal, evidence: list[EvidenceItem]) -> list[EvidenceItem]:
-    """What a read of this hop needs: the newest hop's items, plus the sentences (with their items)
-    that an earlier read of the subgoal relied on. On the first hop that is everything."""
+    """What a read of this hop needs: the sentences an earlier read of the subgoal relied on, plus
+    the newest hop's sentences that no earlier hop showed (the model already read those and asked
+    for more). On the first hop that is everything."""
     latest = max((e.get("hop", 0) for e in evidence), default=0)
     if latest <= 1:
         return evidence
     relied = set(subgoal.get("support") or [])
-    out: list[EvidenceItem] = []
+    seen = {s["node_id"] for e in evidence if e.get("hop", 0) < latest for s in e["sentences"]}
+    kept_items: list[EvidenceItem] = []
     for item in evidence:
-        if item.get("hop", 0) == latest:
-            out.append(item)
-        elif relied and (kept := [s for s in item["sentences"] if s["node_id"] in relied]):
-            out.append(EvidenceItem(**{**item, "sentences": kept}))
-    return out
+        new = item.get("hop", 0) == latest
+        if new and not item["sentences"]:  # shown whole (no sentence split)
+            kept_items.append(item)
+            continue
+        kept = [s for s in item["sentences"] if s["node_id"] in relied or (new and s["node_id"] not in seen)]
+        if kept:
+            kept_items.append(EvidenceItem(**{**item, "sentences": kept}))
+    return kept_items
 
 
 def subgoal_question(subgoal: Subgoal, query: str) -> str:
