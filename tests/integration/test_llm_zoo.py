@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from agent import Agent, LLMConfigError, Settings
 from tests.conftest import SAMPLE
@@ -197,3 +198,17 @@ def test_a_sloppy_small_model_in_json_schema_mode(zoo: Any) -> None:
     agent, stub = zoo("llamacpp", {"provider": "llamacpp"}, responder=sloppy)
     assert_llm_answer(agent)
     assert len(chats(stub)) == 5
+
+
+def test_ollama_silent_truncation_is_reported(zoo: Any) -> None:
+    agent, stub = zoo("ollama", {"provider": "ollama", "model": "qwen2.5:7b"})
+    stub.models.append("qwen2.5:7b")
+    with structlog.testing.capture_logs() as control:
+        agent.run(TASK)
+    assert not [e for e in control if e["event"] == "llm.prompt_truncated"]  # no false alarm
+    stub.context_tokens = 200  # far below what a reading prompt needs
+    with structlog.testing.capture_logs() as events:
+        agent.run(TASK)
+    cut = [e for e in events if e["event"] == "llm.prompt_truncated"]
+    assert cut and all(e["server_read"] == 200 and e["sent_estimate"] > 200 for e in cut)
+    assert "OLLAMA_CONTEXT_LENGTH" in cut[0]["hint"]

@@ -14,7 +14,8 @@ refuses or reshapes a chat request the way that server is documented (or reporte
   ``--enable-auto-tool-choice`` (vLLM tool-calling docs).
 - ``ollama``: ``/v1`` ignores a forced ``tool_choice`` and answers in prose (ollama/ollama#8421,
   #17921) but honours ``response_format: json_schema``; an unknown model is HTTP 404 ``model "x" not
-  found, try pulling it first``.
+  found, try pulling it first``; a prompt past ``num_ctx`` is cut without an error and the usage
+  reports only what was read (ollama/ollama#5902, #2722; ``StubOpenAI.context_tokens``).
 - ``llamacpp``: ``llama-server`` without ``--jinja`` answers any request with ``tools`` with HTTP 500
   ``tools param requires --jinja flag`` (defilantech/LLMKube#126, containers/ramalama#988;
   ggml-org/llama.cpp#10920 for the older "Unsupported param: tools"); ``response_format: json_schema``

@@ -197,6 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
             message["tool_calls"] = calls
         finish = "tool_calls" if calls else "stop"
         prompt = _tokens(json.dumps(body.get("messages", [])))
+        if stub.context_tokens:  # Ollama: a longer prompt is cut to the context, the usage says so
+            prompt = min(prompt, stub.context_tokens)
         completion = _tokens((message["content"] or "") + "".join(c["function"]["arguments"] for c in calls))
         usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
         base = {
@@ -308,6 +310,7 @@ class StubOpenAI:
         self.fault_rate = 0.0
         self.fault_kinds: list[str] = list(FAULT_KINDS)
         self.latency_s = 0.2
+        self.context_tokens = 0  # > 0: prompts are "truncated" to this many tokens (as Ollama's num_ctx)
         self.retry_after = "1"
         self.requests: list[dict[str, Any]] = []
         self.counts: collections.Counter[str] = collections.Counter()

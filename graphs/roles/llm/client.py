@@ -45,7 +45,10 @@ TokenCounter = Callable[[str], int]
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
 _WRAPPER_KEYS = frozenset({"name", "arguments", "parameters", "type"})
-INTERNAL_TAGS = ("hragent", "nostream")  # "nostream": LangGraph's messages stream skips these calls
+INTERNAL_TAGS = ("hragent", "nostream")
+# A server that reports reading well under what we sent truncated the prompt silently.
+TRUNCATION_MIN_TOKENS = 256
+TRUNCATION_RATIO = 0.6  # "nostream": LangGraph's messages stream skips these calls
 
 
 def tool_name(schema: type[BaseModel]) -> str:
@@ -311,6 +314,16 @@ class StructuredLLM:
     def _tokens(self, reply: BaseMessage, prompt_estimate: int) -> int:
         usage = getattr(reply, "usage_metadata", None)
         if usage and usage.get("total_tokens"):
+            read = int(usage.get("input_tokens") or 0)
+            if read and prompt_estimate >= TRUNCATION_MIN_TOKENS and read < TRUNCATION_RATIO * prompt_estimate:
+                # Ollama's /v1 cuts a prompt past its context (2-4k by default) without an error and
+                # reports only what it read: the model answered a prompt with its evidence missing.
+                log.warning(
+                    "llm.prompt_truncated",
+                    sent_estimate=prompt_estimate,
+                    server_read=read,
+                    hint="raise the server's context (Ollama: OLLAMA_CONTEXT_LENGTH) or lower llm.prompt.*",
+                )
             return int(usage["total_tokens"])
         out = reply.text + "".join(json.dumps(c["args"]) for c in getattr(reply, "tool_calls", []) or [])
         return prompt_estimate + (self.count_tokens(out) if self.count_tokens else len(out) // 4)
