@@ -20,10 +20,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
+from agent.llm_profiles import Profile, resolve_profile
 from agent.settings import LLMSettings, Settings
 from graphs.roles.base import Roles
 from graphs.roles.llm import StructuredLLM, llm_roles
-from graphs.roles.llm.client import describe
+from graphs.roles.llm.failures import classify, describe, status_of
 from graphs.roles.offline import offline_roles
 from tools.embeddings import Embedder
 from tools.errors import ConfigError
@@ -35,13 +36,9 @@ _NO_KEY = "not-needed"  # local OpenAI-compatible servers (vLLM, Ollama, llama.c
 
 
 # ---------------------------------------------------------------- what to retry
-def status_of(exc: BaseException) -> int | None:
-    status = getattr(exc, "status_code", None)
-    return int(status) if isinstance(status, int) else None
-
-
 def is_transient(exc: BaseException) -> bool:
-    """Worth another attempt: the request may succeed unchanged (network, overload, rate limit)."""
+    """Worth another attempt: the request may succeed unchanged (network, overload, rate limit).
+    A 5xx that names a configuration problem (llama.cpp's "tools param requires --jinja flag") is not."""
     import httpx
     import openai
 
@@ -52,8 +49,8 @@ def is_transient(exc: BaseException) -> bool:
     status = status_of(exc)
     if status is None:
         return bool(getattr(exc, "is_retryable", False))  # langchain_core.exceptions.ModelError
-    if status == 429 and getattr(exc, "code", None) == "insufficient_quota":
-        return False  # out of credit: waiting will not help
+    if classify(exc) != "transient":
+        return False  # out of credit, a refused parameter, a missing capability: waiting will not help
     return status in RETRY_STATUSES or status >= 500
 
 
@@ -127,12 +124,53 @@ def make_retrying(llm: LLMSettings) -> Retrying:
 
 
 # ---------------------------------------------------------------- the chat model
-def make_chat_model(llm: LLMSettings) -> BaseChatModel:
+def _token_provider(spec: str) -> Any:
+    """An Entra ID bearer-token callable: 'azure-identity' (DefaultAzureCredential) or 'module:callable'."""
+    import importlib
+
+    if spec in ("azure-identity", "azure_identity", "default"):
+        try:
+            identity = importlib.import_module("azure.identity")
+        except ImportError as exc:
+            raise ConfigError("llm.azure_ad_token_provider needs azure-identity: pip install azure-identity") from exc
+        credential = identity.DefaultAzureCredential()
+        return identity.get_bearer_token_provider(credential, "https://cognitiveservices.azure.com/.default")
+    module, _, name = spec.partition(":")
+    try:
+        provider = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"llm.azure_ad_token_provider {spec!r} is not an importable 'module:callable'") from exc
+    if not callable(provider):
+        raise ConfigError(f"llm.azure_ad_token_provider {spec!r} is not callable")
+    return provider
+
+
+def request_options(llm: LLMSettings, profile: Profile) -> dict[str, Any]:
+    """Constructor arguments every chat client gets, shaped by the profile: no temperature for
+    reasoning models, the output cap where the server looks for it, extra body passed through."""
+    common: dict[str, Any] = {"timeout": llm.timeout_s, "max_retries": 0}
+    if profile.send_temperature:
+        common["temperature"] = llm.temperature
+    extra = dict(llm.extra_body)
+    if llm.max_output_tokens is not None:
+        if profile.token_param == "max_completion_tokens":
+            common["max_tokens"] = llm.max_output_tokens  # langchain-openai sends it as max_completion_tokens
+        else:
+            extra.setdefault("max_tokens", llm.max_output_tokens)  # older local servers know only max_tokens
+    if llm.reasoning_effort is not None:
+        common["reasoning_effort"] = llm.reasoning_effort
+    if extra:
+        common["extra_body"] = extra
+    return common
+
+
+def make_chat_model(llm: LLMSettings, profile: Profile | None = None) -> BaseChatModel:
     """`ChatOpenAI` (OpenAI or any OpenAI-compatible `base_url`) or `AzureChatOpenAI`, never retrying itself."""
     import os
 
+    profile = profile or resolve_profile(llm)
     backend = llm.resolved_backend()
-    common: dict[str, Any] = {"temperature": llm.temperature, "timeout": llm.timeout_s, "max_retries": 0}
+    common = request_options(llm, profile)
     if backend == "azure":
         from langchain_openai import AzureChatOpenAI
 
@@ -145,14 +183,16 @@ def make_chat_model(llm: LLMSettings) -> BaseChatModel:
             "api_version": llm.api_version or os.environ.get("OPENAI_API_VERSION") or "2024-10-21",
             "model": llm.model,
         }
-        if llm.api_key is not None:
+        if llm.azure_ad_token_provider:
+            azure_kwargs["azure_ad_token_provider"] = _token_provider(llm.azure_ad_token_provider)
+        elif llm.api_key is not None:
             azure_kwargs["api_key"] = llm.api_key
         return AzureChatOpenAI(**azure_kwargs, **common)
     if backend == "openai":
         from langchain_openai import ChatOpenAI
         from pydantic import SecretStr
 
-        base_url = llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        base_url = llm.effective_base_url()
         key = llm.api_key
         if key is None and not os.environ.get("OPENAI_API_KEY"):
             if not base_url:
@@ -170,15 +210,19 @@ def make_chat_model(llm: LLMSettings) -> BaseChatModel:
 def structured_llm(
     llm: LLMSettings, *, embedder: Embedder | None = None, model: BaseChatModel | None = None
 ) -> StructuredLLM:
-    """The model as the roles call it. Tokens the response does not report are counted with the
-    index's embedder tokenizer (never tiktoken)."""
+    """The model as the roles call it, under its provider profile. Tokens the response does not
+    report are counted with the index's embedder tokenizer (never tiktoken)."""
+    profile = resolve_profile(llm)
+    prompt = llm.prompt if "prompt" in llm.model_fields_set or profile.prompt is None else profile.prompt
     return StructuredLLM(
-        model if model is not None else make_chat_model(llm),
+        model if model is not None else make_chat_model(llm, profile),
         retrying=make_retrying(llm),
-        method=llm.structured_output,
+        method=profile.method,
+        strict=profile.strict_schema,
+        tools_fallback=profile.tools_fallback,
         request_timeout_s=llm.timeout_s,
         count_tokens=embedder.count_tokens if embedder is not None else None,
-        prompt_limits=llm.prompt,
+        prompt_limits=prompt,
         label=f"llm:{llm.model}",
     )
 
@@ -190,5 +234,14 @@ def build_roles(settings: Settings, embedder: Embedder, *, model: BaseChatModel 
     if settings.llm.resolved_backend() == "offline" and model is None:
         return fallback
     llm = structured_llm(settings.llm, embedder=embedder, model=model)
-    log.info("llm.configured", backend=settings.llm.resolved_backend(), model=settings.llm.model)
-    return llm_roles(llm, fallback, on_failure=settings.llm.on_failure)
+    profile = resolve_profile(settings.llm)
+    log.info(
+        "llm.configured",
+        backend=settings.llm.resolved_backend(),
+        provider=profile.provider,
+        method=profile.method,
+        model=settings.llm.model,
+    )
+    for note in profile.notes:
+        log.info("llm.profile_note", provider=profile.provider, note=note)
+    return llm_roles(llm, fallback, on_failure=settings.llm.on_failure, composer=settings.llm.composer)

@@ -23,15 +23,32 @@ from tools.errors import ConfigError
 class LLMSettings(BaseModel):
     """Which chat model runs the roles; `backend="auto"` means OpenAI when a key or base URL is set.
 
-    Per-run budgets (LLM calls, tokens, wall clock) are `Settings.limits`; these are per request."""
+    `provider` picks the server profile (`agent.llm_profiles`: what the server accepts and does
+    reliably); "auto" detects it from `base_url` and `model`. Per-run budgets (LLM calls, tokens,
+    wall clock) are `Settings.limits`; these are per request."""
 
     model_config = ConfigDict(extra="forbid")
 
     backend: Literal["auto", "offline", "openai", "azure"] = "auto"
+    provider: Literal["auto", "openai", "openai_reasoning", "azure", "vllm", "ollama", "llamacpp", "generic"] = Field(
+        "auto",
+        description="Server profile; auto: from base_url (Ollama's port 11434, a vllm/llama.cpp host) and model.",
+    )
     model: str = "gpt-4o-mini"
     base_url: str | None = None
     api_key: SecretStr | None = None
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    temperature: float | None = Field(
+        0.0, ge=0.0, le=2.0, description="None: never sent (reasoning-model profiles never send it)."
+    )
+    max_output_tokens: int | None = Field(
+        None, ge=16, description="Cap on generated tokens per call (max_completion_tokens or max_tokens, per profile)."
+    )
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"] | None = Field(
+        None, description="Reasoning models only (o-series, gpt-5)."
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict, description="Passed through in every request body (e.g. vLLM or Ollama options)."
+    )
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout (capped by the run's remaining time).")
     max_retries: int = Field(3, ge=0, le=10, description="Retries after the first attempt (timeouts, 429, 5xx).")
     backoff_initial_s: float = Field(0.5, ge=0.0, le=60.0, description="First exponential backoff wait.")
@@ -39,25 +56,40 @@ class LLMSettings(BaseModel):
     retry_after_max_s: float = Field(
         30.0, ge=0.0, le=3600.0, description="Give up rather than honour a longer Retry-After."
     )
-    structured_output: Literal["function_calling", "json_mode"] = Field(
-        "function_calling", description="json_mode for OpenAI-compatible servers without tool calling."
+    structured_output: Literal["auto", "function_calling", "json_schema", "json_mode"] = Field(
+        "auto", description="auto: the profile's choice; json_schema/json_mode for servers without tool calling."
     )
-    on_failure: Literal["degrade", "raise"] = Field(
-        "degrade", description="degrade: finish offline, labelled; raise: fail the run with LLMError."
+    strict: bool | None = Field(None, description="json_schema strict mode; None: the profile's choice.")
+    on_failure: Literal["auto", "degrade", "raise"] = Field(
+        "auto",
+        description="auto: configuration errors (bad key, unknown model, unsupported parameter) stop the run with "
+        "LLMConfigError, outages finish offline, labelled; degrade: always finish offline; raise: fail on any.",
+    )
+    composer: Literal["structured", "prose"] = Field(
+        "structured",
+        description="prose: the answer streams token by token under stream_mode='messages' ([n] markers checked).",
     )
     prompt: PromptLimits = Field(default_factory=PromptLimits)
     azure_endpoint: str | None = None
     azure_deployment: str | None = None
     api_version: str | None = None
+    azure_ad_token_provider: str | None = Field(
+        None,
+        description="Entra ID instead of a key: 'azure-identity' (DefaultAzureCredential) or 'module:callable' "
+        "returning a bearer token.",
+    )
 
     def resolved_backend(self) -> Literal["offline", "openai", "azure"]:
         if self.backend != "auto":
             return self.backend
-        if self.azure_endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT"):
+        if self.provider == "azure" or self.azure_endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT"):
             return "azure"
         if self.api_key or self.base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
             return "openai"
         return "offline"
+
+    def effective_base_url(self) -> str | None:
+        return self.base_url or os.environ.get("OPENAI_BASE_URL") or None
 
 
 class RetrievalSettings(BaseModel):

@@ -80,7 +80,8 @@ def scenario(
         tokens.append(result.stats.tokens)
         answered += bool(result.answer.strip() and result.halt_reason)
         if result.degraded:
-            reasons[result.degraded[0].reason] += 1
+            for fallback in result.degraded:  # each fallback: invalid output now falls back per call
+                reasons[fallback.reason] += 1
             first_roles[result.degraded[0].role] += 1
         else:
             fully_llm += 1
@@ -144,9 +145,13 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(
             scenario("transient", stub, index_dir, questions, fault_rate=args.fault_rate, kinds=TRANSIENT, **common)  # type: ignore[arg-type]
         )
+        # Random 400/401s stand in for a server that fails at any moment; under the default
+        # on_failure="auto" such a refusal stops the run as a configuration error, so this scenario
+        # measures the degrade policy that finishes every run offline instead.
+        degrade = {**common, "llm": {**llm, "on_failure": "degrade"}}
         rows.append(
             scenario(
-                "all kinds", stub, index_dir, questions, fault_rate=args.fault_rate, kinds=list(FAULT_KINDS), **common
+                "all kinds", stub, index_dir, questions, fault_rate=args.fault_rate, kinds=list(FAULT_KINDS), **degrade
             )  # type: ignore[arg-type]
         )
     base = rows[0]

@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 
 from graphs.deps import GraphDeps
-from graphs.roles.budget import RoleBudget, role_budget
+from graphs.roles.budget import RoleBudget, is_sticky, role_budget
 from graphs.state import AgentState
 from policies.budget import BUDGET_REASONS
 from policies.limits import Limits, resolve_limits
@@ -37,7 +37,7 @@ def budget_for(state: AgentState, default: Limits) -> RoleBudget:
         calls_used=counters.get("llm_calls", 0),
         tokens_used=counters.get("tokens", 0),
         deadline=started + limits.timeout_s,
-        down=prior[0]["reason"] if prior else "",
+        down=next((e["reason"] for e in prior if is_sticky(e["reason"])), ""),
     )
 
 

@@ -90,6 +90,7 @@ class Draft(TypedDict, total=False):
     claims: list[ClaimDict]
     confidence: float
     missing: list[str]
+    not_found: bool  # the drafter said explicitly that the evidence does not answer the task
 
 
 class Report(TypedDict, total=False):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,3 +49,8 @@ class PromptLimits(BaseModel):
     sentence_chars: int = Field(600, ge=40, le=10_000, description="Longer sentences are cut for the prompt only.")
     max_claims: int = Field(5, ge=1, le=50, description="Claims a drafted answer may make.")
     bad_output_chars: int = Field(1_500, ge=100, description="Invalid output echoed back in the repair prompt.")
+    follow_up_evidence: Literal["new", "all"] = Field(
+        "new",
+        description="What a follow-up hop's read shows: new (that hop's evidence plus the sentences already relied "
+        "on) or all (everything gathered for the subgoal so far).",
+    )

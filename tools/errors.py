@@ -59,6 +59,16 @@ class LLMOutputError(LLMError):
     reason = "llm_invalid_output"
 
 
+class LLMConfigError(LLMError, ConfigError):
+    """The server refused the request as configured (wrong key, unknown model or deployment, a
+    parameter the model does not accept, tools without llama.cpp's `--jinja`): retrying cannot help.
+    The message names the server's error code and parameter and the setting to change; with the
+    default `llm.on_failure="auto"` the run stops with it instead of finishing offline."""
+
+    reason = "llm_config"
+    lacks_tools = False  # the server cannot do tool calling as started (a json_schema profile can)
+
+
 class LLMBudgetError(LLMError):
     """A per-run budget (LLM calls, tokens, wall clock) is spent; the run continues offline."""
 

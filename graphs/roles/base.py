@@ -42,6 +42,7 @@ class Reading:
     support: list[str] = field(default_factory=list)
     follow_query: str | None = None
     follow_titles: list[str] = field(default_factory=list)
+    not_found: bool = False  # the reader said explicitly that the evidence lacks the answer
 
 
 class Planner(Protocol):

@@ -17,12 +17,23 @@ from dataclasses import dataclass, field
 from policies.budget import Remaining, remaining
 from policies.limits import Limits
 
+# Failures of one call: the next role (or the next call of the same role) tries the model again.
+# Everything else (a spent budget, a model that stayed down, a configuration error) holds for the run.
+PER_CALL_REASONS = frozenset({"llm_invalid_output", "llm_request_refused"})
+
+
+def is_sticky(reason: str) -> bool:
+    """Whether a fallback for `reason` sends the rest of the run offline."""
+    return bool(reason) and reason not in PER_CALL_REASONS
+
+
 _CURRENT: ContextVar[RoleBudget | None] = ContextVar("hragent_role_budget", default=None)
 
 
 @dataclass
 class RoleBudget:
-    """Budget for the role calls of one node execution; `down` is why the run already degraded."""
+    """Budget for the role calls of one node execution; `down` is why the run went offline for good
+    (a spent budget, a model that stayed down); per-call failures are recorded but leave it empty."""
 
     limits: Limits
     calls_used: float = 0
@@ -45,8 +56,10 @@ class RoleBudget:
         self.tokens_used += tokens
 
     def record(self, role: str, reason: str, detail: str = "") -> None:
-        """Note that `role` fell back to the offline engine; later calls in the run skip the model."""
-        self.down = self.down or reason
+        """Note that `role` fell back to the offline engine; after a sticky reason later calls in the
+        run skip the model, after a per-call one (invalid output) they try it again."""
+        if is_sticky(reason):
+            self.down = self.down or reason
         self.events.append({"role": role, "reason": reason, "detail": detail})
 
 

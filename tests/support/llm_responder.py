@@ -51,14 +51,17 @@ def _after(label: str, text: str) -> str:
 
 
 def _block(name: str, text: str) -> str:
-    m = re.search(rf'<data name="{name}">\n(.*?)\n</data>', text, re.S)
-    return m.group(1).strip() if m else ""
+    m = re.search(rf'<data name="{name}" nonce="(\w+)">\n(.*?)\n</data nonce="\1">', text, re.S)
+    return m.group(2).strip() if m else ""
 
 
 def _tool(body: dict[str, Any]) -> str:
     tools = body.get("tools") or []
     if tools:
         return str(tools[0]["function"]["name"])
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return str(fmt["json_schema"]["name"])
     system = " ".join(str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "system")
     m = re.search(r'"title":"(submit_\w+)"', system)
     return m.group(1) if m else ""
@@ -95,7 +98,7 @@ def arguments(body: dict[str, Any]) -> dict[str, Any]:
         task = _after("Task:", user)
         return {"kind": "lookup", "subgoals": [{"query": task, "kind": "lookup", "depends_on": []}]}
     if tool == "submit_reading":
-        question = _after("Subgoal question:", user)
+        question = _block("subgoal_question", user)
         best = _best(question, evidence)
         if best is None:
             return {"answer": "", "support": [], "confidence": 0.0}
@@ -123,8 +126,62 @@ def arguments(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def respond(body: dict[str, Any]) -> dict[str, Any]:
-    """A `StubOpenAI` responder: a tool call when tools are offered, else JSON content (JSON mode)."""
+    """A `StubOpenAI` responder: a tool call when tools are offered, else JSON content (JSON mode);
+    plain prose with `[n]` markers for the composer's prose mode."""
+    system = " ".join(str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "system")
+    if not body.get("tools") and not body.get("response_format") and "as plain prose" in system:
+        answer = _block("answer", _user(body)) or "See the sources"
+        return {"content": f"The answer is {answer} [1]."}
     args = arguments(body)
     if body.get("tools"):
         return {"content": None, "tool_calls": [{"name": _tool(body), "arguments": args}]}
     return {"content": json.dumps(args)}
+
+
+def _sloppy_value(key: str, value: Any) -> Any:
+    if key in ("support", "citations") and isinstance(value, list):
+        return json.dumps([int(str(v).lstrip("S")) for v in value])  # integer ids, the array as a string
+    if key == "sources" and isinstance(value, list):
+        return json.dumps(value)
+    if key == "verdict" and value == "supported":
+        return "Supports"
+    if isinstance(value, dict):
+        drop = "confidence" if "support" in value else ""  # the reader's confidence is left out
+        return {k: _sloppy_value(k, v) for k, v in value.items() if k != drop}
+    if isinstance(value, list):
+        return [_sloppy_value(key, v) for v in value]
+    return value
+
+
+def sloppy(body: dict[str, Any]) -> dict[str, Any]:
+    """A `StubOpenAI` responder that answers like a small local model: the right content in the
+    wrong shape — the call wrapped in `{"name", "arguments"}`, sentence ids as integers, arrays
+    sent as JSON strings, verdict synonyms ("Supports") and no `confidence` in a reading."""
+    args = _sloppy_value("", arguments(body))
+    wrapped = {"name": _tool(body), "arguments": args}
+    if body.get("tools"):
+        return {"content": None, "tool_calls": [{"name": _tool(body), "arguments": wrapped}]}
+    return {"content": "Here is my answer:\n" + json.dumps(wrapped)}
+
+
+def hopping(body: dict[str, Any]) -> dict[str, Any]:
+    """`respond`, except that a first read which may search again asks for one follow-up hop
+    (naming the entity of its best sentence and keeping that sentence as support), the way a model
+    does for a bridge question; the follow-up read answers. For measuring what follow-ups send."""
+    user = _user(body)
+    if _tool(body) == "submit_reading" and "set follow_query" in user and '<data name="search"' not in user:
+        question = _block("subgoal_question", user)
+        best = _best(question, _EVIDENCE.findall(user))
+        if best is not None:
+            entity = _span(question, best[1])
+            args = {
+                "answer": "",
+                "support": [best[0]],
+                "confidence": 0.2,
+                "follow_query": f"{entity} {question}",
+                "follow_titles": [entity],
+            }
+            if body.get("tools"):
+                return {"content": None, "tool_calls": [{"name": "submit_reading", "arguments": args}]}
+            return {"content": json.dumps(args)}
+    return respond(body)

@@ -14,6 +14,9 @@ Usage::
         stub.fault_rate = 0.3; stub.seed(7)  # then random faults, reproducibly
 
 Faults apply to every request (chat, embeddings, models), scripted ones first.
+``StubOpenAI(personality="ollama")`` (or ``openai_reasoning``, ``azure``, ``vllm``,
+``llamacpp``) makes the chat route refuse or reshape requests the way that server does; the
+documented behaviour each personality copies, with sources, is in ``tests.support.personalities``.
 Offline, build ``OpenAIEmbeddings(..., check_embedding_ctx_length=False)``: the
 default path tokenises with tiktoken, which downloads its encodings first.
 """
@@ -33,6 +36,8 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self, cast
+
+from tests.support.personalities import PERSONALITIES, chat_path, refusal, reshape
 
 Responder = Callable[[dict[str, Any]], str | dict[str, Any]]
 
@@ -145,12 +150,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error("400", "Request body is not valid JSON (stub)")
             return
         try:
-            if self.command == "GET" and path.rstrip("/") == "/v1/models":
+            is_chat, refused = chat_path(stub.personality, self.path, stub.deployments)
+            if self.command == "POST" and is_chat:
+                refused = refused or refusal(stub.personality, body, stub.models)
+                if refused:
+                    self._send_json(*refused)
+                else:
+                    self._chat(body, fault)
+            elif self.command == "GET" and path.rstrip("/") == "/v1/models":
                 now = int(time.time())
                 data = [{"id": m, "object": "model", "created": now, "owned_by": "stub"} for m in stub.models]
                 self._send_json(200, {"object": "list", "data": data})
-            elif self.command == "POST" and path == "/v1/chat/completions":
-                self._chat(body, fault)
             elif self.command == "POST" and path == "/v1/embeddings":
                 self._embeddings(body, fault)
             else:
@@ -170,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
                 reply["tool_calls"] = [{"name": name or tools[0]["function"]["name"], "arguments": text}]
         else:
             out = stub.responder(body)
-            reply = {"content": out} if isinstance(out, str) else dict(out)
+            reply = reshape(stub.personality, body, {"content": out} if isinstance(out, str) else dict(out))
         message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
         calls: list[dict[str, Any]] = [
             {
@@ -187,6 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
             message["tool_calls"] = calls
         finish = "tool_calls" if calls else "stop"
         prompt = _tokens(json.dumps(body.get("messages", [])))
+        if stub.context_tokens:  # Ollama: a longer prompt is cut to the context, the usage says so
+            prompt = min(prompt, stub.context_tokens)
         completion = _tokens((message["content"] or "") + "".join(c["function"]["arguments"] for c in calls))
         usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
         base = {
@@ -285,13 +297,20 @@ def _stream_deltas(message: dict[str, Any], finish: str) -> Iterator[tuple[dict[
 class StubOpenAI:
     """OpenAI-compatible server on 127.0.0.1:<free port>; started on construction."""
 
-    def __init__(self, responder: Responder | None = None, embedding_dim: int = 16) -> None:
+    def __init__(
+        self, responder: Responder | None = None, embedding_dim: int = 16, personality: str = "openai"
+    ) -> None:
+        if personality not in PERSONALITIES:
+            raise ValueError(f"unknown personality {personality!r}; expected one of {PERSONALITIES}")
+        self.personality = personality
+        self.deployments: set[str] = {"prod-chat"}  # Azure deployment names the stub serves
         self.responder: Responder = responder or default_responder
         self.embedding_dim = embedding_dim
         self.models: list[str] = ["gpt-4o-mini", "text-embedding-3-small"]
         self.fault_rate = 0.0
         self.fault_kinds: list[str] = list(FAULT_KINDS)
         self.latency_s = 0.2
+        self.context_tokens = 0  # > 0: prompts are "truncated" to this many tokens (as Ollama's num_ctx)
         self.retry_after = "1"
         self.requests: list[dict[str, Any]] = []
         self.counts: collections.Counter[str] = collections.Counter()

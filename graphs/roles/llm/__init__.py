@@ -5,6 +5,8 @@ The chat model is built in `agent.llm` and passed in; nothing here knows about A
 
 from __future__ import annotations
 
+from typing import Literal
+
 from graphs.roles.base import Roles
 from graphs.roles.llm.client import Meter, StructuredLLM, parse_reply
 from graphs.roles.llm.composer import LLMComposer
@@ -14,13 +16,19 @@ from graphs.roles.llm.solver import LLMSolver
 from graphs.roles.llm.verifier import LLMVerifier
 
 
-def llm_roles(llm: StructuredLLM, fallback: Roles, *, on_failure: OnFailure = "degrade") -> Roles:
+def llm_roles(
+    llm: StructuredLLM,
+    fallback: Roles,
+    *,
+    on_failure: OnFailure = "auto",
+    composer: Literal["structured", "prose"] = "structured",
+) -> Roles:
     """All four roles on `llm`; `fallback` (normally the offline engine) serves whatever the model cannot."""
     return Roles(
         LLMPlanner(llm, fallback.planner, on_failure=on_failure),
         LLMSolver(llm, fallback.solver, on_failure=on_failure),
         LLMVerifier(llm, fallback.verifier, on_failure=on_failure),
-        LLMComposer(llm, fallback.composer, on_failure=on_failure),
+        LLMComposer(llm, fallback.composer, on_failure=on_failure, mode=composer),
     )
 
 

@@ -1,10 +1,15 @@
 """One structured call to a chat model, the way every LLM role makes it.
 
-Binds the role's output schema (tool calling, or JSON mode for servers without tools), sends the
-request through the retry policy it was given (built in `agent.llm`; graphs never import agent)
-under the run's remaining budget, parses the reply into the pydantic schema, and on invalid output
-asks the model once to repair it. Failures surface as typed `LLMError`s the roles turn into an
-offline fallback. Tokens come from the response's usage metadata (or the given token counter).
+Binds the role's output schema (tool calling; `response_format: json_schema` for servers that
+enforce it by guided decoding; JSON mode for servers with neither), sends the request through the
+retry policy it was given (built in `agent.llm`; graphs never import agent) under the run's
+remaining budget, parses the reply into the pydantic schema, tolerating what small models send
+(a JSON object inside prose, arguments wrapped in `{"name", "arguments"}`), and on invalid output
+asks the model once to repair it. Failures surface as typed `LLMError`s: a configuration the user
+must fix (`LLMConfigError`, with the server's code and parameter), an outage, or invalid output;
+the roles turn them into an offline fallback. Every request is tagged (`hragent`, the role,
+`nostream`) so LangSmith shows which role made it and `stream_mode="messages"` leaves the JSON out.
+Tokens come from the response's usage metadata (or the given token counter).
 """
 
 from __future__ import annotations
@@ -21,22 +26,29 @@ import structlog
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, RetryError, Retrying
+from tenacity import RetryCallState, Retrying
 from tenacity.stop import stop_any, stop_base
 
 from graphs.roles.budget import RoleBudget
-from graphs.roles.llm.evidence import clean, data_block
-from graphs.roles.llm.prompts import JSON_MODE_RULE, REPAIR_USER, REPLY_RULE
+from graphs.roles.llm.evidence import clean, data_block, new_nonce
+from graphs.roles.llm.failures import advice, classify, describe, lacks_tools
+from graphs.roles.llm.prompts import JSON_MODE_RULE, JSON_REPAIR_USER, REPAIR_USER, REPLY_RULE
+from graphs.roles.llm.schema_text import flat_schema, strict_schema
 from policies.budget import PromptLimits
-from tools.errors import LLMBudgetError, LLMError, LLMOutputError, LLMUnavailableError
+from tools.errors import LLMBudgetError, LLMConfigError, LLMError, LLMOutputError, LLMUnavailableError
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-Method = Literal["function_calling", "json_mode"]
+Method = Literal["function_calling", "json_schema", "json_mode"]
 TokenCounter = Callable[[str], int]
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
+_WRAPPER_KEYS = frozenset({"name", "arguments", "parameters", "type"})
+INTERNAL_TAGS = ("hragent", "nostream")
+# A server that reports reading well under what we sent truncated the prompt silently.
+TRUNCATION_MIN_TOKENS = 256
+TRUNCATION_RATIO = 0.6  # "nostream": LangGraph's messages stream skips these calls
 
 
 def tool_name(schema: type[BaseModel]) -> str:
@@ -107,23 +119,47 @@ class OutputInvalid(Exception):
         self.raw = raw
 
 
-def describe(exc: BaseException) -> str:
-    """A log-safe label for a transport failure: class and status only, never the message (a 401
-    message echoes part of the API key) or a response body."""
-    if isinstance(exc, RetryError) and exc.last_attempt.failed:
-        inner = exc.last_attempt.exception()
-        if inner is not None:
-            exc = inner
-    status = getattr(exc, "status_code", None)
-    return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
-
-
 def _summarize(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(p) for p in err["loc"]) or "(root)"
         parts.append(f"{loc}: {err['msg']}")
     return "; ".join(parts)
+
+
+def _json_in_text(text: str) -> Any:
+    """The JSON value a reply's text holds: the whole text, else the first object inside prose
+    (servers that ignore a forced tool call often answer "Here is the result: {...}")."""
+    text = _FENCE.sub("", text.strip())
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        first = text.find("{")
+        if first > 0:
+            try:
+                value, _ = json.JSONDecoder().raw_decode(text[first:])
+                return value
+            except json.JSONDecodeError:
+                pass
+        raise OutputInvalid(f"the reply is not valid JSON ({exc.msg} at position {exc.pos})", text) from None
+
+
+def _unwrap(data: Any, name: str) -> Any:
+    """Small models often send the call itself, `{"name": "submit_x", "arguments": {...}}` (the
+    arguments sometimes as a JSON string), where only the arguments belong."""
+    for _ in range(2):
+        if not (isinstance(data, dict) and data.keys() <= _WRAPPER_KEYS and data.get("name") in (name, None)):
+            return data
+        inner = data.get("arguments", data.get("parameters"))
+        if isinstance(inner, str):
+            try:
+                inner = json.loads(inner)
+            except json.JSONDecodeError:
+                return data
+        if not isinstance(inner, dict):
+            return data
+        data = inner
+    return data
 
 
 def parse_reply(message: BaseMessage, schema: type[T], context: Mapping[str, Any] | None = None) -> T:
@@ -137,13 +173,11 @@ def parse_reply(message: BaseMessage, schema: type[T], context: Mapping[str, Any
         raw = str(message.invalid_tool_calls[0].get("args") or "")
         raise OutputInvalid("the function arguments are not valid JSON", raw)
     else:
-        text = _FENCE.sub("", message.text.strip())
+        text = message.text.strip()
         if not text:
             raise OutputInvalid(f"the reply has no call to `{name}` and no JSON", "")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise OutputInvalid(f"the reply is not valid JSON ({exc.msg} at position {exc.pos})", text) from None
+        data = _json_in_text(text)
+    data = _unwrap(data, name)
     if not isinstance(data, dict):
         raise OutputInvalid("the arguments must be a JSON object", json.dumps(data)[:2000])
     try:
@@ -153,7 +187,11 @@ def parse_reply(message: BaseMessage, schema: type[T], context: Mapping[str, Any
 
 
 class StructuredLLM:
-    """A chat model plus how to call it: output mode, retry policy, per-request timeout, token counter."""
+    """A chat model plus how to call it: output method, retry policy, per-request timeout, token counter.
+
+    `tools_fallback`: when the server answers that it cannot do tool calling (llama.cpp without
+    `--jinja`, vLLM without auto tool choice), switch to `json_schema` for the rest of its life
+    instead of failing every role."""
 
     def __init__(
         self,
@@ -161,6 +199,8 @@ class StructuredLLM:
         *,
         retrying: Retrying | None = None,
         method: Method = "function_calling",
+        strict: bool = False,
+        tools_fallback: bool = False,
         request_timeout_s: float | None = None,
         count_tokens: TokenCounter | None = None,
         prompt_limits: PromptLimits | None = None,
@@ -168,13 +208,15 @@ class StructuredLLM:
     ) -> None:
         self.model = model
         self.retrying = retrying
-        self.method = method
+        self.method: Method = method
+        self.strict = strict
+        self.tools_fallback = tools_fallback
         self.request_timeout_s = request_timeout_s
         self.count_tokens = count_tokens
         self.prompt_limits = prompt_limits or PromptLimits()
         name = getattr(model, "model_name", None) or getattr(model, "model", None) or type(model).__name__
         self.label = label or f"llm:{name}"
-        self._bound: dict[str, Any] = {}
+        self._bound: dict[tuple[str, str, str], Any] = {}
 
     def __repr__(self) -> str:  # the model object is never shown: it holds the client and its key
         return f"StructuredLLM(label={self.label!r}, method={self.method!r})"
@@ -188,40 +230,82 @@ class StructuredLLM:
         *,
         meter: Meter,
         context: Mapping[str, Any] | None = None,
+        role: str = "",
     ) -> T:
         """Ask for one `schema` instance; one repair round on invalid output, then `LLMOutputError`."""
+        try:
+            return self._call(schema, system, user, meter=meter, context=context, role=role)
+        except LLMConfigError as exc:
+            if not (self.tools_fallback and self.method == "function_calling" and exc.lacks_tools):
+                raise
+            log.warning("llm.tools_unsupported", schema=tool_name(schema), switch_to="json_schema")
+            self.method = "json_schema"
+            return self._call(schema, system, user, meter=meter, context=context, role=role)
+
+    def _call(
+        self,
+        schema: type[T],
+        system: str,
+        user: str,
+        *,
+        meter: Meter,
+        context: Mapping[str, Any] | None,
+        role: str,
+    ) -> T:
         name = tool_name(schema)
-        if self.method == "json_mode":
-            rule = JSON_MODE_RULE.format(schema=json.dumps(schema.model_json_schema(), separators=(",", ":")))
-        else:
+        method = self.method
+        if method == "function_calling":
             rule = REPLY_RULE.format(tool=name)
+        else:
+            rule = JSON_MODE_RULE.format(schema=json.dumps(flat_schema(schema), separators=(",", ":")))
         messages: list[BaseMessage] = [SystemMessage(f"{system}\n{rule}"), HumanMessage(user)]
-        reply = self._send(schema, messages, meter)
+        reply = self._send(schema, messages, meter, role)
         try:
             return parse_reply(reply, schema, context)
         except OutputInvalid as bad:
             log.info("llm.output_invalid", schema=name, error=bad.error[:300], repair=True)
-            repair = REPAIR_USER.format(
+            template = REPAIR_USER if method == "function_calling" else JSON_REPAIR_USER
+            repair = template.format(
                 error=bad.error,
-                bad_output=data_block("previous_reply", [clean(bad.raw, self.prompt_limits.bad_output_chars)]),
+                bad_output=data_block(
+                    "previous_reply", [clean(bad.raw, self.prompt_limits.bad_output_chars)], new_nonce()
+                ),
                 tool=name,
             )
-            reply = self._send(schema, [*messages, HumanMessage(repair)], meter)
+            reply = self._send(schema, [*messages, HumanMessage(repair)], meter, role)
         try:
             return parse_reply(reply, schema, context)
         except OutputInvalid as bad:
             log.warning("llm.output_invalid", schema=name, error=bad.error[:300], repair=False)
             raise LLMOutputError(f"{name}: invalid output after one repair: {bad.error[:300]}") from None
 
+    def prose(self, system: str, user: str, *, meter: Meter, role: str) -> str:
+        """Plain text from the model, streamed to whoever watches (tagged `hragent:answer`, not
+        `nostream`): for the composer's prose mode, checked by the caller afterwards."""
+        key = ("(prose)", "text", role)
+        if key not in self._bound:
+            tags = ["hragent", f"hragent:{role}", "hragent:answer"]
+            self._bound[key] = self.model.with_config(run_name=f"hragent.{role}.answer", tags=tags)
+        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
+        return self._send_runnable(self._bound[key], "answer_text", messages, meter, role).text
+
     # ------------------------------------------------------------------ transport
-    def _runnable(self, schema: type[BaseModel]) -> Any:
+    def _runnable(self, schema: type[BaseModel], role: str) -> Any:
         name = tool_name(schema)
-        if name not in self._bound:
+        key = (name, self.method, role)
+        if key not in self._bound:
+            bound: Any
             if self.method == "json_mode":
-                self._bound[name] = self.model.bind(response_format={"type": "json_object"})
+                bound = self.model.bind(response_format={"type": "json_object"})
+            elif self.method == "json_schema":
+                body = strict_schema(schema) if self.strict else flat_schema(schema)
+                fmt = {"name": name, "schema": body, **({"strict": True} if self.strict else {})}
+                bound = self.model.bind(response_format={"type": "json_schema", "json_schema": fmt})
             else:
-                self._bound[name] = self.model.bind_tools([schema], tool_choice=name)
-        return self._bound[name]
+                bound = self.model.bind_tools([schema], tool_choice=name)
+            tags = [*INTERNAL_TAGS, f"hragent:{role or 'role'}", f"hragent:{name}"]
+            self._bound[key] = bound.with_config(run_name=f"hragent.{role or 'role'}.{name}", tags=tags)
+        return self._bound[key]
 
     def _estimate(self, messages: list[BaseMessage]) -> int:
         text = "\n".join(m.text for m in messages)
@@ -230,12 +314,26 @@ class StructuredLLM:
     def _tokens(self, reply: BaseMessage, prompt_estimate: int) -> int:
         usage = getattr(reply, "usage_metadata", None)
         if usage and usage.get("total_tokens"):
+            read = int(usage.get("input_tokens") or 0)
+            if read and prompt_estimate >= TRUNCATION_MIN_TOKENS and read < TRUNCATION_RATIO * prompt_estimate:
+                # Ollama's /v1 cuts a prompt past its context (2-4k by default) without an error and
+                # reports only what it read: the model answered a prompt with its evidence missing.
+                log.warning(
+                    "llm.prompt_truncated",
+                    sent_estimate=prompt_estimate,
+                    server_read=read,
+                    hint="raise the server's context (Ollama: OLLAMA_CONTEXT_LENGTH) or lower llm.prompt.*",
+                )
             return int(usage["total_tokens"])
         out = reply.text + "".join(json.dumps(c["args"]) for c in getattr(reply, "tool_calls", []) or [])
         return prompt_estimate + (self.count_tokens(out) if self.count_tokens else len(out) // 4)
 
-    def _send(self, schema: type[BaseModel], messages: list[BaseMessage], meter: Meter) -> BaseMessage:
-        runnable = self._runnable(schema)
+    def _send(self, schema: type[BaseModel], messages: list[BaseMessage], meter: Meter, role: str) -> BaseMessage:
+        return self._send_runnable(self._runnable(schema, role), tool_name(schema), messages, meter, role)
+
+    def _send_runnable(
+        self, runnable: Any, name: str, messages: list[BaseMessage], meter: Meter, role: str
+    ) -> BaseMessage:
         estimate = self._estimate(messages)
 
         def attempt() -> BaseMessage:
@@ -245,8 +343,10 @@ class StructuredLLM:
                 kwargs["timeout"] = max(0.05, min(self.request_timeout_s, meter.seconds_left()))
             t0 = time.perf_counter()
             reply: BaseMessage = runnable.invoke(messages, **kwargs)
-            meter.add_tokens(self._tokens(reply, estimate))
-            log.debug("llm.called", schema=tool_name(schema), ms=round((time.perf_counter() - t0) * 1000, 1))
+            tokens = self._tokens(reply, estimate)
+            meter.add_tokens(tokens)
+            ms = round((time.perf_counter() - t0) * 1000, 1)
+            log.debug("llm.called", schema=name, role=role, ms=ms, tokens=tokens)
             return reply
 
         budget_stop = _StopAtBudget(meter)
@@ -261,4 +361,17 @@ class StructuredLLM:
         except Exception as exc:  # the transport boundary: anything the client raised means "model down"
             if budget_stop.fired or meter.seconds_left() <= 0:  # the run's budget, not the model, ended it
                 raise LLMBudgetError(budget_stop.fired or "timeout") from exc
-            raise LLMUnavailableError(f"{tool_name(schema)}: model unavailable: {describe(exc)}") from exc
+            raise failure(name, exc) from exc
+
+
+def failure(name: str, exc: BaseException) -> LLMError:
+    """The typed error for a request that failed for good: a configuration to fix, a refused
+    request (the next one may pass), or a model that stayed down."""
+    kind = classify(exc)
+    if kind == "config":
+        err = LLMConfigError(f"{name}: the server refused the request: {describe(exc)}; {advice(exc)}")
+        err.lacks_tools = lacks_tools(exc)
+        return err
+    if kind == "request":
+        return LLMError(f"{name}: the server refused this request: {describe(exc)}", reason="llm_request_refused")
+    return LLMUnavailableError(f"{name}: model unavailable: {describe(exc)}")

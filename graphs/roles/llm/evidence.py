@@ -2,7 +2,11 @@
 
 The model cites sentences by short ids (`S1`, `S2`, ...) that map one-to-one to our sentence node
 ids; quotes are then taken from our stored text, never from the model, so they stay verbatim.
-Data text cannot close its own block: angle brackets are replaced before it enters a prompt.
+Data text cannot close its own block: angle brackets are replaced before it enters a prompt, and
+each block ends only at a marker carrying the prompt's random nonce (`policies.injection.fence`).
+Sentences that read like instructions (`policies.injection`) are shown labelled and can never be
+an answer's support or a claim's citation; each sentence carries its document title and the end of
+its heading path (for API references: the entry it belongs to).
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphs.state import CitationDict, EvidenceItem, SentenceRef
+from policies.injection import fence, flag_label, injection_markers, new_nonce
 
-_ALIAS = re.compile(r"^\[?\s*[sS]\s*(\d+)\s*\]?$")
+__all__ = ["EvidenceView", "clean", "data_block", "new_nonce", "normalize_alias", "where_of"]
+
+_ALIAS = re.compile(r"^\[?\s*(?:[sS]\s*)?(\d+)\s*\]?$")
 
 
 def clean(text: str, limit: int = 10_000) -> str:
@@ -22,14 +29,21 @@ def clean(text: str, limit: int = 10_000) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def data_block(name: str, lines: Iterable[str]) -> str:
+def data_block(name: str, lines: Iterable[str], nonce: str) -> str:
     """Delimit untrusted text; the system prompt tells the model never to obey what is inside."""
-    body = "\n".join(lines) or "(empty)"
-    return f'<data name="{name}">\n{body}\n</data>'
+    return fence(name, lines, nonce)
+
+
+def where_of(item: EvidenceItem, parts: int = 3) -> str:
+    """Document title and the last `parts` headings of the item's section path (the deepest
+    headings name the entry: a function, an option, a subsection)."""
+    section = [p for p in item["section"] if p and p != item["title"]]
+    trail = [item["title"], *section[-parts:]] if item["title"] else section[-parts:]
+    return " › ".join(dict.fromkeys(p for p in trail if p))
 
 
 def normalize_alias(value: object) -> str:
-    """Accept `S3`, `[S3]`, `s3` from the model; anything else is returned unchanged (and rejected later)."""
+    """Accept `S3`, `[S3]`, `s3`, `3` from the model; anything else is returned unchanged (and rejected later)."""
     text = str(value).strip()
     m = _ALIAS.match(text)
     return f"S{int(m.group(1))}" if m else text
@@ -67,6 +81,7 @@ class EvidenceView:
         self.shown = [Shown(f"S{i}", s, e) for i, (s, e) in enumerate(pairs[:limit], start=1)]
         self._by_alias = {s.alias: s for s in self.shown}
         self._by_node = {s.sentence["node_id"]: s.alias for s in self.shown}
+        self.flagged = {s.alias: m for s in self.shown if (m := injection_markers(s.sentence["text"]))}
 
     def __bool__(self) -> bool:
         return bool(self.shown)
@@ -74,6 +89,10 @@ class EvidenceView:
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(self._by_alias)
+
+    def usable(self, aliases: Iterable[str]) -> list[str]:
+        """The aliases that may count as support: shown, and not flagged as instructions."""
+        return [a for a in aliases if a in self._by_alias and a not in self.flagged]
 
     def alias_of(self, node_id: str) -> str | None:
         return self._by_node.get(node_id)
@@ -96,12 +115,12 @@ class EvidenceView:
             end=shown.sentence["end"],
         )
 
-    def render(self, name: str = "evidence") -> str:
+    def render(self, nonce: str, name: str = "evidence") -> str:
         lines = []
         for s in self.shown:
-            where = " › ".join(list(dict.fromkeys(p for p in [s.item["title"], *s.item["section"]] if p))[:4])
-            lines.append(f"[{s.alias}] ({clean(where, 160)}) {clean(s.sentence['text'], self.chars)}")
-        return data_block(name, lines)
+            label = f"{flag_label(self.flagged[s.alias])} " if s.alias in self.flagged else ""
+            lines.append(f"[{s.alias}] ({clean(where_of(s.item), 200)}) {label}{clean(s.sentence['text'], self.chars)}")
+        return data_block(name, lines, nonce)
 
 
 def _whole(item: EvidenceItem) -> SentenceRef:

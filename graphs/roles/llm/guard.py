@@ -1,5 +1,8 @@
-"""The fallback every LLM role shares: refuse when the run is already degraded or its budget is
-spent, and on a typed LLM failure answer with the offline role instead, labelled as degraded."""
+"""The fallback every LLM role shares: refuse when the run is already offline for good or its
+budget is spent, and on a typed LLM failure answer with the offline role instead, labelled as
+degraded. Invalid output falls back for that call only; the next call tries the model again.
+A configuration error (`LLMConfigError`) stops the run under `on_failure="auto"` (the default):
+finishing offline would hide a setting the user must fix."""
 
 from __future__ import annotations
 
@@ -11,20 +14,21 @@ import structlog
 from graphs.roles.base import Usage
 from graphs.roles.budget import current_budget
 from graphs.roles.llm.client import Meter, StructuredLLM
-from tools.errors import LLMBudgetError, LLMError
+from tools.errors import LLMBudgetError, LLMConfigError, LLMError
 
 log = structlog.get_logger(__name__)
 
 R = TypeVar("R")
-OnFailure = Literal["degrade", "raise"]
+OnFailure = Literal["auto", "degrade", "raise"]
 
 
 class LLMRole:
-    """Base of the four LLM roles. `on_failure="raise"` propagates model failures (budgets still degrade)."""
+    """Base of the four LLM roles. `on_failure`: "auto" raises configuration errors and degrades on
+    the rest; "degrade" always degrades; "raise" propagates every model failure (budgets still degrade)."""
 
     role = "role"
 
-    def __init__(self, llm: StructuredLLM, *, on_failure: OnFailure = "degrade") -> None:
+    def __init__(self, llm: StructuredLLM, *, on_failure: OnFailure = "auto") -> None:
         self.llm = llm
         self.on_failure = on_failure
         self.limits = llm.prompt_limits
@@ -41,7 +45,7 @@ class LLMRole:
         except LLMBudgetError as exc:
             reason, detail = exc.limit, str(exc)
         except LLMError as exc:
-            if self.on_failure == "raise":
+            if self.on_failure == "raise" or (self.on_failure == "auto" and isinstance(exc, LLMConfigError)):
                 raise
             reason, detail = exc.reason, str(exc)
         else:

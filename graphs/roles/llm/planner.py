@@ -8,7 +8,7 @@ from typing import Any
 
 from graphs.roles.base import Plan, Planner, Usage
 from graphs.roles.llm.client import Meter, StructuredLLM
-from graphs.roles.llm.evidence import clean, data_block
+from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.prompts import PLANNER_SYSTEM, PLANNER_USER, REPLANNER_USER
 from graphs.roles.llm.schemas import PlanOutput
@@ -59,7 +59,7 @@ def to_plan(out: PlanOutput, rnd: int, feedback: list[str]) -> Plan:
 class LLMPlanner(LLMRole):
     role = "planner"
 
-    def __init__(self, llm: StructuredLLM, fallback: Planner, *, on_failure: OnFailure = "degrade") -> None:
+    def __init__(self, llm: StructuredLLM, fallback: Planner, *, on_failure: OnFailure = "auto") -> None:
         super().__init__(llm, on_failure=on_failure)
         self.fallback = fallback
 
@@ -85,12 +85,13 @@ class LLMPlanner(LLMRole):
                 for sg in sorted(previous.values(), key=lambda s: s["id"])
                 if sg.get("round", 0) == last
             ]
-            user = REPLANNER_USER.format(task=task, history=data_block("previous_attempt", history))
+            user = REPLANNER_USER.format(task=task, history=data_block("previous_attempt", history, new_nonce()))
         out = self.llm.call(
             PlanOutput,
             PLANNER_SYSTEM.format(max_subgoals=limits.max_subgoals),
             user,
             meter=meter,
             context={"max_subgoals": limits.max_subgoals},
+            role="planner",
         )
         return to_plan(out, rnd, feedback)

@@ -1,6 +1,10 @@
 """LLM solver (L-level): read one subgoal's evidence (`ReadingOutput`) and draft the task's answer
 (`DraftOutput`). The model names sentences by id; support and citations are our node ids and
-stored text, so quotes stay verbatim."""
+stored text, so quotes stay verbatim; sentences flagged as instructions never become either.
+
+A follow-up hop shows the reader only that hop's new evidence plus the sentences an earlier read
+relied on (not everything gathered so far), and always asks the subgoal's question, with the
+rewritten search query as context. A reading that found an answer never asks for another hop."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 from graphs.roles.base import Reading, Solver, Usage
 from graphs.roles.llm.client import Meter, StructuredLLM
-from graphs.roles.llm.evidence import EvidenceView, clean, data_block
+from graphs.roles.llm.evidence import EvidenceView, clean, data_block, new_nonce
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.prompts import (
     DRAFTER_SYSTEM,
@@ -17,6 +21,7 @@ from graphs.roles.llm.prompts import (
     READER_ITEM_NOTE,
     READER_LAST_HOP,
     READER_MORE_HOPS,
+    READER_SEARCH_NOTE,
     READER_SYSTEM,
     READER_USER,
 )
@@ -30,10 +35,37 @@ def _current(subgoals: dict[str, Subgoal]) -> list[Subgoal]:
     return [s for s in ordered if s.get("round", 0) == latest] or ordered
 
 
+def hop_evidence(subgoal: Subgoal, evidence: list[EvidenceItem]) -> list[EvidenceItem]:
+    """What a read of this hop needs: the sentences an earlier read of the subgoal relied on, plus
+    the newest hop's sentences that no earlier hop showed (the model already read those and asked
+    for more). On the first hop that is everything."""
+    latest = max((e.get("hop", 0) for e in evidence), default=0)
+    if latest <= 1:
+        return evidence
+    relied = set(subgoal.get("support") or [])
+    seen = {s["node_id"] for e in evidence if e.get("hop", 0) < latest for s in e["sentences"]}
+    kept_items: list[EvidenceItem] = []
+    for item in evidence:
+        new = item.get("hop", 0) == latest
+        if new and not item["sentences"]:  # shown whole (no sentence split)
+            kept_items.append(item)
+            continue
+        kept = [s for s in item["sentences"] if s["node_id"] in relied or (new and s["node_id"] not in seen)]
+        if kept:
+            kept_items.append(EvidenceItem(**{**item, "sentences": kept}))
+    return kept_items
+
+
+def subgoal_question(subgoal: Subgoal, query: str) -> str:
+    """The question the subgoal asks (its first search, with slots filled), not a rewritten query."""
+    queries = subgoal.get("queries") or []
+    return queries[0] if queries else query
+
+
 class LLMSolver(LLMRole):
     role = "solver"
 
-    def __init__(self, llm: StructuredLLM, fallback: Solver, *, on_failure: OnFailure = "degrade") -> None:
+    def __init__(self, llm: StructuredLLM, fallback: Solver, *, on_failure: OnFailure = "auto") -> None:
         super().__init__(llm, on_failure=on_failure)
         self.fallback = fallback
 
@@ -44,7 +76,13 @@ class LLMSolver(LLMRole):
         def offline() -> tuple[Reading, Usage]:
             return self.fallback.read(task, subgoal, query, evidence, last_hop=last_hop)
 
-        view = EvidenceView(evidence, limit=self.limits.read_sentences, chars=self.limits.sentence_chars)
+        shown = hop_evidence(subgoal, evidence) if self.limits.follow_up_evidence == "new" else evidence
+        view = EvidenceView(
+            shown,
+            limit=self.limits.read_sentences,
+            chars=self.limits.sentence_chars,
+            first=subgoal.get("support") or [],
+        )
         if not view:  # nothing to read: the model could only guess
             return offline()
         return self._guarded(lambda meter: self._read(meter, task, subgoal, query, view, last_hop), offline)
@@ -53,21 +91,37 @@ class LLMSolver(LLMRole):
         self, meter: Meter, task: str, subgoal: Subgoal, query: str, view: EvidenceView, last_hop: bool
     ) -> Reading:
         item = subgoal.get("kind") in ("compare_item", "yesno_item")
+        nonce = new_nonce()
+        question = subgoal_question(subgoal, query)
         user = READER_USER.format(
             task=task,
-            query=query,
+            question=data_block("subgoal_question", [clean(question, 400)], nonce),
+            search_note=READER_SEARCH_NOTE.format(search=data_block("search", [clean(query, 400)], nonce))
+            if query != question
+            else "",
             item_note=READER_ITEM_NOTE if item else "",
-            evidence=view.render(),
+            evidence=view.render(nonce),
             hop_note=READER_LAST_HOP if last_hop else READER_MORE_HOPS,
         )
-        out = self.llm.call(ReadingOutput, READER_SYSTEM, user, meter=meter, context={"ids": view.ids})
-        follow = out.follow_query if out.follow_query and not last_hop else None
+        follow_up = (subgoal.get("hops") or 0) > 1 or bool(subgoal.get("queries"))
+        out = self.llm.call(
+            ReadingOutput,
+            READER_SYSTEM.format(),
+            user,
+            meter=meter,
+            context={"ids": view.ids},
+            role="reader.follow_up" if follow_up else "reader",
+        )
+        support = view.usable(out.support)  # a flagged sentence is never support
+        answer = out.answer if support and not out.not_found else ""
+        follow = out.follow_query if out.follow_query and not last_hop and not answer else None
         return Reading(
-            answer=out.answer,
-            confidence=round(out.confidence, 4),
-            support=[view.node_id(a) for a in out.support],
+            answer=answer,
+            confidence=round(out.confidence, 4) if answer else 0.0,
+            support=[view.node_id(a) for a in support],
             follow_query=follow,
             follow_titles=[t for t in out.follow_titles if t] if follow else [],
+            not_found=not answer,
         )
 
     # ------------------------------------------------------------------ whole task
@@ -101,6 +155,7 @@ class LLMSolver(LLMRole):
         view: EvidenceView,
     ) -> Draft:
         plan = {k: v for k, v in plan_info.items() if k in ("options", "attribute", "comparator", "property") and v}
+        nonce = new_nonce()
         answers = []
         for sg in current:
             cited = [a for nid in sg.get("support", []) if (a := view.alias_of(nid))]
@@ -111,9 +166,9 @@ class LLMSolver(LLMRole):
         user = DRAFTER_USER.format(
             task=task,
             kind=plan_kind,
-            plan=data_block("plan", [clean(json.dumps(plan, ensure_ascii=False), 600)]) if plan else "",
-            answers=data_block("subgoal_answers", answers),
-            evidence=view.render(),
+            plan=data_block("plan", [clean(json.dumps(plan, ensure_ascii=False), 600)], nonce) if plan else "",
+            answers=data_block("subgoal_answers", answers, nonce),
+            evidence=view.render(nonce),
         )
         out = self.llm.call(
             DraftOutput,
@@ -121,20 +176,29 @@ class LLMSolver(LLMRole):
             user,
             meter=meter,
             context={"ids": view.ids},
+            role="drafter",
         )
         claims: list[ClaimDict] = []
         seen: set[str] = set()
         for spec in out.claims[: self.limits.max_claims]:
-            if spec.text in seen:
+            cites = view.usable(spec.citations)  # flagged sentences never count as a claim's support
+            if spec.text in seen or not cites:
                 continue
             seen.add(spec.text)
             claims.append(
                 ClaimDict(
                     text=spec.text,
-                    citations=[view.citation(a) for a in spec.citations],
+                    citations=[view.citation(a) for a in cites],
                     verdict="",
                     confidence=round(out.confidence, 4),
                 )
             )
+        short = out.short_answer if claims else ""  # an answer nothing usable supports is no answer
         missing = [s["id"] for s in current if s.get("status") != "answered" or not s.get("answer")]
-        return Draft(short_answer=out.short_answer, claims=claims, confidence=round(out.confidence, 4), missing=missing)
+        return Draft(
+            short_answer=short,
+            claims=claims,
+            confidence=round(out.confidence, 4) if short else 0.0,
+            missing=missing,
+            not_found=out.not_found or not short,
+        )

@@ -1,12 +1,13 @@
 """LLM verifier: the model judges each claim against the sentences it cites (`VerdictsOutput`);
-the deterministic parts stay deterministic — citations must quote retrieved text verbatim, and the
-policy checklists decide whether the draft passes."""
+the deterministic parts stay deterministic — citations must quote retrieved text verbatim, a
+citation that reads like instructions (`policies.injection`, the same rule the offline verifier
+applies) never counts, and the policy checklists decide whether the draft passes."""
 
 from __future__ import annotations
 
 from graphs.roles.base import Usage, Verifier
 from graphs.roles.llm.client import Meter, StructuredLLM
-from graphs.roles.llm.evidence import clean, data_block
+from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.prompts import VERIFIER_SYSTEM, VERIFIER_USER
 from graphs.roles.llm.schemas import VerdictsOutput
@@ -14,6 +15,7 @@ from graphs.roles.offline.text import normalize_answer
 from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, Report
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
+from policies.injection import looks_injected
 
 
 def known_texts(evidence: dict[str, list[EvidenceItem]]) -> dict[str, str]:
@@ -55,7 +57,7 @@ def assemble_report(task: str, draft: Draft, claims: list[ClaimDict]) -> Report:
 class LLMVerifier(LLMRole):
     role = "verifier"
 
-    def __init__(self, llm: StructuredLLM, fallback: Verifier, *, on_failure: OnFailure = "degrade") -> None:
+    def __init__(self, llm: StructuredLLM, fallback: Verifier, *, on_failure: OnFailure = "auto") -> None:
         super().__init__(llm, on_failure=on_failure)
         self.fallback = fallback
 
@@ -67,27 +69,36 @@ class LLMVerifier(LLMRole):
 
     def _verify(self, meter: Meter, task: str, draft: Draft, evidence: dict[str, list[EvidenceItem]]) -> Report:
         known = known_texts(evidence)
-        cited: list[tuple[ClaimDict, list[CitationDict]]] = []
+        cited: list[tuple[ClaimDict, list[CitationDict], int]] = []
         for claim in draft.get("claims", []):
-            cites = [c for c in claim.get("citations", []) if citation_is_verbatim(c, known)]
-            cited.append((claim, cites))
-        to_judge = [i for i, (_, cites) in enumerate(cited) if cites]
+            verbatim = [c for c in claim.get("citations", []) if citation_is_verbatim(c, known)]
+            cites = [c for c in verbatim if not looks_injected(c["quote"])]
+            cited.append((claim, cites, len(verbatim) - len(cites)))
+        to_judge = [i for i, (_, cites, _flagged) in enumerate(cited) if cites]
         verdicts = {}
         if to_judge:
+            nonce = new_nonce()
             lines = []
             for n, i in enumerate(to_judge, start=1):
-                claim, cites = cited[i]
+                claim, cites, _flagged = cited[i]
                 lines.append(f"claim {n}: {clean(claim['text'], 500)}")
                 lines.extend(f"  cites: {clean(c['quote'], self.limits.sentence_chars)}" for c in cites)
             user = VERIFIER_USER.format(
                 task=task,
-                short_answer=data_block("answer", [clean(draft.get("short_answer", ""), 300)]),
-                claims=data_block("claims", lines),
+                short_answer=data_block("answer", [clean(draft.get("short_answer", ""), 300)], nonce),
+                claims=data_block("claims", lines, nonce),
             )
-            out = self.llm.call(VerdictsOutput, VERIFIER_SYSTEM, user, meter=meter, context={"claims": len(to_judge)})
+            out = self.llm.call(
+                VerdictsOutput,
+                VERIFIER_SYSTEM.format(),
+                user,
+                meter=meter,
+                context={"claims": len(to_judge)},
+                role="verifier",
+            )
             verdicts = {to_judge[v.claim - 1]: v for v in out.verdicts}
         claims: list[ClaimDict] = []
-        for i, (claim, cites) in enumerate(cited):
+        for i, (claim, cites, flagged) in enumerate(cited):
             reasons: list[str] = []
             if i in verdicts:
                 v = verdicts[i]
@@ -97,7 +108,9 @@ class LLMVerifier(LLMRole):
             else:
                 verdict, conf = "not_enough_evidence", 0.0
                 reasons.append("claim cites nothing")
-            if len(cites) < len(claim.get("citations", [])):
+            if flagged:
+                reasons.append("dropped citations that read like instructions to the model")
+            if len(cites) + flagged < len(claim.get("citations", [])):
                 reasons.append("dropped citations whose quote is not in the retrieved evidence")
             claims.append(
                 ClaimDict(text=claim["text"], citations=cites, verdict=verdict, confidence=conf, reasons=reasons)
