@@ -2,7 +2,7 @@
 
     python -m benchmarks.longdocs_agent --split dev                      # offline reader
     python -m benchmarks.longdocs_agent --split dev --reader oracle      # ceiling check (see oracle_reader)
-    python -m benchmarks.longdocs_agent --split dev --removal --limit 30 # + gold pages withheld
+    python -m benchmarks.longdocs_agent --split dev --removal --removal-sample 40  # + gold pages withheld
 
 Per question kind: answer correct (every answer part, after normalising, found at word boundaries
 in `short_answer`; a share for multi-part answers), token F1, a gold page cited, pages cited, and
@@ -81,6 +81,13 @@ def run_questions(agent: Agent, questions: Sequence[Question], label: str) -> li
     return rows
 
 
+def spread(items: Sequence[Question], n: int | None) -> list[Question]:
+    """`n` items taken evenly across `items` (all of them when n is None or not smaller)."""
+    if n is None or n >= len(items):
+        return list(items)
+    return [items[i * len(items) // n] for i in range(n)]
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
@@ -125,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="first N questions only (after --kinds)")
     parser.add_argument("--reader", choices=("offline", "oracle"), default="offline")
     parser.add_argument("--removal", action="store_true", help="also run answerable questions with gold pages withheld")
+    parser.add_argument(
+        "--removal-sample", type=int, help="run the removal half on N answerable questions spread over the split"
+    )
     parser.add_argument("--out", help="results name (default longdocs_agent, or longdocs_agent_oracle)")
     args = parser.parse_args(argv)
 
@@ -143,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         agent.close()
         removal: list[dict[str, Any]] = []
         if args.removal:
-            answerable = [q for q in questions if q.answerable]
+            answerable = spread([q for q in questions if q.answerable], args.removal_sample)
             withheld = sorted({p for q in answerable for p in q.gold_pages})
             bare, bare_meta = build_index(manuals, embedder, withheld=withheld, name="withheld", settings=overrides)
             payload["removal_index"] = {**bare_meta, "withheld_pages": withheld}

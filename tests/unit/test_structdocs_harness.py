@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.longdocs_agent import abstained
+from benchmarks.longdocs_agent import abstained, spread
 from benchmarks.oracle_reader import OracleReader
 from benchmarks.structdocs_corpus import (
     QUESTIONS,
@@ -79,6 +79,12 @@ def test_abstention_reads_outcome_when_present() -> None:
     assert abstained(SimpleNamespace(supported=False, short_answer="  "))
     assert not abstained(SimpleNamespace(supported=False, short_answer="Spain"))
     assert not abstained(SimpleNamespace(supported=True, short_answer=""))
+
+
+def test_spread_takes_evenly_and_never_repeats() -> None:
+    items = parse_questions([_row(id=f"s{i}") for i in range(10)])
+    assert [q.id for q in spread(items, 3)] == ["s0", "s3", "s6"]
+    assert spread(items, None) == items and spread(items, 50) == items
 
 
 def test_parse_accepts_a_valid_row_and_normalises_parts() -> None:
