@@ -16,7 +16,8 @@ Questions (`benchmarks/data/structdocs_questions.json`, one object per line): `i
 (one of KINDS), `question`, `gold_pages`, `answers`, `split`. `answers` lists the REQUIRED parts of
 the answer (one part for most kinds; two_sections / comparison / enumeration have several); each
 part is a string or a list of acceptable variants, matched after normalising case and whitespace,
-at word boundaries. Unanswerable questions have no gold pages and no answers. The split follows
+at word boundaries. A part's first variant is its evidence form (`max_retries=0`, not `0`): retrieval
+scoring looks for that one only; an agent's answer may give any variant. Unanswerable questions have no gold pages and no answers. The split follows
 the manual: `flask` questions are `test`, every other manual's are `dev`.
 
 `python -m benchmarks.structdocs_corpus --setup` installs the packages (apt-get, needs root);

@@ -7,8 +7,10 @@ list of required parts, each with acceptable variants; a question scores the sha
 found.
 
 Retrieval: hits are read in rank order as one stream; a part counts as found "within B characters"
-when one of its variants ends at or before character B of that stream inside a hit from a gold page
-(a match on any other page is luck, not retrieval). "In top-5" reads the first five hits whole.
+when its FIRST variant — the evidence form, e.g. `max_retries=0` or `Defaults to 5000` rather than a
+bare `0` or `5000` that any chunk of a long page contains — ends at or before character B of that
+stream inside a hit from a gold page (a match on any other page is luck, not retrieval). "In top-5"
+reads the first five hits whole. The agent's answer counts when ANY variant is in `short_answer`.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def score_retrieval(
         hit_at: tuple[int, int] | None = None
         for rank, (text, page) in enumerate(zip(texts, pages, strict=True)):
             if page in gold:
-                end = first_end(variants, text)
+                end = first_end(variants[:1], text)
                 if end is not None:
                     hit_at = (offset + min(end, len(text)), rank)
                     break

@@ -60,6 +60,13 @@ def test_retrieval_counts_characters_read_and_only_gold_pages() -> None:
     assert miss.top5 == 0.0 and all(v == 0.0 for v in miss.within.values())
 
 
+def test_retrieval_reads_only_the_evidence_form_but_answers_take_any_variant() -> None:
+    parts = [["retries=0", "0"]]
+    assert score_retrieval(["version 0 of it"], ["g.html"], ["g.html"], parts).top5 == 0.0
+    assert score_retrieval(["f(retries=0)"], ["g.html"], ["g.html"], parts).top5 == 1.0
+    assert answer_scores("0", parts)[0] == 1.0
+
+
 def test_retrieval_scores_the_share_of_required_parts() -> None:
     s = score_retrieval(["alpha only"], ["g.html"], ["g.html"], [["alpha"], ["beta"]], budgets=(1000,))
     assert s.within[1000] == 0.5 and s.top5 == 0.5
