@@ -102,7 +102,8 @@ def summarise(name: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "f1": _mean([r["f1"] for r in answerable]),
         "gold_cited": _mean([float(r["gold_cited"]) for r in answerable]),
         "pages_cited": _mean([float(r["pages_cited"]) for r in rows]),
-        "supported": _mean([float(r["supported"]) for r in rows]),
+        "supported": _mean([float(r["supported"]) for r in answerable]),
+        "supported_unans": _mean([float(r["supported"]) for r in unanswerable]),
         "answered": _mean([float(not r["abstained"]) for r in rows]),
         "abstained_unans": _mean([float(r["abstained"]) for r in unanswerable]),
         "s_per_q": _mean([r["seconds"] for r in rows]),
@@ -165,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if removal:
         table.append(summarise("gold removed", removal))
     columns = ["group", "n", "correct", "f1", "gold_cited", "pages_cited", "supported", "answered"]
-    columns += ["abstained_unans", "s_per_q"]
+    columns += ["supported_unans", "abstained_unans", "s_per_q"]
     print()
     print_table(table, columns)
     payload.update({"questions": len(questions), "table": table, "per_question": rows, "per_question_removal": removal})
