@@ -8,6 +8,7 @@ import collections
 import gzip
 import hashlib
 import json
+import os
 import re
 import string
 from pathlib import Path
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 HOTPOT = SHARED / "hotpotqa" / "hotpot_dev_distractor_first100.json.gz"
 DISTRACTORS = SHARED / "wiki-distractors" / "wiki_paragraphs_6119.json.gz"
-CACHE = ROOT / "benchmarks" / ".cache"
+# HRAGENT_BENCH_CACHE lets several checkouts share built indexes and embeddings (default: in-tree).
+CACHE = Path(os.environ.get("HRAGENT_BENCH_CACHE") or ROOT / "benchmarks" / ".cache")
 RESULTS = ROOT / "benchmarks" / "results"
 
 
