@@ -24,7 +24,7 @@ def park(phase: str, wanted: str) -> None:
 def instrument(index: HierarchicalIndex, wanted: str) -> None:
     """Wrap the write steps so the process stops (to be killed) right after `wanted` happened."""
     cls = type(index)
-    write_pending, publish, drop, collection = cls._write_pending, cls._publish, cls._drop_version, cls._collection
+    write_pending, publish, drop, upsert = cls._write_pending, cls._publish, cls._drop_version, cls._upsert_vectors
     upserts = {"n": 0}
 
     def _write_pending(self: Any, *a: Any, **k: Any) -> Any:
@@ -41,26 +41,17 @@ def instrument(index: HierarchicalIndex, wanted: str) -> None:
         park("in_delete" if version == "" else "before_drop", wanted)
         return drop(self, doc_id, version)
 
-    def _collection(self: Any, level: str) -> Any:
-        col = collection(self, level)
-
-        class Wrapped:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(col, name)
-
-            def upsert(self, **kw: Any) -> Any:
-                out = col.upsert(**kw)
-                upserts["n"] += 1
-                if upserts["n"] == 2:
-                    park("mid_embed", wanted)
-                return out
-
-        return Wrapped()
+    def _upsert_vectors(self: Any, *a: Any, **k: Any) -> Any:
+        out = upsert(self, *a, **k)
+        upserts["n"] += 1
+        if upserts["n"] == 2:
+            park("mid_embed", wanted)
+        return out
 
     cls._write_pending = _write_pending  # type: ignore[method-assign]
     cls._publish = _publish  # type: ignore[method-assign]
     cls._drop_version = _drop_version  # type: ignore[method-assign]
-    cls._collection = _collection  # type: ignore[method-assign]
+    cls._upsert_vectors = _upsert_vectors  # type: ignore[method-assign]
 
 
 def main(argv: list[str]) -> int:
