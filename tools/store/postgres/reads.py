@@ -21,6 +21,13 @@ VISIBLE = "(d.acl = '{}' OR d.acl && %(ids)s::text[])"
 K1, B = 1.2, 0.75
 
 
+def as_array(value: Any) -> Vector:
+    """A pgvector value (its `Vector` type or a list) as a float32 array."""
+    raw = value.to_numpy() if hasattr(value, "to_numpy") else value
+    out: Vector = np.asarray(raw, dtype=np.float32)
+    return out
+
+
 class PostgresReads:
     dim: int | None
 
@@ -152,7 +159,7 @@ class PostgresReads:
             .fetchall()
         )
         if vectors_out is not None:
-            vectors_out.update({r[0]: np.asarray(r[2], dtype=np.float32) for r in rows})
+            vectors_out.update({r[0]: as_array(r[2]) for r in rows})
         return [(r[0], 1.0 - float(r[1])) for r in rows]
 
     def vectors(self, level: Level, node_ids: Sequence[str]) -> dict[str, Vector]:
@@ -163,7 +170,7 @@ class PostgresReads:
             .execute(f"SELECT node_id, embedding FROM vec_{level} WHERE node_id = ANY(%s)", (list(node_ids),))
             .fetchall()
         )
-        return {r[0]: np.asarray(r[1], dtype=np.float32) for r in rows}
+        return {r[0]: as_array(r[1]) for r in rows}
 
     def bm25(
         self, match: str, k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int
