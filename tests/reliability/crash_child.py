@@ -3,6 +3,7 @@ write path (printing `AT <phase>`) so the parent can kill it exactly there. Test
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from tools.embeddings import HashingEmbedder
 from tools.index import HierarchicalIndex
 from tools.ingest.pipeline import ingest_paths
+from tools.store.open import open_store
 
 PHASES = ("after_pending", "mid_embed", "after_publish", "before_drop", "in_delete")
 
@@ -56,7 +58,13 @@ def instrument(index: HierarchicalIndex, wanted: str) -> None:
 
 def main(argv: list[str]) -> int:
     index_dir, corpus, wanted = Path(argv[0]), Path(argv[1]), argv[2]
-    index = HierarchicalIndex(index_dir, HashingEmbedder())
+    # The backend comes from HRAGENT_INDEX__* (the parent's `backend` fixture), as Settings would read it.
+    store = open_store(
+        os.environ.get("HRAGENT_INDEX__BACKEND", "embedded"),
+        os.environ.get("HRAGENT_INDEX__DSN"),
+        os.environ.get("HRAGENT_INDEX__SCHEMA_NAME", "hragent"),
+    )
+    index = HierarchicalIndex(index_dir, HashingEmbedder(), store=store)
     if wanted == "delete-all":
         print("START", flush=True)
         for source in index.sources():
