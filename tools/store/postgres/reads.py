@@ -34,6 +34,14 @@ class PostgresReads:
     def db(self) -> Any:  # provided by PostgresStore
         raise NotImplementedError
 
+    def has_vectors(self) -> bool:
+        """Whether the vector tables exist: once another process has recorded the dimension, this
+        handle picks it up (it never changes afterwards)."""
+        if not self.dim:
+            row = self.db().execute("SELECT (data->>'dim')::int FROM manifest WHERE id = 1").fetchone()
+            self.dim = row[0] if row else None
+        return bool(self.dim)
+
     def sources(self) -> list[str]:
         rows = self.db().execute("SELECT source FROM docs WHERE version IS NOT NULL ORDER BY source").fetchall()
         return [r[0] for r in rows]
@@ -144,7 +152,7 @@ class PostgresReads:
     ) -> list[tuple[str, float]]:
         """HNSW with an iterative scan: the ACL, version and section filters apply inside the index
         scan, which keeps going until k rows pass them (relaxed order, so the outer query re-sorts)."""
-        if not self.dim:
+        if not self.has_vectors():
             return []
         vec = np.asarray(query, dtype=np.float32).reshape(-1)
         section = "AND v.section_id = ANY(%(secs)s)" if section_ids is not None else ""
@@ -163,7 +171,7 @@ class PostgresReads:
         return [(r[0], 1.0 - float(r[1])) for r in rows]
 
     def vectors(self, level: Level, node_ids: Sequence[str]) -> dict[str, Vector]:
-        if not self.dim or not node_ids:
+        if not node_ids or not self.has_vectors():
             return {}
         rows = (
             self.db()

@@ -236,7 +236,7 @@ class PostgresStore(PostgresReads):
             db.execute("DELETE FROM garbage WHERE doc_id = %s AND version = %s", (doc_id, version))
 
     def _vector_levels(self) -> tuple[Level, ...]:
-        return EMBEDDED_LEVELS if self.dim else ()
+        return EMBEDDED_LEVELS if self.has_vectors() else ()
 
     def collect_garbage(self) -> None:
         """Garbage is anyone's to clear; a pending version only when no live writer holds its
