@@ -44,7 +44,9 @@ def test_every_read_filters_exactly_by_acl(backend: Backend, tmp_path: Path) -> 
     @given(st.frozensets(st.sampled_from(PEOPLE)))
     def check(ids: frozenset[str]) -> None:
         allowed = {t for t, _, acl in DOCS if can_see(acl, ids)}
-        titles = {n.title for n in index.get([n for n, _ in index.bm25("quarterly harbour memo", 20, ids)], ids).values()}
+        titles = {
+            n.title for n in index.get([n for n, _ in index.bm25("quarterly harbour memo", 20, ids)], ids).values()
+        }
         assert titles == allowed
         for title, word, _ in DOCS:
             hits = index.bm25(word, 5, ids)
