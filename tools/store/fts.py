@@ -100,12 +100,13 @@ def fts_query(text: str) -> str:
 
 
 def query_terms(match: str) -> list[str]:
-    """The indexed terms of an `fts_query` string, in order, without duplicates (a quoted word that
-    FTS5 splits into several tokens counts as each of them)."""
+    """The indexed terms of an `fts_query` string, one per quoted word and in order. Duplicates stay:
+    FTS5 scores each phrase, so "editions" and "edition" (one stem) count twice there too. A word FTS5
+    splits into several tokens ("foo_bar") counts as each token, where FTS5 would demand the phrase."""
     words = [w.strip('"') for w in match.split(" OR ") if w.strip('"')]
     out: list[str] = []
     for counts in term_counts(words):
-        out += [t for t in counts if t not in out]
+        out += list(counts)
     return out
 
 
