@@ -173,7 +173,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     agent = _agent(args)
     index_dir = Path(args.index or os.environ.get("HRAGENT_INDEX_DIR") or ".hragent")
-    if not (index_dir / "manifest.json").exists():
+    embedded = agent.settings.index.backend == "embedded"  # type: ignore[attr-defined]
+    if embedded and not (index_dir / "manifest.json").exists():
         raise IndexNotFoundError(f"no hragent index at {index_dir}; run `hragent ingest PATH --index {index_dir}`")
     index: HierarchicalIndex = agent.index  # type: ignore[attr-defined]
     stats = index.stats()
@@ -182,7 +183,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(json.dumps({"stats": stats, "documents": docs}, indent=2))
         return 0
     tree = Tree(
-        f"[bold]{index.path}[/bold] · {stats['documents']} documents · embedder {stats['embedder']} ({stats['dim']}-d)"
+        f"[bold]{index.location}[/bold] · {stats['documents']} documents · embedder {stats['embedder']} ({stats['dim']}-d)"
     )
     for doc in docs[: args.limit]:
         acl = f" · acl {','.join(doc['acl'])}" if doc["acl"] else ""
