@@ -208,9 +208,12 @@ class PostgresReads:
         idf = [max(math.log((n_rows - df[t] + 0.5) / (df[t] + 0.5)), 1e-6) for t in kept]
         section = "AND l.section_id = ANY(%(secs)s)" if section_ids is not None else ""
         rows = db.execute(
-            "SELECT p.node_id, sum(q.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * l.len / %(avgdl)s)))"
-            " AS score FROM unnest(%(terms)s::text[], %(idf)s::float8[]) AS q(term, idf)"
-            " JOIN postings p ON p.term = q.term JOIN leaf_lengths l ON l.node_id = p.node_id"
+            # The matching postings first (term-first primary key), materialised so the planner's
+            # statistics about the other tables cannot reorder the joins around them.
+            "WITH p AS MATERIALIZED (SELECT p.node_id, p.tf, q.idf FROM unnest(%(terms)s::text[], %(idf)s::float8[])"
+            " AS q(term, idf) JOIN postings p ON p.term = q.term)"
+            " SELECT p.node_id, sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * l.len / %(avgdl)s)))"
+            " AS score FROM p JOIN leaf_lengths l ON l.node_id = p.node_id"
             f" {CURRENT.format(t='l')} WHERE {VISIBLE} {section}"
             " GROUP BY p.node_id ORDER BY score DESC, p.node_id LIMIT %(k)s",
             {
