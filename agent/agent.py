@@ -41,6 +41,7 @@ from tools.errors import AccessDeniedError, ConfigError, InvalidTaskError
 from tools.index import HierarchicalIndex, IndexConfig
 from tools.ingest.pipeline import IngestProgress, ingest_paths
 from tools.retrieval import retrieve as retrieve_hits
+from tools.store.open import open_store
 
 log = structlog.get_logger(__name__)
 
@@ -145,7 +146,10 @@ class Agent:
                 dl_sections=cfg.dl_sections,
                 section_vectors=cfg.section_vectors,
             )
-            self._index = HierarchicalIndex(self.index_dir, self.embedder, chroma_client=client, config=config)
+            store = open_store(cfg.backend, cfg.dsn.get_secret_value() if cfg.dsn else None, cfg.schema_name)
+            self._index = HierarchicalIndex(
+                self.index_dir, self.embedder, chroma_client=client, config=config, store=store
+            )
         return self._index
 
     def _roles(self, index: HierarchicalIndex) -> Roles:

@@ -174,7 +174,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     agent = _agent(args)
     index_dir = Path(args.index or os.environ.get("HRAGENT_INDEX_DIR") or ".hragent")
-    if not (index_dir / "manifest.json").exists():
+    embedded = agent.settings.index.backend == "embedded"  # type: ignore[attr-defined]
+    if embedded and not (index_dir / "manifest.json").exists():
         raise IndexNotFoundError(f"no hragent index at {index_dir}; run `hragent ingest PATH --index {index_dir}`")
     index: HierarchicalIndex = agent.index  # type: ignore[attr-defined]
     stats = index.stats()
@@ -183,7 +184,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(json.dumps({"stats": stats, "documents": docs}, indent=2))
         return 0
     tree = Tree(
-        f"[bold]{index.path}[/bold] · {stats['documents']} documents · embedder {stats['embedder']} ({stats['dim']}-d)"
+        f"[bold]{index.location}[/bold] · {stats['documents']} documents · embedder {stats['embedder']} ({stats['dim']}-d)"
     )
     for doc in docs[: args.limit]:
         acl = f" · acl {','.join(doc['acl'])}" if doc["acl"] else ""
@@ -222,6 +223,22 @@ def cmd_train_head(args: argparse.Namespace) -> int:
             "use it with --strategy head or head_hybrid"
         )
     return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Copy an embedded index into PostgreSQL (no re-embedding) and verify both answer alike."""
+    from dataclasses import asdict
+
+    from tools.index import HierarchicalIndex
+    from tools.store.postgres.migrate import migrate_index
+
+    if not str(args.to).startswith(("postgresql://", "postgres://")):
+        raise ConfigError("--to must be a postgresql:// DSN")
+    agent = _agent(args)
+    index: HierarchicalIndex = agent.index  # type: ignore[attr-defined]
+    report = migrate_index(index, args.to, args.schema, queries=args.queries)
+    print(json.dumps({**asdict(report), "identical": report.identical}, indent=2))
+    return 0 if report.identical else 1
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
@@ -282,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=int, default=128, help="word pieces of each text the head reads")
     p.add_argument("--json", action="store_true", help="print the training report as JSON")
     p.set_defaults(func=cmd_train_head)
+
+    p = with_index(sub.add_parser("migrate", help="copy this embedded index into PostgreSQL without re-embedding"))
+    p.add_argument("--to", required=True, help="postgresql://user:pass@host/db (pgvector installed)")
+    p.add_argument("--schema", default="hragent", help="the new index's schema (must not hold an index yet)")
+    p.add_argument("--queries", type=int, default=50, help="probe queries compared on both backends")
+    p.set_defaults(func=cmd_migrate)
 
     p = with_index(sub.add_parser("graph", help="print the agent graph as Mermaid"))
     p.set_defaults(func=cmd_graph)

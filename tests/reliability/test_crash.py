@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.helpers import fresh_index, write
+from tests.support.backends import Backend
 from tools.ingest.loaders import load_file
 from tools.ingest.pipeline import ingest_paths
 from tools.ingest.tree import content_hash_of
@@ -48,8 +49,8 @@ class Corpus:
         (self.root / f"doc{i:02d}.md").unlink()
 
 
-def spawn(index_dir: Path, corpus: Path, mode: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def spawn(index_dir: Path, corpus: Path, mode: str, backend: Backend | None = None) -> subprocess.Popen[str]:
+    env = {**(backend.child_env() if backend else os.environ), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), str(index_dir), str(corpus), mode],
         stdout=subprocess.PIPE,
@@ -83,9 +84,9 @@ def kill_after(proc: subprocess.Popen[str], delay: float) -> None:
     proc.wait()
 
 
-def assert_consistent(index_dir: Path, corpus: Corpus) -> int:
+def assert_consistent(index_dir: Path, corpus: Corpus, backend: Backend | None = None) -> int:
     """The invariants every crash must preserve; returns how many documents are visible."""
-    index = fresh_index(index_dir)
+    index = fresh_index(index_dir, backend)
     try:
         check = index.check()
         assert check.ok, check.problems
@@ -100,7 +101,8 @@ def assert_consistent(index_dir: Path, corpus: Corpus) -> int:
         index.close()
 
 
-def test_sigkill_at_every_write_step_and_at_random(tmp_path: Path) -> None:
+def test_sigkill_at_every_write_step_and_at_random(tmp_path: Path, backend: Backend) -> None:
+    """Runs on every storage backend (the `backend` fixture)."""
     rng = random.Random(8)
     corpus = Corpus(tmp_path / "docs")
     index_dir = tmp_path / "idx"
@@ -108,16 +110,16 @@ def test_sigkill_at_every_write_step_and_at_random(tmp_path: Path) -> None:
         corpus.put(i, 1)
 
     # First ingest: killed before publishing, while embedding, and at a random moment.
-    kill_at(spawn(index_dir, corpus.root, "after_pending"), "AT after_pending")
-    assert assert_consistent(index_dir, corpus) == 0  # the first document was never published
-    kill_at(spawn(index_dir, corpus.root, "mid_embed"), "AT mid_embed")
-    assert_consistent(index_dir, corpus)
-    kill_after(spawn(index_dir, corpus.root, "run"), rng.uniform(0.0, 1.5))
-    assert_consistent(index_dir, corpus)
-    index = fresh_index(index_dir)
+    kill_at(spawn(index_dir, corpus.root, "after_pending", backend), "AT after_pending")
+    assert assert_consistent(index_dir, corpus, backend) == 0  # the first document was never published
+    kill_at(spawn(index_dir, corpus.root, "mid_embed", backend), "AT mid_embed")
+    assert_consistent(index_dir, corpus, backend)
+    kill_after(spawn(index_dir, corpus.root, "run", backend), rng.uniform(0.0, 1.5))
+    assert_consistent(index_dir, corpus, backend)
+    index = fresh_index(index_dir, backend)
     ingest_paths(index, [corpus.root])
     index.close()
-    assert assert_consistent(index_dir, corpus) == 8
+    assert assert_consistent(index_dir, corpus, backend) == 8
 
     # Updates and a removal: killed after publishing (old vectors pending removal), inside the clean-up
     # of that garbage, inside a prune's delete, and at random.
@@ -125,17 +127,17 @@ def test_sigkill_at_every_write_step_and_at_random(tmp_path: Path) -> None:
     corpus.put(5, 2)
     corpus.remove(3)
     corpus.put(8, 1)
-    kill_at(spawn(index_dir, corpus.root, "after_publish"), "AT after_publish")
-    assert_consistent(index_dir, corpus)
-    kill_at(spawn(index_dir, corpus.root, "before_drop"), "AT before_drop")
-    assert_consistent(index_dir, corpus)
-    kill_at(spawn(index_dir, corpus.root, "in_delete"), "AT in_delete")
-    assert_consistent(index_dir, corpus)
-    kill_after(spawn(index_dir, corpus.root, "run"), rng.uniform(0.0, 1.0))
-    assert_consistent(index_dir, corpus)
+    kill_at(spawn(index_dir, corpus.root, "after_publish", backend), "AT after_publish")
+    assert_consistent(index_dir, corpus, backend)
+    kill_at(spawn(index_dir, corpus.root, "before_drop", backend), "AT before_drop")
+    assert_consistent(index_dir, corpus, backend)
+    kill_at(spawn(index_dir, corpus.root, "in_delete", backend), "AT in_delete")
+    assert_consistent(index_dir, corpus, backend)
+    kill_after(spawn(index_dir, corpus.root, "run", backend), rng.uniform(0.0, 1.0))
+    assert_consistent(index_dir, corpus, backend)
 
     # A clean re-run completes everything and leaves no leftovers; one more pass is a no-op.
-    index = fresh_index(index_dir)
+    index = fresh_index(index_dir, backend)
     try:
         ingest_paths(index, [corpus.root], prune=True)
         check = index.check()

@@ -1,0 +1,265 @@
+"""Reads of the PostgreSQL backend. Every statement joins `docs` on the current version and checks the
+ACL (`text[]`, GIN-indexed) in the same query, so one snapshot decides both visibility and access."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from tools.embeddings import Vector
+from tools.store.fts import query_terms
+from tools.store.records import NodeRecord
+from tools.types import Level
+
+CURRENT = "JOIN docs d ON d.doc_id = {t}.doc_id AND d.version = {t}.version"
+VISIBLE = "(d.acl = '{}' OR d.acl && %(ids)s::text[])"
+# FTS5's Okapi BM25 constants (k1, b), so scores match the embedded backend's.
+K1, B = 1.2, 0.75
+
+
+def as_array(value: Any) -> Vector:
+    """A pgvector value (its `Vector` type or a list) as a float32 array."""
+    raw = value.to_numpy() if hasattr(value, "to_numpy") else value
+    out: Vector = np.asarray(raw, dtype=np.float32)
+    return out
+
+
+class PostgresReads:
+    dim: int | None
+
+    def db(self) -> Any:  # provided by PostgresStore
+        raise NotImplementedError
+
+    def has_vectors(self) -> bool:
+        """Whether the vector tables exist: once another process has recorded the dimension, this
+        handle picks it up (it never changes afterwards)."""
+        if not self.dim:
+            row = self.db().execute("SELECT (data->>'dim')::int FROM manifest WHERE id = 1").fetchone()
+            self.dim = row[0] if row else None
+        return bool(self.dim)
+
+    def sources(self) -> list[str]:
+        rows = self.db().execute("SELECT source FROM docs WHERE version IS NOT NULL ORDER BY source").fetchall()
+        return [r[0] for r in rows]
+
+    def level_counts(self) -> tuple[int, dict[str, int]]:
+        db = self.db()
+        docs = db.execute("SELECT count(*) FROM docs WHERE version IS NOT NULL").fetchone()[0]
+        rows = db.execute(f"SELECT n.level, count(*) FROM nodes n {CURRENT.format(t='n')} GROUP BY n.level").fetchall()
+        return int(docs), {r[0]: int(r[1]) for r in rows}
+
+    def document_stats(self) -> list[dict[str, Any]]:
+        rows = (
+            self.db()
+            .execute(
+                f"SELECT d.source, d.title, d.acl, n.level, count(*) FROM nodes n {CURRENT.format(t='n')}"
+                " GROUP BY d.doc_id, d.source, d.title, d.acl, n.level ORDER BY d.source"
+            )
+            .fetchall()
+        )
+        docs: dict[str, dict[str, Any]] = {}
+        for source, title, acl, level, count in rows:
+            entry = docs.setdefault(source, {"source": source, "title": title, "acl": list(acl)})
+            entry[level] = int(count)
+        return list(docs.values())
+
+    def get(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, NodeRecord]:
+        if not node_ids:
+            return {}
+        rows = (
+            self.db()
+            .execute(
+                'SELECT n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
+                " CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) ELSE n.text END,"
+                f" d.source, d.title, d.acl FROM nodes n {CURRENT.format(t='n')}"
+                f" WHERE n.node_id = ANY(%(nodes)s) AND {VISIBLE}",
+                {"nodes": list(dict.fromkeys(node_ids)), "ids": sorted(identities)},
+            )
+            .fetchall()
+        )
+        return {
+            r[0]: NodeRecord(
+                r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], r[9] or "", r[10], r[11], tuple(r[12])
+            )
+            for r in rows
+        }
+
+    def visible(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, str | None]:
+        if not node_ids:
+            return {}
+        rows = (
+            self.db()
+            .execute(
+                f"SELECT n.node_id, n.section_id FROM nodes n {CURRENT.format(t='n')}"
+                f" WHERE n.node_id = ANY(%(nodes)s) AND {VISIBLE}",
+                {"nodes": list(dict.fromkeys(node_ids)), "ids": sorted(identities)},
+            )
+            .fetchall()
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def leaf_ids_of_docs(self, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
+        if not doc_ids:
+            return {}
+        rows = (
+            self.db()
+            .execute(
+                f"SELECT n.doc_id, n.node_id FROM nodes n {CURRENT.format(t='n')}"
+                f" WHERE n.doc_id = ANY(%(docs)s) AND n.level = 'leaf' AND {VISIBLE} ORDER BY n.ord",
+                {"docs": list(dict.fromkeys(doc_ids)), "ids": sorted(identities)},
+            )
+            .fetchall()
+        )
+        out: dict[str, list[str]] = {}
+        for doc_id, nid in rows:
+            out.setdefault(doc_id, []).append(nid)
+        return {d: out[d] for d in dict.fromkeys(doc_ids) if d in out}
+
+    def child_ids(self, parent_ids: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for parent, nid in self.child_rows(parent_ids, "parent_id"):
+            out.setdefault(parent, []).append(nid)
+        return out
+
+    def child_levels(self, parent_ids: Sequence[str]) -> list[tuple[str, str]]:
+        return self.child_rows(parent_ids, "level", swap=True)
+
+    def child_rows(self, parent_ids: Sequence[str], column: str, *, swap: bool = False) -> list[tuple[str, str]]:
+        if not parent_ids:
+            return []
+        rows = (
+            self.db()
+            .execute(
+                f"SELECT {column}, node_id FROM nodes WHERE parent_id = ANY(%s) ORDER BY ord",
+                (list(dict.fromkeys(parent_ids)),),
+            )
+            .fetchall()
+        )
+        return [(r[1], r[0]) if swap else (r[0], r[1]) for r in rows]
+
+    def dense(
+        self,
+        level: Level,
+        query: Vector,
+        k: int,
+        identities: frozenset[str],
+        section_ids: Sequence[str] | None,
+        vectors_out: dict[str, Vector] | None,
+    ) -> list[tuple[str, float]]:
+        """HNSW with an iterative scan: the ACL, version and section filters apply inside the index
+        scan, which keeps going until k rows pass them (relaxed order, so the outer query re-sorts)."""
+        if not self.has_vectors():
+            return []
+        vec = np.asarray(query, dtype=np.float32).reshape(-1)
+        section = "AND v.section_id = ANY(%(secs)s)" if section_ids is not None else ""
+        rows = (
+            self.db()
+            .execute(
+                "WITH hits AS MATERIALIZED (SELECT v.node_id, v.embedding <=> %(q)s AS dist, v.embedding"
+                f" FROM vec_{level} v {CURRENT.format(t='v')} WHERE {VISIBLE} {section}"
+                " ORDER BY v.embedding <=> %(q)s LIMIT %(k)s) SELECT node_id, dist, embedding FROM hits ORDER BY dist",
+                {"q": vec, "k": k, "ids": sorted(identities), "secs": list(section_ids or [])},
+            )
+            .fetchall()
+        )
+        if vectors_out is not None:
+            vectors_out.update({r[0]: as_array(r[2]) for r in rows})
+        return [(r[0], 1.0 - float(r[1])) for r in rows]
+
+    def vectors(self, level: Level, node_ids: Sequence[str]) -> dict[str, Vector]:
+        if not node_ids or not self.has_vectors():
+            return {}
+        rows = (
+            self.db()
+            .execute(f"SELECT node_id, embedding FROM vec_{level} WHERE node_id = ANY(%s)", (list(node_ids),))
+            .fetchall()
+        )
+        return {r[0]: as_array(r[1]) for r in rows}
+
+    def bm25(
+        self, match: str, k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int
+    ) -> list[tuple[str, float]]:
+        """Okapi BM25 as FTS5 computes it (k1=1.2, b=0.75, IDF floored at 1e-6) from the postings,
+        leaving out terms in more than `common_df` leaves as the embedded backend does."""
+        terms = query_terms(match)
+        if not terms:
+            return []
+        db = self.db()
+        n_rows, avgdl = db.execute("SELECT count(*), coalesce(avg(len), 0) FROM leaf_lengths").fetchone()
+        probe = db.execute(
+            "SELECT t, (SELECT count(*) FROM (SELECT 1 FROM postings p WHERE p.term = t LIMIT %s) x)"
+            " FROM unnest(%s::text[]) AS t",
+            (common_df + 1, terms),
+        ).fetchall()
+        df = {t: int(n) for t, n in probe}
+        kept = [t for t in terms if 0 < df[t] <= common_df] if len(terms) > 1 else [t for t in terms if df[t]]
+        if not kept:
+            kept = sorted((t for t in terms if df[t]), key=df.__getitem__)[:3]
+            exact = db.execute(
+                "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term", (kept,)
+            ).fetchall()
+            df.update({t: int(n) for t, n in exact})
+        if not kept or not n_rows:
+            return []
+        idf = [max(math.log((n_rows - df[t] + 0.5) / (df[t] + 0.5)), 1e-6) for t in kept]
+        section = "AND l.section_id = ANY(%(secs)s)" if section_ids is not None else ""
+        rows = db.execute(
+            # The matching postings first (term-first primary key), materialised so the planner's
+            # statistics about the other tables cannot reorder the joins around them.
+            "WITH p AS MATERIALIZED (SELECT p.node_id, p.tf, q.idf FROM unnest(%(terms)s::text[], %(idf)s::float8[])"
+            " AS q(term, idf) JOIN postings p ON p.term = q.term)"
+            " SELECT p.node_id, sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * l.len / %(avgdl)s)))"
+            " AS score FROM p JOIN leaf_lengths l ON l.node_id = p.node_id"
+            f" {CURRENT.format(t='l')} WHERE {VISIBLE} {section}"
+            " GROUP BY p.node_id ORDER BY score DESC, p.node_id LIMIT %(k)s",
+            {
+                "k1": K1,
+                "b": B,
+                "avgdl": float(avgdl),
+                "terms": kept,
+                "idf": idf,
+                "ids": sorted(identities),
+                "secs": list(section_ids or []),
+                "k": k,
+            },
+        ).fetchall()
+        return [(r[0], float(r[1])) for r in rows]
+
+    def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
+        wanted = {t.lower(): t for t in titles if t}
+        if not wanted:
+            return {}
+        rows = (
+            self.db()
+            .execute(
+                f"SELECT d.doc_id, d.title FROM docs d WHERE d.version IS NOT NULL AND lower(d.title) = ANY(%(t)s)"
+                f" AND {VISIBLE}",
+                {"t": list(wanted), "ids": sorted(identities)},
+            )
+            .fetchall()
+        )
+        return {wanted[title.lower()]: doc_id for doc_id, title in rows}
+
+    def doc_titles(self) -> list[tuple[str, str]]:
+        rows = self.db().execute("SELECT doc_id, title FROM docs WHERE version IS NOT NULL").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def document_leaf_ids(self, doc_id: str) -> list[str]:
+        rows = (
+            self.db()
+            .execute(
+                f"SELECT n.node_id FROM nodes n {CURRENT.format(t='n')} WHERE n.doc_id = %s AND n.level = 'leaf'"
+                " ORDER BY n.ord",
+                (doc_id,),
+            )
+            .fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def summary(self, section_id: str) -> str:
+        row = self.db().execute("SELECT summary FROM nodes WHERE node_id = %s", (section_id,)).fetchone()
+        return str(row[0]) if row and row[0] else ""

@@ -1,0 +1,290 @@
+"""The PostgreSQL backend: manifest, tree, ACLs, BM25 postings and vectors of one index in one schema,
+so many processes on many hosts share it.
+
+Writers lock documents, not the index: a session-level advisory lock per doc_id, taken in sorted
+order (no deadlocks), released by the server when a writer's connection dies. A new version becomes
+visible in one transaction, after its vectors are stored; readers join every search to `docs` on the
+current version and check the ACL in the same statement, so they never see half a document."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from tools.embeddings import Vector
+from tools.ingest.tree import DocumentTree
+from tools.store.fts import term_counts
+from tools.store.postgres.check import check_store
+from tools.store.postgres.reads import PostgresReads
+from tools.store.postgres.schema import check_schema_name, connect, create_tables
+from tools.store.records import EMBEDDED_LEVELS, IndexCheck, VectorRow
+from tools.store.sqlite_tree import node_rows
+from tools.types import Level
+
+NODE_INSERT = (
+    'INSERT INTO nodes(node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end",'
+    " content_hash, text, summary) VALUES(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+)
+
+
+def safe_location(dsn: str, schema: str) -> str:
+    """`postgresql://host:port/db#schema` without user or password (for messages and logs)."""
+    try:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        return f"postgresql://?#{schema}"
+    try:
+        info = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return f"postgresql://?#{schema}"
+    host = str(info.get("host") or "localhost")
+    return f"postgresql://{host}:{info.get('port') or 5432}/{info.get('dbname') or ''}#{schema}"
+
+
+class PostgresStore(PostgresReads):
+    """`IndexStore` on PostgreSQL + pgvector; one connection per thread (autocommit, explicit transactions)."""
+
+    def __init__(self, dsn: str, schema: str = "hragent") -> None:
+        self.dsn = dsn
+        self.schema = check_schema_name(schema)
+        self.location = safe_location(dsn, schema)
+        self.dim: int | None = None
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._all_lock = threading.Lock()
+        self._generation: int | None = None
+
+    def db(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = connect(self.dsn, self.schema)
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    # ---------------------------------------------------------------- manifest and lifecycle
+    def load_manifest(self) -> dict[str, Any] | None:
+        db = self.db()
+        create_tables(db, None)
+        row = db.execute("SELECT data, generation FROM manifest WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        self._generation = int(row[1])
+        manifest: dict[str, Any] = row[0]
+        self.dim = manifest.get("dim")
+        return manifest
+
+    def save_manifest(self, manifest: dict[str, Any]) -> None:
+        row = (
+            self.db()
+            .execute(
+                "INSERT INTO manifest(id, data) VALUES (1, %s::jsonb) ON CONFLICT (id) DO UPDATE"
+                " SET data = manifest.data || excluded.data, generation = manifest.generation + 1 RETURNING generation",
+                (json.dumps(manifest),),
+            )
+            .fetchone()
+        )
+        self._generation = int(row[0])
+
+    def manifest_changed(self) -> bool:
+        row = self.db().execute("SELECT generation FROM manifest WHERE id = 1").fetchone()
+        return row is not None and int(row[0]) != self._generation
+
+    def prepare(self, dim: int | None) -> None:
+        create_tables(self.db(), dim)
+        if dim:
+            self.dim = dim
+
+    def close(self) -> None:
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    def drop_schema(self) -> None:
+        """Remove this index entirely (tests, `migrate --replace`)."""
+        self.db().execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        self.close()
+
+    # ---------------------------------------------------------------- writes
+    def writer(self, doc_ids: Sequence[str]) -> AbstractContextManager[object]:
+        return self._doc_locks(sorted(set(doc_ids)))
+
+    @contextmanager
+    def _doc_locks(self, doc_ids: list[str]) -> Iterator[object]:
+        db = self.db()
+        taken: list[str] = []
+        try:
+            for doc_id in doc_ids:
+                db.execute("SELECT pg_advisory_lock(hashtext(%s), hashtext(%s))", (self.schema, doc_id))
+                taken.append(doc_id)
+            yield self
+        finally:
+            for doc_id in reversed(taken):
+                db.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))", (self.schema, doc_id))
+
+    def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:
+        row = (
+            self.db()
+            .execute("SELECT content_hash, acl FROM docs WHERE source = %s AND version IS NOT NULL", (source,))
+            .fetchone()
+        )
+        return None if row is None else (row[0], tuple(row[1]))
+
+    def write_pending(
+        self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...], summaries: dict[str, str]
+    ) -> None:
+        doc = tree.doc
+        db = self.db()
+        with db.transaction():
+            db.execute(
+                "INSERT INTO docs(doc_id, source, title, media_type, content_hash, acl, version, pending_version,"
+                " text, updated_at) VALUES (%s,%s,%s,%s,%s,%s,NULL,%s,%s,%s)"
+                " ON CONFLICT (doc_id) DO UPDATE SET pending_version = excluded.pending_version",
+                (
+                    tree.doc_id,
+                    doc.source,
+                    doc.title,
+                    doc.media_type,
+                    content_hash,
+                    list(acl),
+                    tree.version,
+                    doc.text,
+                    time.time(),
+                ),
+            )
+            db.execute("DELETE FROM nodes WHERE doc_id = %s AND version = %s", (tree.doc_id, tree.version))
+            with db.cursor() as cur:
+                cur.executemany(NODE_INSERT, node_rows(tree, summaries))
+
+    def upsert_vectors(self, level: Level, rows: Sequence[VectorRow], vectors: Vector, acl: tuple[str, ...]) -> None:
+        db = self.db()
+        with db.transaction(), db.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO vec_{level}(node_id, doc_id, version, section_id, embedding) VALUES (%s,%s,%s,%s,%s)"
+                " ON CONFLICT (node_id) DO UPDATE SET version = excluded.version, embedding = excluded.embedding",
+                [(r.node_id, r.doc_id, r.version, r.section_id, vectors[i]) for i, r in enumerate(rows)],
+            )
+
+    def publish(
+        self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...], bm25_texts: Sequence[str]
+    ) -> str | None:
+        """One transaction: the version flips, the old version's nodes and postings go, the new
+        postings come (real BM25 statistics change in the same commit as visibility)."""
+        doc = tree.doc
+        leaves = tree.by_level("leaf")
+        counts = term_counts(bm25_texts)
+        db = self.db()
+        with db.transaction():
+            row = db.execute("SELECT version FROM docs WHERE doc_id = %s FOR UPDATE", (tree.doc_id,)).fetchone()
+            old = row[0] if row else None
+            db.execute(
+                "UPDATE docs SET version = %s, pending_version = NULL, source = %s, title = %s, media_type = %s,"
+                " content_hash = %s, acl = %s, text = %s, updated_at = %s WHERE doc_id = %s",
+                (
+                    tree.version,
+                    doc.source,
+                    doc.title,
+                    doc.media_type,
+                    content_hash,
+                    list(acl),
+                    doc.text,
+                    time.time(),
+                    tree.doc_id,
+                ),
+            )
+            db.execute("DELETE FROM postings WHERE doc_id = %s", (tree.doc_id,))
+            db.execute("DELETE FROM leaf_lengths WHERE doc_id = %s", (tree.doc_id,))
+            if old and old != tree.version:
+                db.execute("DELETE FROM nodes WHERE doc_id = %s AND version = %s", (tree.doc_id, old))
+                db.execute(
+                    "INSERT INTO garbage(doc_id, version) VALUES (%s, %s) ON CONFLICT DO NOTHING", (tree.doc_id, old)
+                )
+            with db.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO leaf_lengths(node_id, doc_id, version, section_id, len) VALUES (%s,%s,%s,%s,%s)",
+                    [
+                        (n.node_id, tree.doc_id, tree.version, n.section_id or "", sum(c.values()))
+                        for n, c in zip(leaves, counts, strict=True)
+                    ],
+                )
+                cur.executemany(
+                    "INSERT INTO postings(term, node_id, doc_id, tf) VALUES (%s,%s,%s,%s)",
+                    [
+                        (t, n.node_id, tree.doc_id, tf)
+                        for n, c in zip(leaves, counts, strict=True)
+                        for t, tf in c.items()
+                    ],
+                )
+        return str(old) if old else None
+
+    def drop_version(self, doc_id: str, version: str) -> None:
+        db = self.db()
+        with db.transaction():
+            for level in self._vector_levels():
+                if version:
+                    db.execute(f"DELETE FROM vec_{level} WHERE doc_id = %s AND version = %s", (doc_id, version))
+                else:
+                    db.execute(f"DELETE FROM vec_{level} WHERE doc_id = %s", (doc_id,))
+            db.execute("DELETE FROM garbage WHERE doc_id = %s AND version = %s", (doc_id, version))
+
+    def _vector_levels(self) -> tuple[Level, ...]:
+        return EMBEDDED_LEVELS if self.has_vectors() else ()
+
+    def collect_garbage(self) -> None:
+        """Garbage is anyone's to clear; a pending version only when no live writer holds its
+        document (a dead writer's session, and so its lock, is gone)."""
+        db = self.db()
+        for doc_id, version in db.execute("SELECT doc_id, version FROM garbage").fetchall():
+            self.drop_version(doc_id, version)
+        pending = db.execute("SELECT doc_id FROM docs WHERE pending_version IS NOT NULL").fetchall()
+        for (doc_id,) in pending:
+            got = db.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", (self.schema, doc_id)
+            ).fetchone()[0]
+            if not got:
+                continue
+            try:
+                self._clear_pending(doc_id)
+            finally:
+                db.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))", (self.schema, doc_id))
+
+    def _clear_pending(self, doc_id: str) -> None:
+        db = self.db()
+        with db.transaction():
+            row = db.execute(
+                "SELECT pending_version, version FROM docs WHERE doc_id = %s FOR UPDATE", (doc_id,)
+            ).fetchone()
+            if row is None or row[0] is None:
+                return
+            pending, current = row
+            if pending != current:
+                for level in self._vector_levels():
+                    db.execute(f"DELETE FROM vec_{level} WHERE doc_id = %s AND version = %s", (doc_id, pending))
+                db.execute("DELETE FROM nodes WHERE doc_id = %s AND version = %s", (doc_id, pending))
+            if current is None:
+                db.execute("DELETE FROM docs WHERE doc_id = %s", (doc_id,))
+            else:
+                db.execute("UPDATE docs SET pending_version = NULL WHERE doc_id = %s", (doc_id,))
+
+    def delete(self, source: str) -> str | None:
+        db = self.db()
+        with db.transaction():
+            row = db.execute("SELECT doc_id FROM docs WHERE source = %s FOR UPDATE", (source,)).fetchone()
+            if row is None:
+                return None
+            doc_id = str(row[0])
+            for table in ("postings", "leaf_lengths", "nodes", "docs"):
+                db.execute(f"DELETE FROM {table} WHERE doc_id = %s", (doc_id,))
+            db.execute("INSERT INTO garbage(doc_id, version) VALUES (%s, '') ON CONFLICT DO NOTHING", (doc_id,))
+        return doc_id
+
+    def check(self, embedded: set[str]) -> IndexCheck:
+        return check_store(self.db(), embedded, self._vector_levels())

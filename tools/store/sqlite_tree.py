@@ -1,0 +1,371 @@
+"""The embedded backend's tree: documents, nodes, FTS5 BM25 rows and garbage records in `tree.sqlite`.
+
+SQLite is the embedded index's source of truth: a version becomes visible when its `docs.version`
+flips, in the same transaction that swaps its FTS rows."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tools.acl import can_see
+from tools.errors import IndexStoreError
+from tools.ingest.tree import DocumentTree
+from tools.store.records import NodeRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+  doc_id TEXT PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT NOT NULL, media_type TEXT NOT NULL,
+  content_hash TEXT NOT NULL, acl TEXT NOT NULL, version TEXT, pending_version TEXT,
+  text TEXT NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+  node_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, version TEXT NOT NULL, level TEXT NOT NULL,
+  parent_id TEXT, section_id TEXT, ord INTEGER NOT NULL, section TEXT NOT NULL,
+  start INTEGER NOT NULL, "end" INTEGER NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
+  summary TEXT
+);
+CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_id, version);
+CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(text, node_id UNINDEXED, tokenize='porter unicode61');
+CREATE TABLE IF NOT EXISTS garbage (doc_id TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (doc_id, version));
+"""
+
+NODE_COLUMNS = (
+    'n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
+    " n.text, d.source, d.title, d.acl,"
+    " CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) END"
+)
+
+
+def node_rows(tree: DocumentTree, summaries: dict[str, str]) -> list[tuple[Any, ...]]:
+    """The `nodes` rows of a tree; document and section rows keep no text (their offsets point into
+    the document's text)."""
+    return [
+        (
+            n.node_id,
+            n.doc_id,
+            tree.version,
+            n.level,
+            n.parent_id,
+            n.section_id or None,
+            n.ord,
+            json.dumps(n.section),
+            n.start,
+            n.end,
+            n.content_hash,
+            "" if n.level in ("document", "section") else n.text,
+            summaries.get(n.node_id),
+        )
+        for n in tree.nodes
+    ]
+
+
+class SQLiteTree:
+    """One connection per thread onto `tree.sqlite` (WAL), and every tree/FTS statement."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path / "tree.sqlite"
+        self._local = threading.local()
+        try:
+            with self.conn() as db:
+                db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(
+                f"{self.file} is not a readable hragent tree ({exc}); restore it or re-ingest"
+                " into a new index directory"
+            ) from exc
+
+    @contextmanager
+    def conn(self) -> Iterator[sqlite3.Connection]:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.file, timeout=60, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        yield conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ----------------------------------------------------------------- writes
+    def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:
+        with self.conn() as db:
+            row = db.execute(
+                "SELECT content_hash, acl FROM docs WHERE source=? AND version IS NOT NULL", (source,)
+            ).fetchone()
+        return None if row is None else (row[0], tuple(json.loads(row[1])))
+
+    def write_pending(
+        self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...], summaries: dict[str, str]
+    ) -> None:
+        doc = tree.doc
+        with self.conn() as db, db:
+            db.execute(
+                "INSERT INTO docs(doc_id, source, title, media_type, content_hash, acl, version, pending_version, text, updated_at)"
+                " VALUES(?,?,?,?,?,?,NULL,?,?,?) ON CONFLICT(doc_id) DO UPDATE SET pending_version=excluded.pending_version",
+                (
+                    tree.doc_id,
+                    doc.source,
+                    doc.title,
+                    doc.media_type,
+                    content_hash,
+                    json.dumps(acl),
+                    tree.version,
+                    doc.text,
+                    time.time(),
+                ),
+            )
+            db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, tree.version))
+            db.executemany(
+                'INSERT INTO nodes(node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end",'
+                " content_hash, text, summary) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                node_rows(tree, summaries),
+            )
+
+    def publish(
+        self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...], bm25_texts: Sequence[str]
+    ) -> str | None:
+        """Atomically make the new version the visible one (FTS rows swap in the same transaction)."""
+        with self.conn() as db, db:
+            row = db.execute("SELECT version FROM docs WHERE doc_id=?", (tree.doc_id,)).fetchone()
+            old = row[0] if row else None
+            doc = tree.doc
+            db.execute(
+                "UPDATE docs SET version=?, pending_version=NULL, source=?, title=?, media_type=?, content_hash=?,"
+                " acl=?, text=?, updated_at=? WHERE doc_id=?",
+                (
+                    tree.version,
+                    doc.source,
+                    doc.title,
+                    doc.media_type,
+                    content_hash,
+                    json.dumps(acl),
+                    doc.text,
+                    time.time(),
+                    tree.doc_id,
+                ),
+            )
+            if old and old != tree.version:
+                db.execute(
+                    "DELETE FROM leaf_fts WHERE node_id IN (SELECT node_id FROM nodes WHERE doc_id=? AND version=?)",
+                    (tree.doc_id, old),
+                )
+                db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, old))
+                # The old vectors go after this commit; recorded here so a crash before then cannot orphan them.
+                db.execute("INSERT OR IGNORE INTO garbage(doc_id, version) VALUES(?, ?)", (tree.doc_id, old))
+            leaves = tree.by_level("leaf")
+            db.executemany(
+                "INSERT INTO leaf_fts(text, node_id) VALUES(?, ?)",
+                [(text, n.node_id) for text, n in zip(bm25_texts, leaves, strict=True)],
+            )
+        return str(old) if old else None
+
+    def forget_garbage(self, doc_id: str, version: str) -> None:
+        with self.conn() as db, db:
+            db.execute("DELETE FROM garbage WHERE doc_id=? AND version=?", (doc_id, version))
+
+    def garbage_and_pending(self) -> tuple[list[tuple[str, str]], list[tuple[str, str, str | None]]]:
+        with self.conn() as db:
+            garbage = db.execute("SELECT doc_id, version FROM garbage").fetchall()
+            rows = db.execute(
+                "SELECT doc_id, pending_version, version FROM docs WHERE pending_version IS NOT NULL"
+            ).fetchall()
+        return garbage, rows
+
+    def clear_pending(self, doc_id: str, pending: str, current: str | None) -> None:
+        """Forget an unpublished version: its nodes, and the document row if nothing was published."""
+        with self.conn() as db, db:
+            if pending != current:
+                db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (doc_id, pending))
+            if current is None:
+                db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+            else:
+                db.execute("UPDATE docs SET pending_version=NULL WHERE doc_id=?", (doc_id,))
+
+    def delete(self, source: str) -> str | None:
+        with self.conn() as db:
+            row = db.execute("SELECT doc_id FROM docs WHERE source=?", (source,)).fetchone()
+            if row is None:
+                return None
+            doc_id = str(row[0])
+            with db:
+                db.execute(
+                    "DELETE FROM leaf_fts WHERE node_id IN (SELECT node_id FROM nodes WHERE doc_id=?)", (doc_id,)
+                )
+                db.execute("DELETE FROM nodes WHERE doc_id=?", (doc_id,))
+                db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+                db.execute("INSERT OR IGNORE INTO garbage(doc_id, version) VALUES(?, '')", (doc_id,))
+        return doc_id
+
+    # ----------------------------------------------------------------- reads
+    def select_in(self, sql: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
+        """Rows of `sql` for distinct `keys`, bound 500 at a time where `sql` says `IN ({marks})`
+        (SQLite caps host parameters per statement)."""
+        ids = list(dict.fromkeys(keys))
+        rows: list[tuple[Any, ...]] = []
+        with self.conn() as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                rows += db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
+
+    def sources(self) -> list[str]:
+        with self.conn() as db:
+            return [r[0] for r in db.execute("SELECT source FROM docs WHERE version IS NOT NULL ORDER BY source")]
+
+    def level_counts(self) -> tuple[int, dict[str, int]]:
+        with self.conn() as db:
+            docs = db.execute("SELECT COUNT(*) FROM docs WHERE version IS NOT NULL").fetchone()[0]
+            levels = dict(
+                db.execute(
+                    "SELECT n.level, COUNT(*) FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+                    " GROUP BY n.level"
+                ).fetchall()
+            )
+        return int(docs), levels
+
+    def document_stats(self) -> list[dict[str, Any]]:
+        with self.conn() as db:
+            rows = db.execute(
+                "SELECT d.source, d.title, d.acl, n.level, COUNT(*) FROM docs d JOIN nodes n"
+                " ON n.doc_id=d.doc_id AND n.version=d.version GROUP BY d.doc_id, n.level ORDER BY d.source"
+            ).fetchall()
+        docs: dict[str, dict[str, Any]] = {}
+        for source, title, acl, level, count in rows:
+            entry = docs.setdefault(source, {"source": source, "title": title, "acl": json.loads(acl)})
+            entry[level] = count
+        return list(docs.values())
+
+    def get(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, NodeRecord]:
+        out: dict[str, NodeRecord] = {}
+        rows = self.select_in(
+            f"SELECT {NODE_COLUMNS} FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+            " WHERE n.node_id IN ({marks})",
+            node_ids,
+        )
+        for r in rows:
+            acl = parse_acl(r[12])
+            if not can_see(acl, identities):
+                continue
+            text = r[9] or r[13] or ""
+            out[r[0]] = NodeRecord(
+                r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl
+            )
+        return out
+
+    def visible(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        rows = self.select_in(
+            "SELECT n.node_id, n.section_id, d.acl FROM nodes n JOIN docs d"
+            " ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.node_id IN ({marks})",
+            node_ids,
+        )
+        for nid, section_id, acl in rows:
+            if can_see(parse_acl(acl), identities):
+                out[nid] = section_id
+        return out
+
+    def leaf_ids_of_docs(self, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        rows = self.select_in(
+            "SELECT n.doc_id, n.node_id, d.acl FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+            " WHERE n.doc_id IN ({marks}) AND n.level='leaf' ORDER BY n.ord",
+            doc_ids,
+        )
+        for doc_id, nid, acl in rows:
+            if can_see(parse_acl(acl), identities):
+                out.setdefault(doc_id, []).append(nid)
+        return {d: out[d] for d in dict.fromkeys(doc_ids) if d in out}
+
+    def child_ids(self, parent_ids: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for parent, nid in self.select_in(
+            "SELECT parent_id, node_id FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", parent_ids
+        ):
+            out.setdefault(parent, []).append(nid)
+        return out
+
+    def child_levels(self, parent_ids: Sequence[str]) -> list[tuple[str, str]]:
+        with self.conn() as db:
+            marks = ",".join("?" * len(parent_ids))
+            rows = db.execute(
+                f"SELECT node_id, level FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", list(parent_ids)
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
+        wanted = {t.lower(): t for t in titles if t}
+        if not wanted:
+            return {}
+        out: dict[str, str] = {}
+        rows = self.select_in(
+            "SELECT doc_id, title, acl FROM docs WHERE version IS NOT NULL AND lower(title) IN ({marks})", wanted
+        )
+        for doc_id, title, acl in rows:
+            if can_see(tuple(json.loads(acl)), identities):
+                out[wanted[title.lower()]] = doc_id
+        return out
+
+    def doc_titles(self) -> list[tuple[str, str]]:
+        with self.conn() as db:
+            return [(r[0], r[1]) for r in db.execute("SELECT doc_id, title FROM docs WHERE version IS NOT NULL")]
+
+    def document_leaf_ids(self, doc_id: str) -> list[str]:
+        with self.conn() as db:
+            return [
+                r[0]
+                for r in db.execute(
+                    "SELECT n.node_id FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+                    " WHERE n.doc_id=? AND n.level='leaf' ORDER BY n.ord",
+                    (doc_id,),
+                )
+            ]
+
+    def summary(self, section_id: str) -> str:
+        with self.conn() as db:
+            row = db.execute("SELECT summary FROM nodes WHERE node_id=?", (section_id,)).fetchone()
+        return str(row[0]) if row and row[0] else ""
+
+    def bm25(self, match: str, fetch: int, common_df: int) -> list[tuple[str, float]]:
+        """FTS5's BM25 over every published leaf (visibility is the caller's filter)."""
+        sql = (
+            "SELECT f.node_id, -bm25(leaf_fts) AS s FROM leaf_fts f"
+            " WHERE leaf_fts MATCH ? ORDER BY bm25(leaf_fts) LIMIT ?"
+        )
+        with self.conn() as db:
+            try:
+                match = _drop_common_terms(db, match, common_df)
+                rows = db.execute(sql, (match, fetch)).fetchall()
+            except sqlite3.OperationalError:
+                return []
+        return [(r[0], float(r[1])) for r in rows]
+
+
+def _drop_common_terms(db: sqlite3.Connection, match: str, common_df: int) -> str:
+    """Leave out query terms found in more than `common_df` leaves: FTS5 scores every row an OR
+    term matches, so one common word costs tens of ms at 100k leaves while adding little (low IDF).
+    Each probe stops after common_df + 1 rows; small corpora keep every term."""
+    terms = match.split(" OR ")
+    if len(terms) < 2:
+        return match
+    probe = "SELECT count(*) FROM (SELECT 1 FROM leaf_fts WHERE leaf_fts MATCH ? LIMIT ?)"
+    df = {t: int(db.execute(probe, (t, common_df + 1)).fetchone()[0]) for t in terms}
+    kept = [t for t in terms if df[t] <= common_df] or sorted(terms, key=df.__getitem__)[:3]
+    return " OR ".join(kept)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_acl(raw: str) -> tuple[str, ...]:
+    return tuple(json.loads(raw))
