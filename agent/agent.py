@@ -226,6 +226,8 @@ class Agent:
             documents=int(stats["documents"]),
             nodes=out.nodes,
             embedded=out.embedded,
+            encoded=out.encoded,
+            reused=out.reused,
             elapsed_s=round(time.perf_counter() - t0, 3),
         )
 

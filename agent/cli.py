@@ -75,7 +75,14 @@ def render_result(result: RunResult, *, console: object | None = None) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.table import Table
 
     agent = _agent(args)
@@ -88,6 +95,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),  # ETA from the files finished so far
         console=console,
         disable=not show,
     ) as progress:
@@ -98,7 +106,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         def on_progress(kind: str, done: int, total: int) -> None:
             if kind == "file":
-                progress.update(files, completed=done, total=total)
+                rate = done / max(time.perf_counter() - started, 1e-6)
+                progress.update(files, completed=done, total=total, rate=f"{rate:.1f} files/s")
                 progress.reset(vectors, total=None)
             else:
                 embedded[0] += max(0, done - int(progress.tasks[vectors].completed))
@@ -110,7 +119,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(report.model_dump_json(indent=2))
         return 0
     table = Table(title="Ingest summary")
-    for col in ("added", "updated", "unchanged", "removed", "skipped", "documents", "nodes", "vectors", "seconds"):
+    for col in (
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        "skipped",
+        "documents",
+        "nodes",
+        "vectors",
+        "encoded",
+        "seconds",
+    ):
         table.add_column(col, justify="right")
     table.add_row(
         *map(
@@ -124,6 +144,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 report.documents,
                 report.nodes,
                 report.embedded,
+                report.encoded,
                 f"{report.elapsed_s:.1f}",
             ),
         )
