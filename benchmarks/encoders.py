@@ -4,8 +4,8 @@ every paragraph embedded once as "title. text", each question ranks them by cosi
 
     python -m benchmarks.encoders [--limit N]
 
-Each encoder is loaded and warmed before its clock starts; they run one after another in one process,
-so they share the machine's load. Writes `benchmarks/results/encoders.json`.
+Each encoder is loaded and warmed before its clock starts; they take turns on slices of 64 texts in
+one process, so a change in the shared machine's load hits them alike. Writes `benchmarks/results/encoders.json`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def recall_at(ranked: Sequence[str], gold: Sequence[str], k: int) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions (and their paragraphs)")
+    ap.add_argument("--slice", type=int, default=64, help="texts per round-robin slice")
     args = ap.parse_args(argv)
     records = load_questions()
     if args.limit:
@@ -44,33 +45,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = [f"{t}. {corpus[t]}" for t in titles]
     questions = [r["question"] for r in records]
     golds = [gold_titles(r) for r in records]
-    rows: list[dict[str, Any]] = []
-    reference: np.ndarray[Any, Any] | None = None
-    for name, factory in ENCODERS.items():
-        enc = factory()
+    encoders = {name: factory() for name, factory in ENCODERS.items()}
+    for enc in encoders.values():
         enc.embed(texts[:32])  # load, export on first use, warm up
-        t0 = time.perf_counter()
-        doc_vecs = enc.embed(texts)
-        seconds = time.perf_counter() - t0
+    # Round-robin over slices, so a change in the shared machine's load hits every encoder alike.
+    seconds = dict.fromkeys(encoders, 0.0)
+    parts: dict[str, list[np.ndarray[Any, Any]]] = {name: [] for name in encoders}
+    for start in range(0, len(texts), args.slice):
+        for name, enc in encoders.items():
+            t0 = time.perf_counter()
+            parts[name].append(enc.embed(texts[start : start + args.slice]))
+            seconds[name] += time.perf_counter() - t0
+    rows: list[dict[str, Any]] = []
+    reference = np.vstack(parts[next(iter(encoders))])
+    for name, enc in encoders.items():
+        doc_vecs = np.vstack(parts[name])
         q_vecs = enc.embed(questions)
         ranked = [[titles[i] for i in np.argsort(-(doc_vecs @ q))[:10]] for q in q_vecs]
-        row: dict[str, Any] = {
-            "encoder": name,
-            "id": enc.id,
-            "seconds": round(seconds, 1),
-            "texts_per_s": round(len(texts) / seconds, 1),
-            "R@2": round(float(np.mean([recall_at(r, g, 2) for r, g in zip(ranked, golds, strict=True)])), 3),
-            "R@5": round(float(np.mean([recall_at(r, g, 5) for r, g in zip(ranked, golds, strict=True)])), 3),
-            "R@10": round(float(np.mean([recall_at(r, g, 10) for r, g in zip(ranked, golds, strict=True)])), 3),
-        }
-        if reference is None:
-            reference = doc_vecs
         cos = (doc_vecs * reference).sum(axis=1)
-        row["cos_mean"] = round(float(cos.mean()), 5)
-        row["cos_min"] = round(float(cos.min()), 4)
-        row["x_torch"] = round(rows[0]["seconds"] / seconds, 2) if rows else 1.0
-        rows.append(row)
-        print(f"  {name}: {seconds:.1f}s", flush=True)
+        rows.append(
+            {
+                "encoder": name,
+                "id": enc.id,
+                "seconds": round(seconds[name], 1),
+                "texts_per_s": round(len(texts) / seconds[name], 1),
+                "x_torch": round(seconds[next(iter(encoders))] / seconds[name], 2),
+                "cos_mean": round(float(cos.mean()), 5),
+                "cos_min": round(float(cos.min()), 4),
+                **{
+                    f"R@{k}": round(float(np.mean([recall_at(r, g, k) for r, g in zip(ranked, golds, strict=True)])), 3)
+                    for k in (2, 5, 10)
+                },
+            }
+        )
     print_table(rows, ["encoder", "seconds", "texts_per_s", "x_torch", "cos_mean", "cos_min", "R@2", "R@5", "R@10"])
     path = write_results("encoders", {"paragraphs": len(texts), "questions": len(questions), "rows": rows})
     print(f"\nwrote {path}")
