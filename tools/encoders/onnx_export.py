@@ -23,6 +23,7 @@ from tools.locks import WriterLock
 Precision = Literal["fp32", "int8"]
 PRECISIONS: tuple[Precision, ...] = ("fp32", "int8")
 _EXPORT_LOCK = threading.Lock()
+RECIPE = 2  # bump when the export, optimisation or quantisation steps change (re-exports on next use)
 
 
 def default_cache_dir() -> Path:
@@ -44,6 +45,7 @@ def export_key(model_dir: Path) -> str:
     parts = [f"{p.name}:{p.stat().st_size}" for p in weights]
     parts.append((model_dir / "config.json").read_text())
     parts.append(f"onnxruntime={onnxruntime.__version__}")
+    parts.append(f"recipe={RECIPE}")
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -132,11 +134,19 @@ def _optimize(raw: Path, out: Path, config: dict[str, object]) -> None:
 
 
 def _quantize(fp32: Path, out: Path) -> None:
-    """Dynamic int8 with per-channel weights: per-tensor scales lose ~4 points of cosine on MiniLM
-    (measured .964 mean against fp32), per-channel keeps .99."""
-    import logging
+    """Dynamic int8 with per-channel weights, leaving each layer's FFN output projection in fp32.
 
+    Measured against fp32 on 300 manual paragraphs (mean / min cosine): per-tensor .964 / .909,
+    per-channel .992 / .979, per-channel without the FFN outputs (whose inputs, after GELU, have the
+    widest range) .995 / .990 at most of the speed."""
+    import logging
+    import re
+
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(fp32), load_external_data=False).graph
+    ffn_out = [n.name for n in graph.node if n.op_type == "MatMul" and re.search(r"layer\.\d+/output/dense", n.name)]
 
     root = logging.getLogger()
     level = root.level
@@ -147,6 +157,7 @@ def _quantize(fp32: Path, out: Path) -> None:
             str(out),
             weight_type=QuantType.QInt8,
             per_channel=True,
+            nodes_to_exclude=ffn_out,
             extra_options={"DefaultTensorType": 1},  # FLOAT, for outputs of the fused contrib ops
         )
     finally:
