@@ -132,25 +132,25 @@ def run_peer(kind: str, pages: list[tuple[str, str]], embedder: str, extract_s: 
 
 
 SYSTEMS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    # name: (kind, embedder spec, index settings). hragent:* use the index defaults plus the named
-    # override; "torch:sentences" is the pre-#20 default (PyTorch fp32, sentence vectors on).
+    # name: (kind, embedder spec, index settings); hragent rows use the index defaults plus the override.
+    "hragent": ("hragent", "minilm", {}),  # the default: ONNX fp32, sentence vectors on (+ a re-ingest)
+    "hragent:no-sentences": ("hragent", "minilm", {"embed_sentences": False}),
     "hragent:int8": ("hragent", "minilm-int8", {}),
     "hragent:int8:no-sentences": ("hragent", "minilm-int8", {"embed_sentences": False}),
-    "hragent:int8:sentences": ("hragent", "minilm-int8", {"embed_sentences": True}),
-    "hragent:onnx-fp32": ("hragent", "minilm-fp32", {}),
-    "hragent:torch:sentences": ("hragent", "minilm-torch", {"embed_sentences": True}),
+    "hragent:torch": ("hragent", "minilm-torch", {}),  # the encoder before #20 (PyTorch fp32)
     "llamaindex:torch": ("llamaindex", "minilm-torch", {}),
     "llamaindex:int8": ("llamaindex", "minilm-int8", {}),
     "flat1000:torch": ("flat", "minilm-torch", {}),
+    "flat1000:fp32": ("flat", "minilm-fp32", {}),
     "flat1000:int8": ("flat", "minilm-int8", {}),
 }
 DEFAULT_SYSTEMS = (
-    "hragent:int8",
-    "hragent:int8:sentences",
-    "hragent:torch:sentences",
+    "hragent",
+    "hragent:no-sentences",
+    "hragent:int8:no-sentences",
+    "hragent:torch",
     "llamaindex:torch",
     "flat1000:torch",
-    "flat1000:int8",
 )
 
 
@@ -184,10 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind, embedder, index = SYSTEMS[name]
         folder = copy_corpus(files, root, scratch / f"run{len(rows)}")
         if kind == "hragent":
-            got = run_hragent(folder, embedder, index, edit_one=name == "hragent:int8")
+            got = run_hragent(folder, embedder, index, edit_one=name == "hragent")
             new = [{"system": name, **got[0]}]
             if len(got) > 1:
-                new.append({"system": "  hragent:int8 re-ingest, one page edited", **got[1]})
+                new.append({"system": "  hragent re-ingest, one page edited", **got[1]})
         else:
             new = [{"system": name, **run_peer(kind, pages, embedder, extract_s)}]
         rows += new

@@ -288,7 +288,7 @@ def _default_retrying() -> Any:
 def make_embedder(
     spec: str | None = None, *, device: str = "auto", index_dir: str | Path | None = None, **kwargs: Any
 ) -> Embedder:
-    """Build an embedder from a settings string: 'minilm' (default: int8 ONNX on a CPU, fp32 on a GPU,
+    """Build an embedder from a settings string: 'minilm' (default: fp32 ONNX on a CPU, PyTorch on a GPU,
     or the encoding an existing index at `index_dir` was built with), 'minilm-int8', 'minilm-fp32',
     'minilm-torch' (sentence-transformers), 'hashing', 'st:/path', 'openai:model'."""
     from tools.encoders.select import make_minilm, manifest_embedder_id

@@ -106,3 +106,8 @@ def test_export_is_cached_and_keyed(tmp_path: Path) -> None:
         onnx_model_path(model, "int4")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="no model weights"):
         export_key(tmp_path)
+
+
+def test_a_new_index_gets_fp32_on_a_cpu(tmp_path: Path) -> None:
+    enc = make_embedder("minilm", device="cpu", index_dir=tmp_path / "fresh")
+    assert isinstance(enc, OnnxEmbedder) and enc.precision == "fp32" and enc.id == MINILM_ID

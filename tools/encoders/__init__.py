@@ -1,7 +1,7 @@
 """Encoders for the bundled MiniLM beyond PyTorch fp32: ONNX Runtime (fp32 or int8) and device choice.
 
-`make_minilm` is what `make_embedder("minilm")` calls: int8 ONNX on a CPU, the GPU (fp32) when one is
-present, or, for an existing index, the encoding it was built with.
+`make_minilm` (in `select`) is what `make_embedder("minilm")` calls: fp32 ONNX on a CPU, PyTorch on a
+GPU when one is present, or, for an existing index, the encoding it was built with.
 """
 
 from tools.encoders.device import resolve_device

@@ -1,7 +1,9 @@
 """Choosing the bundled MiniLM's encoding: what `make_embedder("minilm")` returns.
 
-A new index on a CPU gets int8 ONNX (fastest, quality measured in RESULTS.md); with a GPU, fp32 on
-it. An existing index keeps the encoding it was built with, so upgrading hragent or moving an index
+A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors at ~1.4x its speed), PyTorch on a
+GPU. int8 ONNX is faster still but moves vectors a little (flat HotpotQA R@5 -.015 with the first
+recipe, and a text's vector depends slightly on its batch-mates; RESULTS.md), so it is opt-in
+(`minilm-int8`). An existing index keeps the encoding it was built with, so upgrading hragent or moving an index
 between a GPU and a CPU machine never trips the manifest check; an explicit precision is honoured
 and a mismatch with the index is the usual `IndexMismatchError`.
 """
@@ -17,6 +19,7 @@ from tools.encoders.onnx_minilm import MINILM_ID, OnnxEmbedder, encoding_id
 from tools.errors import ConfigError
 
 PRECISION_CHOICES = ("auto", "int8", "fp32", "torch")
+DEFAULT_PRECISION = "fp32"  # for new indexes; see the module docstring for why int8 is opt-in
 _MANIFEST = "manifest.json"  # the index's manifest file (tools.index.MANIFEST)
 
 
@@ -49,7 +52,7 @@ def make_minilm(precision: str = "auto", device: str = "auto", *, existing_id: s
         elif existing_id == encoding_id(MINILM_ID, "int8"):
             precision = "int8"
         else:
-            precision = "int8" if dev == "cpu" else "fp32"
+            precision = DEFAULT_PRECISION
     if precision == "int8":
         return OnnxEmbedder(precision="int8", device="cpu")
     if precision == "fp32" and dev == "cpu":
