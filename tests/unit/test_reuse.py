@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -116,3 +117,13 @@ def _level_vectors(index: HierarchicalIndex, level: str) -> list[tuple[object, n
     got = col.get(include=["embeddings"])
     records = index.get(got["ids"], frozenset())
     return [(records[i], np.asarray(v)) for i, v in zip(got["ids"], got["embeddings"], strict=True) if i in records]
+
+
+def test_the_ingest_report_counts_encoded_and_reused_texts(tmp_path: Path, make_agent: Any) -> None:
+    docs = _corpus(tmp_path / "docs")
+    agent = make_agent()
+    first = agent.ingest(docs)
+    assert first.encoded > 0 and first.reused == 0 and first.embedded >= first.encoded
+    (docs / "toasters.md").write_text(PAGES["toasters.md"].replace("every week", "every day"))
+    second = agent.ingest(docs)
+    assert second.updated and second.encoded == 2 and second.reused > 0
