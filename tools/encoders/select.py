@@ -1,6 +1,6 @@
 """Choosing the bundled MiniLM's encoding: what `make_embedder("minilm")` returns.
 
-A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors at ~1.4x its speed), PyTorch on a
+A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors; 1.2-1.4x its speed, measured loaded), PyTorch on a
 GPU. int8 ONNX is faster still but moves vectors a little (flat HotpotQA R@5 -.015 with the first
 recipe, and a text's vector depends slightly on its batch-mates; RESULTS.md), so it is opt-in
 (`minilm-int8`). An existing index keeps the encoding it was built with, so upgrading hragent or moving an index
