@@ -118,7 +118,8 @@ class Agent:
     def _make_embedder(self) -> Embedder:
         spec = self.settings.embedder
         if not spec.startswith("openai:"):
-            return make_embedder(spec)
+            # The index directory lets the default MiniLM keep the encoding an existing index was built with.
+            return make_embedder(spec, device=self.settings.embedder_device, index_dir=self.index_dir)
         # An OpenAI-compatible embeddings endpoint shares the chat model's server, key and retry policy.
         from agent.llm import make_retrying
 
@@ -230,6 +231,8 @@ class Agent:
             documents=int(stats["documents"]),
             nodes=out.nodes,
             embedded=out.embedded,
+            encoded=out.encoded,
+            reused=out.reused,
             elapsed_s=round(time.perf_counter() - t0, 3),
         )
 

@@ -76,7 +76,14 @@ def render_result(result: RunResult, *, console: object | None = None) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.table import Table
 
     agent = _agent(args)
@@ -89,6 +96,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),  # ETA from the files finished so far
         console=console,
         disable=not show,
     ) as progress:
@@ -99,7 +107,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         def on_progress(kind: str, done: int, total: int) -> None:
             if kind == "file":
-                progress.update(files, completed=done, total=total)
+                rate = done / max(time.perf_counter() - started, 1e-6)
+                progress.update(files, completed=done, total=total, rate=f"{rate:.1f} files/s")
                 progress.reset(vectors, total=None)
             else:
                 embedded[0] += max(0, done - int(progress.tasks[vectors].completed))
@@ -111,7 +120,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(report.model_dump_json(indent=2))
         return 0
     table = Table(title="Ingest summary")
-    for col in ("added", "updated", "unchanged", "removed", "skipped", "documents", "nodes", "vectors", "seconds"):
+    for col in (
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        "skipped",
+        "documents",
+        "nodes",
+        "vectors",
+        "encoded",
+        "seconds",
+    ):
         table.add_column(col, justify="right")
     table.add_row(
         *map(
@@ -125,6 +145,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 report.documents,
                 report.nodes,
                 report.embedded,
+                report.encoded,
                 f"{report.elapsed_s:.1f}",
             ),
         )

