@@ -113,7 +113,7 @@ def test_a_deleted_documents_stale_ledger_rows_are_re_embedded(tmp_path: Path) -
 
 
 def _level_vectors(index: HierarchicalIndex, level: str) -> list[tuple[object, np.ndarray]]:
-    col = index._collection(level)
+    col = index._embedded().chroma.collection(level)
     got = col.get(include=["embeddings"])
     records = index.get(got["ids"], frozenset())
     return [(records[i], np.asarray(v)) for i, v in zip(got["ids"], got["embeddings"], strict=True) if i in records]
