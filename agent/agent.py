@@ -16,7 +16,6 @@ from typing import Any
 import structlog
 
 from agent.events import StepEvent, event_from_update
-from agent.logging import configure_logging
 from agent.results import (
     Citation,
     Claim,
@@ -37,7 +36,7 @@ from graphs.roles.offline import offline_roles
 from policies.limits import Limits, recursion_limit_for, resolve_limits
 from tools.acl import PrincipalLike, identities_of
 from tools.embeddings import Embedder, make_embedder
-from tools.errors import AccessDeniedError, ConfigError, InvalidTaskError
+from tools.errors import AccessDeniedError, ConfigError, IndexStoreError, InvalidTaskError
 from tools.index import HierarchicalIndex, IndexConfig
 from tools.ingest.pipeline import IngestProgress, ingest_paths
 from tools.retrieval import retrieve as retrieve_hits
@@ -91,6 +90,8 @@ class Agent:
     """A planner–solver–verifier agent over one hierarchical index.
 
     Everything is passed in or built from `Settings`; nothing global, so many agents can coexist.
+    Constructing one changes nothing in the host process: logging stays the host's (the CLI, or a
+    caller of `agent.logging.configure_logging`, sets it up) and no environment variable is written.
     """
 
     def __init__(
@@ -104,8 +105,9 @@ class Agent:
         approve_plans: bool = False,
     ) -> None:
         self.settings = settings or Settings.load()
-        configure_logging(self.settings.log_level, self.settings.log_format)
         self.index_dir = Path(index_dir).expanduser() if index_dir is not None else self.settings.index_dir
+        if self.index_dir.exists() and not self.index_dir.is_dir():
+            raise IndexStoreError(f"index path {self.index_dir} is a file, not a directory; pass an index directory")
         self.embedder = embedder or self._make_embedder()
         self._index: HierarchicalIndex | None = None
         self._roles_arg = roles
