@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,9 +40,10 @@ from tools.embeddings import Embedder, make_embedder
 from tools.errors import AccessDeniedError, ConfigError, IndexStoreError, InvalidTaskError
 from tools.index import HierarchicalIndex, IndexConfig
 from tools.ingest.pipeline import IngestProgress, ingest_paths
+from tools.logs import get_logger
 from tools.retrieval import retrieve as retrieve_hits
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def _postgres_saver(settings: Settings) -> Any:
@@ -60,6 +62,21 @@ def _postgres_saver(settings: Settings) -> Any:
     saver = PostgresSaver(conn)
     saver.setup()
     return saver
+
+
+def _close_clients(roles: Roles) -> None:
+    """Close the HTTP clients of LLM roles (langchain-openai keeps an httpx pool per model)."""
+    seen: set[int] = set()
+    for role in vars(roles).values():
+        llm = getattr(getattr(role, "llm", None), "model", None)
+        for attr in ("root_client", "root_async_client"):
+            client = getattr(llm, attr, None)
+            if client is None or id(client) in seen:
+                continue
+            seen.add(id(client))
+            close = getattr(client, "close", None)
+            if callable(close) and not asyncio.iscoroutinefunction(close):
+                close()
 
 
 def _principal_payload(principal: PrincipalLike) -> list[str] | None:
@@ -111,9 +128,13 @@ class Agent:
         self.embedder = embedder or self._make_embedder()
         self._index: HierarchicalIndex | None = None
         self._roles_arg = roles
+        self._built_roles: Roles | None = None
         self._checkpointer = checkpointer
+        self._owned_saver: Any = None  # a checkpointer this agent opened (closed by `close()`)
         self._approve_plans = approve_plans
         self._graph: Any = None
+        # Lazy parts (index, roles, graph) are built once even when many threads ask at once.
+        self._init_lock = threading.RLock()
 
     # ------------------------------------------------------------------ plumbing
     def _make_embedder(self) -> Embedder:
@@ -134,7 +155,11 @@ class Agent:
 
     @property
     def index(self) -> HierarchicalIndex:
-        if self._index is None:
+        if self._index is not None:
+            return self._index
+        with self._init_lock:
+            if self._index is not None:
+                return self._index
             client = None
             if self.settings.chroma_host:
                 import chromadb
@@ -148,9 +173,18 @@ class Agent:
                 section_vectors=cfg.section_vectors,
             )
             self._index = HierarchicalIndex(self.index_dir, self.embedder, chroma_client=client, config=config)
-        return self._index
+            return self._index
 
     def _roles(self, index: HierarchicalIndex) -> Roles:
+        """The roles every run of this agent shares (built once; they hold no per-run state)."""
+        if self._built_roles is not None:
+            return self._built_roles
+        with self._init_lock:
+            if self._built_roles is None:
+                self._built_roles = self._make_roles(index)
+            return self._built_roles
+
+    def _make_roles(self, index: HierarchicalIndex) -> Roles:
         if isinstance(self._roles_arg, Roles):
             return self._roles_arg
         if callable(self._roles_arg):
@@ -165,7 +199,11 @@ class Agent:
     @property
     def graph(self) -> Any:
         """The compiled LangGraph graph (with this agent's checkpointer)."""
-        if self._graph is None:
+        if self._graph is not None:
+            return self._graph
+        with self._init_lock:
+            if self._graph is not None:
+                return self._graph
             deps = GraphDeps(
                 index_factory=lambda: self.index,
                 roles_factory=self._roles,
@@ -175,7 +213,7 @@ class Agent:
                 budget_tokens=self.settings.retrieval.budget_tokens,
             )
             self._graph = build_graph(deps, checkpointer=self._make_checkpointer(), approve_plans=self._approve_plans)
-        return self._graph
+            return self._graph
 
     def _make_checkpointer(self) -> Any:
         if self._checkpointer is not None:
@@ -187,16 +225,31 @@ class Agent:
 
             return InMemorySaver()
         if self.settings.checkpointer == "postgres":
-            return _postgres_saver(self.settings)
+            self._owned_saver = _postgres_saver(self.settings)
+            return self._owned_saver
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         self.index_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.index_dir / "checkpoints.sqlite", check_same_thread=False, timeout=60)
-        return SqliteSaver(conn)
+        self._owned_saver = SqliteSaver(conn)
+        return self._owned_saver
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
+        """Release every connection, client and pool this agent opened: the index's SQLite
+        connections (all threads'), its worker pool and Chroma client, the checkpointer's database
+        connection and the LLM roles' HTTP clients. A checkpointer or roles passed in belong to the
+        caller and stay open. Using the agent again reopens what it needs."""
+        with self._init_lock:
+            index, self._index = self._index, None
+            saver, self._owned_saver = self._owned_saver, None
+            roles, self._built_roles = self._built_roles, None
+            self._graph = None  # it holds the closed index, roles and checkpointer
+        if index is not None:
+            index.close()
+        if saver is not None and getattr(saver, "conn", None) is not None:
+            saver.conn.close()
+        if roles is not None and self._roles_arg is None:
+            _close_clients(roles)
 
     def __enter__(self) -> Agent:
         return self

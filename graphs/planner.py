@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
-
 from graphs.common import current_round, event, limits_of, usage_update
 from graphs.deps import GraphDeps
 from graphs.state import AgentState
 from policies.limits import resolve_limits
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def make_plan_node(deps: GraphDeps) -> Any:

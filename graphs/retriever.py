@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
 from typing_extensions import TypedDict
 
 from graphs.common import event
@@ -13,10 +12,11 @@ from graphs.deps import GraphDeps
 from graphs.follow import followed_leaves, sentence_similarities
 from graphs.state import EvidenceItem, SentenceRef
 from tools.acl import identities_of
+from tools.logs import get_logger
 from tools.retrieval import retrieve_candidates
 from tools.retrieval.hierarchical import leaf_sentences
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class RetrieveTask(TypedDict):

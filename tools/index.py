@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,6 +217,11 @@ class HierarchicalIndex:
         self.config = config or IndexConfig()
         self._local = threading.local()
         self._chroma_lock = threading.Lock()
+        # Every thread's connection, so `close()` releases them all (not just the caller's).
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._generation = 0
+        self._pool: ThreadPoolExecutor | None = None
         manifest_path = self.path / MANIFEST
         if not manifest_path.exists():
             if not create:
@@ -260,6 +266,7 @@ class HierarchicalIndex:
                 " into a new index directory"
             ) from exc
         self._chroma = chroma_client
+        self._owns_chroma = False
         self._collections: dict[str, Any] = {}
 
     # ----------------------------------------------------------------- storage plumbing
@@ -288,12 +295,22 @@ class HierarchicalIndex:
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or getattr(self._local, "generation", -1) != self._generation:
             conn = sqlite3.connect(self.path / "tree.sqlite", timeout=60, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+                self._local.conn, self._local.generation = conn, self._generation
         yield conn
+
+    def executor(self) -> ThreadPoolExecutor:
+        """A small pool for work that overlaps a query (BM25 while Chroma answers), made on first use
+        and shut down by `close()`: nothing runs, and no thread lingers, before or after."""
+        with self._conns_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hragent-bm25")
+            return self._pool
 
     def _collection(self, level: str) -> Any:
         if level in self._collections:
@@ -310,6 +327,7 @@ class HierarchicalIndex:
                 self._chroma = chromadb.PersistentClient(
                     path=str(self.path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
                 )
+                self._owns_chroma = True
             self._collections[level] = self._chroma.get_or_create_collection(
                 self._collection_name(level), embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
@@ -321,10 +339,24 @@ class HierarchicalIndex:
         return f"hragent_{index_id}_{level}" if index_id else f"hragent_{level}"
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Release every thread's SQLite connection, the worker pool and a Chroma client this index
+        opened itself (one passed in belongs to the caller). A later read reopens what it needs."""
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+            self._generation += 1
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for conn in conns:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
+        with self._chroma_lock:
+            client, owned = self._chroma, self._owns_chroma
+            self._collections = {}
+            if owned:
+                self._chroma, self._owns_chroma = None, False
+        if owned and client is not None:
+            client.close()
 
     # ----------------------------------------------------------------- ingestion
     def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:

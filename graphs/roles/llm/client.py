@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-import structlog
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
@@ -29,8 +28,9 @@ from graphs.roles.llm.evidence import clean, data_block
 from graphs.roles.llm.prompts import JSON_MODE_RULE, REPAIR_USER, REPLY_RULE
 from policies.budget import PromptLimits
 from tools.errors import LLMBudgetError, LLMError, LLMOutputError, LLMUnavailableError
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 Method = Literal["function_calling", "json_mode"]
