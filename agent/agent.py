@@ -64,21 +64,6 @@ def _postgres_saver(settings: Settings) -> Any:
     return saver
 
 
-def _close_clients(roles: Roles) -> None:
-    """Close the HTTP clients of LLM roles (langchain-openai keeps an httpx pool per model)."""
-    seen: set[int] = set()
-    for role in vars(roles).values():
-        llm = getattr(getattr(role, "llm", None), "model", None)
-        for attr in ("root_client", "root_async_client"):
-            client = getattr(llm, attr, None)
-            if client is None or id(client) in seen:
-                continue
-            seen.add(id(client))
-            close = getattr(client, "close", None)
-            if callable(close) and not asyncio.iscoroutinefunction(close):
-                close()
-
-
 def _principal_payload(principal: PrincipalLike) -> list[str] | None:
     ids = identities_of(principal)
     return sorted(ids) if ids else None
@@ -237,19 +222,19 @@ class Agent:
     def close(self) -> None:
         """Release every connection, client and pool this agent opened: the index's SQLite
         connections (all threads'), its worker pool and Chroma client, the checkpointer's database
-        connection and the LLM roles' HTTP clients. A checkpointer or roles passed in belong to the
-        caller and stay open. Using the agent again reopens what it needs."""
+        connection, and the roles built for it. A checkpointer or roles passed in belong to the
+        caller and stay open. The chat model's HTTP pool is langchain-openai's process-wide cached
+        client, shared by every model in the process, so it is not ours to close. Using the agent
+        again reopens what it needs."""
         with self._init_lock:
             index, self._index = self._index, None
             saver, self._owned_saver = self._owned_saver, None
-            roles, self._built_roles = self._built_roles, None
+            self._built_roles = None
             self._graph = None  # it holds the closed index, roles and checkpointer
         if index is not None:
             index.close()
         if saver is not None and getattr(saver, "conn", None) is not None:
             saver.conn.close()
-        if roles is not None and self._roles_arg is None:
-            _close_clients(roles)
 
     def __enter__(self) -> Agent:
         return self
