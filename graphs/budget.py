@@ -45,7 +45,7 @@ def budgeted(deps: GraphDeps, node: Node) -> Any:
 
     @functools.wraps(node)
     def wrapped(state: AgentState) -> dict[str, Any]:
-        budget = budget_for(state, deps.limits)
+        budget = budget_for(state, deps.active().limits)
         with role_budget(budget):
             update = node(state)
         seen = {(e.get("role"), e.get("reason")) for e in state.get("degraded") or []}

@@ -10,6 +10,7 @@ from langgraph.graph import END, START, StateGraph
 
 from graphs.budget import budgeted
 from graphs.composer import make_compose_node
+from graphs.context import HragentContext
 from graphs.conversation import read_messages, reply
 from graphs.deps import GraphDeps
 from graphs.planner import make_plan_node
@@ -31,7 +32,7 @@ def build_graph(
 ) -> Any:
     """Compile the agent graph. `approve_plans=True` pauses after planning for human approval
     (resume with `Command(resume=True | False | [queries])`); needs a checkpointer."""
-    builder = StateGraph(AgentState, input_schema=InputState, output_schema=OutputState)
+    builder = StateGraph(AgentState, context_schema=HragentContext, input_schema=InputState, output_schema=OutputState)
     builder.add_node("read_messages", read_messages)
     builder.add_node("plan", budgeted(deps, make_plan_node(deps)))
     builder.add_node("review_plan", make_review_node(approve_plans))

@@ -17,7 +17,9 @@ log = get_logger(__name__)
 def make_plan_node(deps: GraphDeps) -> Any:
     def plan(state: AgentState) -> dict[str, Any]:
         t0 = time.perf_counter()
-        limits = limits_of(state) if state.get("run_limits") else resolve_limits(state.get("limits"), deps.limits)
+        limits = (
+            limits_of(state) if state.get("run_limits") else resolve_limits(state.get("limits"), deps.active().limits)
+        )
         rnd = current_round(state)
         task = " ".join(str(state.get("task") or "").split())
         if rnd == 0 and (not task or len(task) > limits.max_task_chars):

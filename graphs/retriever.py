@@ -33,11 +33,12 @@ class RetrieveTask(TypedDict):
 def make_retrieve_node(deps: GraphDeps) -> Any:
     def retrieve(task: RetrieveTask) -> dict[str, Any]:
         t0 = time.perf_counter()
-        index = deps.index
+        run = deps.active()
+        index = run.index
         identities = identities_of(task.get("principal"))
-        strategy = task.get("strategy") or deps.strategy
+        strategy = task.get("strategy") or run.strategy
         cands = retrieve_candidates(
-            index, task["query"], deps.k, strategy=strategy, identities=identities, budget_tokens=deps.budget_tokens
+            index, task["query"], run.k, strategy=strategy, identities=identities, budget_tokens=run.budget_tokens
         )
         query_vec = index.embedder.embed_query(task["query"])
         # Follow documents the previous hop named (a bridge entity is often the next document's title).
