@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from agent.checkpoint import ThreadedSqliteSaver, with_async_methods
 from agent.events import StepEvent, event_from_update
 from agent.results import (
     Citation,
@@ -44,6 +45,9 @@ from tools.logs import get_logger
 from tools.retrieval import retrieve as retrieve_hits
 
 log = get_logger(__name__)
+# How long past `limits.timeout_s` an async run may take before it is cancelled outright (the graph
+# itself stops at the limit between nodes; this bounds a node stuck in, say, a hung model request).
+HARD_STOP_GRACE_S = 2.0
 
 
 def _postgres_saver(settings: Settings) -> Any:
@@ -59,7 +63,7 @@ def _postgres_saver(settings: Settings) -> Any:
     conn = Connection.connect(
         settings.postgres_dsn.get_secret_value(), autocommit=True, prepare_threshold=0, row_factory=dict_row
     )
-    saver = PostgresSaver(conn)
+    saver = with_async_methods(PostgresSaver)(conn)
     saver.setup()
     return saver
 
@@ -212,11 +216,9 @@ class Agent:
         if self.settings.checkpointer == "postgres":
             self._owned_saver = _postgres_saver(self.settings)
             return self._owned_saver
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
         self.index_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.index_dir / "checkpoints.sqlite", check_same_thread=False, timeout=60)
-        self._owned_saver = SqliteSaver(conn)
+        self._owned_saver = ThreadedSqliteSaver(conn)
         return self._owned_saver
 
     def close(self) -> None:
@@ -436,11 +438,11 @@ class Agent:
             return dict(self.graph.get_state(config).values)
         return dict(output or {})
 
-    def _forget_finished(self, config: dict[str, Any]) -> None:
+    def _forget_finished(self, config: dict[str, Any], *, force: bool = False) -> None:
         """Drop the checkpoints of a finished run whose thread id the caller did not choose: nobody
         can resume it, and 1,000 runs would otherwise leave ~0.5 MB each in checkpoints.sqlite.
         A run paused for plan approval is kept (its `RunResult.thread_id` resumes it)."""
-        if self.graph.checkpointer is None or self.graph.get_state(config).next:
+        if self.graph.checkpointer is None or (not force and self.graph.get_state(config).next):
             return
         self.graph.checkpointer.delete_thread(str(config["configurable"]["thread_id"]))
 
@@ -478,9 +480,52 @@ class Agent:
         if owner != principal:
             raise AccessDeniedError(f"thread {thread_id!r} belongs to another principal; use a new thread_id")
 
-    async def arun(self, task: str, **kwargs: Any) -> RunResult:
-        """Async `run`: the CPU-bound offline engine runs in a worker thread."""
-        return await asyncio.to_thread(self.run, task, **kwargs)
+    async def arun(
+        self,
+        task: str,
+        *,
+        principal: PrincipalLike = None,
+        limits: Limits | Mapping[str, Any] | None = None,
+        thread_id: str | None = None,
+        strategy: str | None = None,
+    ) -> RunResult:
+        """Async `run`, on the caller's event loop: each node's work is awaited in a worker thread
+        and cancelling the task stops the run (no further node, no further model request).
+
+        `limits.timeout_s` holds even when a node is stuck (a hung model request): a moment after
+        it the run is cancelled and the result says `halt_reason="timeout"`, with what was
+        checkpointed so far."""
+        payload, config, run_limits, tid = self._prepare(task, principal, limits, thread_id, strategy)
+        t0 = time.perf_counter()
+        resume = thread_id is not None and self._claim_thread(payload, config)
+        graph = self.graph
+        timed_out = False
+        final: Any = {}
+        with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
+            try:
+                async with asyncio.timeout(run_limits.timeout_s + HARD_STOP_GRACE_S):
+                    final = await graph.ainvoke(None if resume else payload, config, durability=self._durability())
+            except TimeoutError:
+                timed_out = True
+                log.warning("run.hard_timeout", timeout_s=run_limits.timeout_s)
+        state = dict(self._final_state(final, config))
+        if timed_out:
+            state["halt_reason"] = "timeout"
+            state["limits_hit"] = [*(state.get("limits_hit") or []), "timeout"]
+        result = self._result(state, payload["task"], tid, time.perf_counter() - t0)
+        if thread_id is None:
+            self._forget_finished(config, force=timed_out)
+        return result
+
+    async def abatch(self, tasks: Sequence[str], *, max_concurrency: int = 4, **kwargs: Any) -> list[RunResult]:
+        """Run many tasks concurrently on the event loop; results keep the input order."""
+        gate = asyncio.Semaphore(max(1, max_concurrency))
+
+        async def one(task: str) -> RunResult:
+            async with gate:
+                return await self.arun(task, **kwargs)
+
+        return list(await asyncio.gather(*(one(t) for t in tasks)))
 
     def batch(self, tasks: Sequence[str], *, max_concurrency: int = 4, **kwargs: Any) -> list[RunResult]:
         """Run many tasks concurrently (threads); results keep the input order."""
@@ -524,22 +569,39 @@ class Agent:
             self._forget_finished(config)
         yield StepEvent(kind="result", node="result", result=result)
 
-    async def astream(self, task: str, **kwargs: Any) -> AsyncIterator[StepEvent]:
-        """Async `stream` (the graph runs in a worker thread; events arrive as they happen)."""
-        queue: asyncio.Queue[StepEvent | None] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-
-        def pump() -> None:
-            try:
-                for item in self.stream(task, **kwargs):
-                    loop.call_soon_threadsafe(queue.put_nowait, item)
-            finally:
-                loop.call_soon_threadsafe(queue.put_nowait, None)
-
-        fut = loop.run_in_executor(None, pump)
-        while (item := await queue.get()) is not None:
-            yield item
-        await fut
+    async def astream(
+        self,
+        task: str,
+        *,
+        principal: PrincipalLike = None,
+        limits: Limits | Mapping[str, Any] | None = None,
+        thread_id: str | None = None,
+        strategy: str | None = None,
+    ) -> AsyncIterator[StepEvent]:
+        """Async `stream`, on the event loop; closing or cancelling the iterator stops the run."""
+        payload, config, _limits, tid = self._prepare(task, principal, limits, thread_id, strategy)
+        t0 = time.perf_counter()
+        last: dict[str, Any] = {}
+        resume = thread_id is not None and self._claim_thread(payload, config)
+        with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
+            async for mode, chunk in self.graph.astream(
+                None if resume else payload,
+                config,
+                stream_mode=["updates", "values"],
+                durability=self._durability(),
+            ):
+                if mode == "values":
+                    last = chunk
+                    continue
+                for node, update in chunk.items():
+                    step = event_from_update(node, update if isinstance(update, dict) else {"items": update})
+                    if step is not None:
+                        yield step
+        final = self._final_state(last, config)
+        result = self._result(final, payload["task"], tid, time.perf_counter() - t0)
+        if thread_id is None:
+            self._forget_finished(config)
+        yield StepEvent(kind="result", node="result", result=result)
 
     # ------------------------------------------------------------------ results
     def _result(self, final: Mapping[str, Any], task: str, tid: str, elapsed: float) -> RunResult:

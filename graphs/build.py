@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from graphs.asyncnodes import dual
 from graphs.budget import budgeted
 from graphs.composer import make_compose_node
 from graphs.context import HragentContext
@@ -33,14 +34,15 @@ def build_graph(
     """Compile the agent graph. `approve_plans=True` pauses after planning for human approval
     (resume with `Command(resume=True | False | [queries])`); needs a checkpointer."""
     builder = StateGraph(AgentState, context_schema=HragentContext, input_schema=InputState, output_schema=OutputState)
-    builder.add_node("read_messages", read_messages)
-    builder.add_node("plan", budgeted(deps, make_plan_node(deps)))
-    builder.add_node("review_plan", make_review_node(approve_plans))
-    builder.add_node("retrieve", make_retrieve_node(deps), input_schema=RetrieveTask)
-    builder.add_node("solve", budgeted(deps, make_solve_node(deps)))
-    builder.add_node("verify", budgeted(deps, make_verify_node(deps)))
-    builder.add_node("compose", budgeted(deps, make_compose_node(deps)))
-    builder.add_node("reply", reply)
+    # Every node has a sync body (`invoke`) and an async form (`ainvoke`: cancellable, see asyncnodes).
+    builder.add_node("read_messages", dual(read_messages))
+    builder.add_node("plan", dual(budgeted(deps, make_plan_node(deps))))
+    builder.add_node("review_plan", dual(make_review_node(approve_plans)))
+    builder.add_node("retrieve", dual(make_retrieve_node(deps)), input_schema=RetrieveTask)
+    builder.add_node("solve", dual(budgeted(deps, make_solve_node(deps))))
+    builder.add_node("verify", dual(budgeted(deps, make_verify_node(deps))))
+    builder.add_node("compose", dual(budgeted(deps, make_compose_node(deps))))
+    builder.add_node("reply", dual(reply))
 
     builder.add_edge(START, "read_messages")
     builder.add_edge("read_messages", "plan")
