@@ -51,18 +51,23 @@ def test_unknown_context_keys_are_named(two_indexes: tuple[Path, Path]) -> None:
         graph.invoke({"task": FERRY_Q}, context={"index_dri": str(two_indexes[0])})
 
 
-def test_an_agents_graph_takes_run_values_but_not_another_index(two_indexes: tuple[Path, Path]) -> None:
-    ferry, light = two_indexes
-    with Agent(ferry, settings=offline_settings(), embedder=HashingEmbedder()) as agent:
-        config = {"configurable": {"thread_id": "c1"}}
-        out = agent.graph.invoke({"task": FERRY_Q}, config, context={"strategy": "bm25", "k": 2, "max_hops": 1})
-        assert "Oarmakers Guild" in out["answer"]
-        retrieved = [t for t in out["trace"] if t["node"] == "retrieve"]
-        assert retrieved and all(t.get("hits", 0) <= 2 + 4 for t in retrieved)  # k=2 plus followed titles
-        with pytest.raises(ConfigError, match="one index"):
-            agent.graph.invoke(
-                {"task": FERRY_Q}, {"configurable": {"thread_id": "c2"}}, context={"index_dir": str(light)}
-            )
+def test_an_agents_graph_takes_run_values_but_not_another_index(
+    sample_agent: Agent, two_indexes: tuple[Path, Path]
+) -> None:
+    question = "What is the maximum payload of the Harrier?"
+    ctx = {"strategy": "bm25", "k": 2, "max_hops": 1}
+    out = sample_agent.graph.invoke({"task": question}, {"configurable": {"thread_id": "c1"}}, context=ctx)
+    plain = sample_agent.graph.invoke({"task": question}, {"configurable": {"thread_id": "c0"}})
+    assert out["answer"]
+    details = [t["detail"] for t in out["trace"] if t["node"] == "retrieve"]
+    assert details and all(d["hop"] == 1 for d in details)  # max_hops=1 from the context
+    assert all(d["hits"] <= 2 for d in details if not d["followed"])  # k=2 (followed titles add leaves)
+    default_hits = [t["detail"]["hits"] for t in plain["trace"] if t["node"] == "retrieve"]
+    assert max(d["hits"] for d in details) < max(default_hits)
+    with pytest.raises(ConfigError, match="one index"):
+        sample_agent.graph.invoke(
+            {"task": question}, {"configurable": {"thread_id": "c2"}}, context={"index_dir": str(two_indexes[1])}
+        )
 
 
 def test_importing_the_served_graph_reads_no_settings_and_opens_nothing(tmp_path: Path) -> None:
