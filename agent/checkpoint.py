@@ -39,7 +39,7 @@ class ThreadedAsyncMixin:
         await asyncio.to_thread(self.delete_thread, thread_id)  # type: ignore[attr-defined]
 
 
-class ThreadedSqliteSaver(ThreadedAsyncMixin, SqliteSaver):  # type: ignore[misc]
+class ThreadedSqliteSaver(ThreadedAsyncMixin, SqliteSaver):
     """`SqliteSaver` usable from `ainvoke`/`astream` too."""
 
 
