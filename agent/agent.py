@@ -304,6 +304,22 @@ class Agent:
 
         return HragentRetriever(agent=self, k=k, strategy=strategy, principal=_principal_payload(principal))
 
+    def as_tool(
+        self,
+        *,
+        name: str = "ask_documents",
+        description: str = (
+            "Answer a question from the indexed documents with verified claims and citations"
+            " (each sentence carries [n] markers); says so when the documents do not answer it."
+        ),
+        principal: PrincipalLike = None,
+    ) -> Any:
+        """This agent as a LangChain tool: content = the cited answer; artifact = short answer,
+        outcome, claims and citations (see `agent/tool.py`). Runs as `principal`."""
+        from agent.tool import make_tool
+
+        return make_tool(self, name=name, description=description, principal=principal)
+
     def verify_claim(self, claim: str, evidence: Sequence[str], *, section: Sequence[str] = ()) -> Claim:
         """Judge one statement against evidence sentences with this agent's verifier: the same
         supported / contradicted / not-enough-evidence check every run applies to its own claims.
