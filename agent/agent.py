@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,8 +16,8 @@ from typing import Any
 
 import structlog
 
+from agent.checkpoint import ThreadedSqliteSaver, with_async_methods
 from agent.events import StepEvent, event_from_update
-from agent.logging import configure_logging
 from agent.results import (
     Citation,
     Claim,
@@ -37,13 +38,17 @@ from graphs.roles.offline import offline_roles
 from policies.limits import Limits, recursion_limit_for, resolve_limits
 from tools.acl import PrincipalLike, identities_of
 from tools.embeddings import Embedder, make_embedder
-from tools.errors import AccessDeniedError, ConfigError, InvalidTaskError
+from tools.errors import AccessDeniedError, ConfigError, IndexStoreError, InvalidTaskError
 from tools.index import HierarchicalIndex, IndexConfig
 from tools.ingest.pipeline import IngestProgress, ingest_paths
+from tools.logs import get_logger
 from tools.retrieval import retrieve as retrieve_hits
 from tools.store.open import open_store
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
+# How long past `limits.timeout_s` an async run may take before it is cancelled outright (the graph
+# itself stops at the limit between nodes; this bounds a node stuck in, say, a hung model request).
+HARD_STOP_GRACE_S = 2.0
 
 
 def _postgres_saver(settings: Settings) -> Any:
@@ -59,7 +64,7 @@ def _postgres_saver(settings: Settings) -> Any:
     conn = Connection.connect(
         settings.postgres_dsn.get_secret_value(), autocommit=True, prepare_threshold=0, row_factory=dict_row
     )
-    saver = PostgresSaver(conn)
+    saver = with_async_methods(PostgresSaver)(conn)
     saver.setup()
     return saver
 
@@ -92,6 +97,8 @@ class Agent:
     """A planner–solver–verifier agent over one hierarchical index.
 
     Everything is passed in or built from `Settings`; nothing global, so many agents can coexist.
+    Constructing one changes nothing in the host process: logging stays the host's (the CLI, or a
+    caller of `agent.logging.configure_logging`, sets it up) and no environment variable is written.
     """
 
     def __init__(
@@ -105,14 +112,19 @@ class Agent:
         approve_plans: bool = False,
     ) -> None:
         self.settings = settings or Settings.load()
-        configure_logging(self.settings.log_level, self.settings.log_format)
         self.index_dir = Path(index_dir).expanduser() if index_dir is not None else self.settings.index_dir
+        if self.index_dir.exists() and not self.index_dir.is_dir():
+            raise IndexStoreError(f"index path {self.index_dir} is a file, not a directory; pass an index directory")
         self.embedder = embedder or self._make_embedder()
         self._index: HierarchicalIndex | None = None
         self._roles_arg = roles
+        self._built_roles: Roles | None = None
         self._checkpointer = checkpointer
+        self._owned_saver: Any = None  # a checkpointer this agent opened (closed by `close()`)
         self._approve_plans = approve_plans
         self._graph: Any = None
+        # Lazy parts (index, roles, graph) are built once even when many threads ask at once.
+        self._init_lock = threading.RLock()
 
     # ------------------------------------------------------------------ plumbing
     def _make_embedder(self) -> Embedder:
@@ -134,7 +146,11 @@ class Agent:
 
     @property
     def index(self) -> HierarchicalIndex:
-        if self._index is None:
+        if self._index is not None:
+            return self._index
+        with self._init_lock:
+            if self._index is not None:
+                return self._index
             client = None
             if self.settings.chroma_host:
                 import chromadb
@@ -151,9 +167,18 @@ class Agent:
             self._index = HierarchicalIndex(
                 self.index_dir, self.embedder, chroma_client=client, config=config, store=store
             )
-        return self._index
+            return self._index
 
     def _roles(self, index: HierarchicalIndex) -> Roles:
+        """The roles every run of this agent shares (built once; they hold no per-run state)."""
+        if self._built_roles is not None:
+            return self._built_roles
+        with self._init_lock:
+            if self._built_roles is None:
+                self._built_roles = self._make_roles(index)
+            return self._built_roles
+
+    def _make_roles(self, index: HierarchicalIndex) -> Roles:
         if isinstance(self._roles_arg, Roles):
             return self._roles_arg
         if callable(self._roles_arg):
@@ -168,7 +193,11 @@ class Agent:
     @property
     def graph(self) -> Any:
         """The compiled LangGraph graph (with this agent's checkpointer)."""
-        if self._graph is None:
+        if self._graph is not None:
+            return self._graph
+        with self._init_lock:
+            if self._graph is not None:
+                return self._graph
             deps = GraphDeps(
                 index_factory=lambda: self.index,
                 roles_factory=self._roles,
@@ -179,7 +208,7 @@ class Agent:
                 budget_chars=self.settings.retrieval.budget_chars,
             )
             self._graph = build_graph(deps, checkpointer=self._make_checkpointer(), approve_plans=self._approve_plans)
-        return self._graph
+            return self._graph
 
     def _make_checkpointer(self) -> Any:
         if self._checkpointer is not None:
@@ -191,16 +220,29 @@ class Agent:
 
             return InMemorySaver()
         if self.settings.checkpointer == "postgres":
-            return _postgres_saver(self.settings)
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
+            self._owned_saver = _postgres_saver(self.settings)
+            return self._owned_saver
         self.index_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.index_dir / "checkpoints.sqlite", check_same_thread=False, timeout=60)
-        return SqliteSaver(conn)
+        self._owned_saver = ThreadedSqliteSaver(conn)
+        return self._owned_saver
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
+        """Release every connection, client and pool this agent opened: the index's SQLite
+        connections (all threads'), its worker pool and Chroma client, the checkpointer's database
+        connection, and the roles built for it. A checkpointer or roles passed in belong to the
+        caller and stay open. The chat model's HTTP pool is langchain-openai's process-wide cached
+        client, shared by every model in the process, so it is not ours to close. Using the agent
+        again reopens what it needs."""
+        with self._init_lock:
+            index, self._index = self._index, None
+            saver, self._owned_saver = self._owned_saver, None
+            self._built_roles = None
+            self._graph = None  # it holds the closed index, roles and checkpointer
+        if index is not None:
+            index.close()
+        if saver is not None and getattr(saver, "conn", None) is not None:
+            saver.conn.close()
 
     def __enter__(self) -> Agent:
         return self
@@ -281,6 +323,22 @@ class Agent:
         from agent.retriever import HragentRetriever
 
         return HragentRetriever(agent=self, k=k, strategy=strategy, principal=_principal_payload(principal))
+
+    def as_tool(
+        self,
+        *,
+        name: str = "ask_documents",
+        description: str = (
+            "Answer a question from the indexed documents with verified claims and citations"
+            " (each sentence carries [n] markers); says so when the documents do not answer it."
+        ),
+        principal: PrincipalLike = None,
+    ) -> Any:
+        """This agent as a LangChain tool: content = the cited answer; artifact = short answer,
+        outcome, claims and citations (see `agent/tool.py`). Runs as `principal`."""
+        from agent.tool import make_tool
+
+        return make_tool(self, name=name, description=description, principal=principal)
 
     def verify_claim(self, claim: str, evidence: Sequence[str], *, section: Sequence[str] = ()) -> Claim:
         """Judge one statement against evidence sentences with this agent's verifier: the same
@@ -416,11 +474,11 @@ class Agent:
             return dict(self.graph.get_state(config).values)
         return dict(output or {})
 
-    def _forget_finished(self, config: dict[str, Any]) -> None:
+    def _forget_finished(self, config: dict[str, Any], *, force: bool = False) -> None:
         """Drop the checkpoints of a finished run whose thread id the caller did not choose: nobody
         can resume it, and 1,000 runs would otherwise leave ~0.5 MB each in checkpoints.sqlite.
         A run paused for plan approval is kept (its `RunResult.thread_id` resumes it)."""
-        if self.graph.checkpointer is None or self.graph.get_state(config).next:
+        if self.graph.checkpointer is None or (not force and self.graph.get_state(config).next):
             return
         self.graph.checkpointer.delete_thread(str(config["configurable"]["thread_id"]))
 
@@ -458,9 +516,52 @@ class Agent:
         if owner != principal:
             raise AccessDeniedError(f"thread {thread_id!r} belongs to another principal; use a new thread_id")
 
-    async def arun(self, task: str, **kwargs: Any) -> RunResult:
-        """Async `run`: the CPU-bound offline engine runs in a worker thread."""
-        return await asyncio.to_thread(self.run, task, **kwargs)
+    async def arun(
+        self,
+        task: str,
+        *,
+        principal: PrincipalLike = None,
+        limits: Limits | Mapping[str, Any] | None = None,
+        thread_id: str | None = None,
+        strategy: str | None = None,
+    ) -> RunResult:
+        """Async `run`, on the caller's event loop: each node's work is awaited in a worker thread
+        and cancelling the task stops the run (no further node, no further model request).
+
+        `limits.timeout_s` holds even when a node is stuck (a hung model request): a moment after
+        it the run is cancelled and the result says `halt_reason="timeout"`, with what was
+        checkpointed so far."""
+        payload, config, run_limits, tid = self._prepare(task, principal, limits, thread_id, strategy)
+        t0 = time.perf_counter()
+        resume = thread_id is not None and self._claim_thread(payload, config)
+        graph = self.graph
+        timed_out = False
+        final: Any = {}
+        with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
+            try:
+                async with asyncio.timeout(run_limits.timeout_s + HARD_STOP_GRACE_S):
+                    final = await graph.ainvoke(None if resume else payload, config, durability=self._durability())
+            except TimeoutError:
+                timed_out = True
+                log.warning("run.hard_timeout", timeout_s=run_limits.timeout_s)
+        state = dict(self._final_state(final, config))
+        if timed_out:
+            state["halt_reason"] = "timeout"
+            state["limits_hit"] = [*(state.get("limits_hit") or []), "timeout"]
+        result = self._result(state, payload["task"], tid, time.perf_counter() - t0)
+        if thread_id is None:
+            self._forget_finished(config, force=timed_out)
+        return result
+
+    async def abatch(self, tasks: Sequence[str], *, max_concurrency: int = 4, **kwargs: Any) -> list[RunResult]:
+        """Run many tasks concurrently on the event loop; results keep the input order."""
+        gate = asyncio.Semaphore(max(1, max_concurrency))
+
+        async def one(task: str) -> RunResult:
+            async with gate:
+                return await self.arun(task, **kwargs)
+
+        return list(await asyncio.gather(*(one(t) for t in tasks)))
 
     def batch(self, tasks: Sequence[str], *, max_concurrency: int = 4, **kwargs: Any) -> list[RunResult]:
         """Run many tasks concurrently (threads); results keep the input order."""
@@ -504,22 +605,39 @@ class Agent:
             self._forget_finished(config)
         yield StepEvent(kind="result", node="result", result=result)
 
-    async def astream(self, task: str, **kwargs: Any) -> AsyncIterator[StepEvent]:
-        """Async `stream` (the graph runs in a worker thread; events arrive as they happen)."""
-        queue: asyncio.Queue[StepEvent | None] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-
-        def pump() -> None:
-            try:
-                for item in self.stream(task, **kwargs):
-                    loop.call_soon_threadsafe(queue.put_nowait, item)
-            finally:
-                loop.call_soon_threadsafe(queue.put_nowait, None)
-
-        fut = loop.run_in_executor(None, pump)
-        while (item := await queue.get()) is not None:
-            yield item
-        await fut
+    async def astream(
+        self,
+        task: str,
+        *,
+        principal: PrincipalLike = None,
+        limits: Limits | Mapping[str, Any] | None = None,
+        thread_id: str | None = None,
+        strategy: str | None = None,
+    ) -> AsyncIterator[StepEvent]:
+        """Async `stream`, on the event loop; closing or cancelling the iterator stops the run."""
+        payload, config, _limits, tid = self._prepare(task, principal, limits, thread_id, strategy)
+        t0 = time.perf_counter()
+        last: dict[str, Any] = {}
+        resume = thread_id is not None and self._claim_thread(payload, config)
+        with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
+            async for mode, chunk in self.graph.astream(
+                None if resume else payload,
+                config,
+                stream_mode=["updates", "values"],
+                durability=self._durability(),
+            ):
+                if mode == "values":
+                    last = chunk
+                    continue
+                for node, update in chunk.items():
+                    step = event_from_update(node, update if isinstance(update, dict) else {"items": update})
+                    if step is not None:
+                        yield step
+        final = self._final_state(last, config)
+        result = self._result(final, payload["task"], tid, time.perf_counter() - t0)
+        if thread_id is None:
+            self._forget_finished(config)
+        yield StepEvent(kind="result", node="result", result=result)
 
     # ------------------------------------------------------------------ results
     def _result(self, final: Mapping[str, Any], task: str, tid: str, elapsed: float) -> RunResult:

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.errors import ConfigError, HragentError, IndexNotFoundError, IndexStoreError, InvalidTaskError, LLMError
+from agent.errors import (
+    ConfigError,
+    HragentError,
+    IndexNotFoundError,
+    IndexStoreError,
+    IngestError,
+    InvalidTaskError,
+    LLMError,
+)
 from agent.results import RunResult
 
 DEMO_QUESTION = "In which city was the chief executive of the company that makes the Kestrel drone born?"
@@ -86,6 +94,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     from rich.table import Table
 
+    missing = [p for p in args.paths if not Path(p).expanduser().exists()]
+    if missing:  # a cron job with a typo must fail, not report "skipped" and exit 0
+        raise IngestError(f"no such file or directory: {', '.join(missing)}; nothing was ingested")
     agent = _agent(args)
     acl = [a for a in (args.acl or "").split(",") if a] or None
     console = Console(stderr=True)
@@ -336,9 +347,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging() -> None:
+    """The CLI owns its process, so it (not the library) sets up logging from the settings."""
+    from agent.logging import configure_logging
+    from agent.settings import Settings
+
+    settings = Settings.load()
+    configure_logging(settings.log_level, settings.log_format)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _configure_logging()
         return int(args.func(args))
     except InvalidTaskError as exc:
         print(f"hragent: invalid task: {exc}", file=sys.stderr)

@@ -14,7 +14,6 @@ import json
 import time
 from typing import Any
 
-import structlog
 from langchain_core.language_models import BaseChatModel
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from tenacity.stop import stop_base
@@ -28,8 +27,9 @@ from graphs.roles.llm.failures import classify, describe, status_of
 from graphs.roles.offline import offline_roles
 from tools.embeddings import Embedder
 from tools.errors import ConfigError
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 RETRY_STATUSES = frozenset({408, 409, 429})
 _NO_KEY = "not-needed"  # local OpenAI-compatible servers (vLLM, Ollama, llama.cpp) accept any key

@@ -1,9 +1,14 @@
 """Settings: one pydantic-settings model read from arguments, `HRAGENT_*` env vars, `.env` and
-`hragent.toml`. The LLM path switches on when `OPENAI_API_KEY` / `OPENAI_BASE_URL` is set."""
+`hragent.toml`. Unknown keys are an error naming the closest valid one (a typo must not silently fall
+back to a default). Data egress is explicit: the LLM path is on only for a backend chosen by name
+(`llm.backend="openai"|"azure"`) or a host named in hragent's own settings (`llm.base_url`,
+`llm.azure_endpoint`); a stray `OPENAI_API_KEY` in the process never sends documents anywhere."""
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +26,10 @@ from tools.errors import ConfigError
 
 
 class LLMSettings(BaseModel):
-    """Which chat model runs the roles; `backend="auto"` means OpenAI when a key or base URL is set.
+    """Which chat model runs the roles. `backend="auto"` is offline unless hragent itself was given a
+    host (`base_url` → an OpenAI-compatible server, `azure_endpoint` → Azure): ambient variables
+    (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `AZURE_OPENAI_ENDPOINT`) are credentials and endpoints for
+    an explicitly chosen backend, never a reason to send document text off the machine.
 
     `provider` picks the server profile (`agent.llm_profiles`: what the server accepts and does
     reliably); "auto" detects it from `base_url` and `model`. Per-run budgets (LLM calls, tokens,
@@ -82,9 +90,9 @@ class LLMSettings(BaseModel):
     def resolved_backend(self) -> Literal["offline", "openai", "azure"]:
         if self.backend != "auto":
             return self.backend
-        if self.provider == "azure" or self.azure_endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT"):
+        if self.provider == "azure" or self.azure_endpoint:
             return "azure"
-        if self.api_key or self.base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
+        if self.base_url:
             return "openai"
         return "offline"
 
@@ -128,7 +136,8 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         env_file=".env",
         env_file_encoding="utf-8",
-        extra="ignore",
+        dotenv_filtering="match_prefix",  # `.env` may hold other tools' keys (OPENAI_API_KEY): only HRAGENT_* are ours
+        extra="forbid",
         toml_file="hragent.toml",
     )
 
@@ -151,12 +160,11 @@ class Settings(BaseSettings):
     def load(cls, **overrides: Any) -> Settings:
         """Read settings from every source, turning validation failures into a `ConfigError` that
         names the bad field (a bad `HRAGENT_*` variable otherwise surfaces as a pydantic traceback)."""
+        _check_env_names(os.environ)
         try:
             return cls(**overrides)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(settings)'}: {err['msg']}" for err in exc.errors()
-            )
+            problems = "; ".join(_describe(err) for err in exc.errors())
             raise ConfigError(
                 f"invalid hragent settings ({problems}); check HRAGENT_* variables, .env and hragent.toml"
             ) from exc
@@ -182,3 +190,47 @@ class Settings(BaseSettings):
             TomlConfigSettingsSource(settings_cls),
             file_secret_settings,
         )
+
+
+_ENV_PREFIX = "HRAGENT_"
+_NOT_SETTINGS = ("HRAGENT_TEST_",)  # test-suite switches, not settings
+
+
+def _closest(name: str, valid: Sequence[str]) -> str:
+    match = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else f" (valid: {', '.join(sorted(valid))})"
+
+
+def _fields_at(loc: Sequence[str | int]) -> list[str]:
+    """Field names of the (nested) settings model that `loc` points into."""
+    model: Any = Settings
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None or not isinstance(field.annotation, type):
+            return []
+        model = field.annotation
+    return list(getattr(model, "model_fields", {}))
+
+
+def _describe(err: Any) -> str:
+    loc = [str(p) for p in err["loc"]]
+    where = ".".join(loc) or "(settings)"
+    if err["type"] == "extra_forbidden" and loc:
+        valid = _fields_at(loc[:-1])
+        return f"unknown setting {where!r}{_closest(loc[-1], valid) if valid else ''}"
+    return f"{where}: {err['msg']}"
+
+
+def _check_env_names(environ: Mapping[str, str]) -> None:
+    """pydantic-settings reads only the `HRAGENT_*` variables it knows, so `HRAGENT_RETRIEVL__K=3` would
+    be ignored without a word; name it and its closest valid spelling instead."""
+    fields = list(Settings.model_fields)
+    for name in environ:
+        upper = name.upper()
+        if not upper.startswith(_ENV_PREFIX) or upper.startswith(_NOT_SETTINGS):
+            continue
+        head = upper[len(_ENV_PREFIX) :].split("__", 1)[0].lower()
+        if head not in fields:
+            match = difflib.get_close_matches(head, fields, n=1, cutoff=0.5)
+            hint = f"did you mean {_ENV_PREFIX}{match[0].upper()}?" if match else f"valid: {', '.join(fields)}"
+            raise ConfigError(f"unknown setting in environment variable {name} ({hint})")

@@ -9,15 +9,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import structlog
-
 from graphs.deps import GraphDeps
 from graphs.roles.budget import RoleBudget, is_sticky, role_budget
 from graphs.state import AgentState
 from policies.budget import BUDGET_REASONS
 from policies.limits import Limits, resolve_limits
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Node = Callable[[AgentState], dict[str, Any]]
 
@@ -46,7 +45,7 @@ def budgeted(deps: GraphDeps, node: Node) -> Any:
 
     @functools.wraps(node)
     def wrapped(state: AgentState) -> dict[str, Any]:
-        budget = budget_for(state, deps.limits)
+        budget = budget_for(state, deps.active().limits)
         with role_budget(budget):
             update = node(state)
         seen = {(e.get("role"), e.get("reason")) for e in state.get("degraded") or []}

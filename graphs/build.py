@@ -1,4 +1,4 @@
-"""Graph wiring: plan → retrieve (parallel per subgoal) → solve → … → verify → compose, with a
+"""Graph wiring: (read messages) → plan → retrieve (parallel per subgoal) → solve → … → verify → compose (→ reply), with a
 bounded refinement edge from verify back to plan. Reads top to bottom like the picture Studio draws."""
 
 from __future__ import annotations
@@ -8,8 +8,11 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from graphs.asyncnodes import dual
 from graphs.budget import budgeted
 from graphs.composer import make_compose_node
+from graphs.context import HragentContext
+from graphs.conversation import read_messages, reply
 from graphs.deps import GraphDeps
 from graphs.planner import make_plan_node
 from graphs.retriever import RetrieveTask, make_retrieve_node
@@ -30,19 +33,24 @@ def build_graph(
 ) -> Any:
     """Compile the agent graph. `approve_plans=True` pauses after planning for human approval
     (resume with `Command(resume=True | False | [queries])`); needs a checkpointer."""
-    builder = StateGraph(AgentState, input_schema=InputState, output_schema=OutputState)
-    builder.add_node("plan", budgeted(deps, make_plan_node(deps)))
-    builder.add_node("review_plan", make_review_node(approve_plans))
-    builder.add_node("retrieve", make_retrieve_node(deps), input_schema=RetrieveTask)
-    builder.add_node("solve", budgeted(deps, make_solve_node(deps)))
-    builder.add_node("verify", budgeted(deps, make_verify_node(deps)))
-    builder.add_node("compose", budgeted(deps, make_compose_node(deps)))
+    builder = StateGraph(AgentState, context_schema=HragentContext, input_schema=InputState, output_schema=OutputState)
+    # Every node has a sync body (`invoke`) and an async form (`ainvoke`: cancellable, see asyncnodes).
+    builder.add_node("read_messages", dual(read_messages))
+    builder.add_node("plan", dual(budgeted(deps, make_plan_node(deps))))
+    builder.add_node("review_plan", dual(make_review_node(approve_plans)))
+    builder.add_node("retrieve", dual(make_retrieve_node(deps)), input_schema=RetrieveTask)
+    builder.add_node("solve", dual(budgeted(deps, make_solve_node(deps))))
+    builder.add_node("verify", dual(budgeted(deps, make_verify_node(deps))))
+    builder.add_node("compose", dual(budgeted(deps, make_compose_node(deps))))
+    builder.add_node("reply", dual(reply))
 
-    builder.add_edge(START, "plan")
+    builder.add_edge(START, "read_messages")
+    builder.add_edge("read_messages", "plan")
     builder.add_edge("plan", "review_plan")
     builder.add_conditional_edges("review_plan", next_hops, ["retrieve", "verify"])
     builder.add_edge("retrieve", "solve")
     builder.add_conditional_edges("solve", next_hops, ["retrieve", "verify"])
     builder.add_conditional_edges("verify", after_verify, {"plan": "plan", "compose": "compose"})
-    builder.add_edge("compose", END)
+    builder.add_edge("compose", "reply")
+    builder.add_edge("reply", END)
     return builder.compile(checkpointer=checkpointer, interrupt_before=list(interrupt_before or []), name=name)

@@ -6,11 +6,10 @@ import re
 import time
 from typing import Any
 
-import structlog
-
 from graphs.roles.base import Usage
 from graphs.state import AgentState, Subgoal
 from policies.limits import Limits
+from tools.logs import get_logger
 
 _SLOT = re.compile(r"\{(s\d+|r\d+s\d+)\}")
 TERMINAL = frozenset({"answered", "failed"})
@@ -49,7 +48,7 @@ def deps_failed(sg: Subgoal, subgoals: dict[str, Subgoal]) -> bool:
     return any(subgoals.get(d, {}).get("status") == "failed" for d in sg.get("depends_on", []))
 
 
-_log = structlog.get_logger("graphs")
+_log = get_logger("graphs")
 
 
 def event(node: str, started: float, **detail: Any) -> list[dict[str, Any]]:

@@ -5,20 +5,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
-
 from graphs.common import current_round, event, limits_of, usage_update
 from graphs.deps import GraphDeps
 from graphs.state import AgentState
 from policies.limits import resolve_limits
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def make_plan_node(deps: GraphDeps) -> Any:
     def plan(state: AgentState) -> dict[str, Any]:
         t0 = time.perf_counter()
-        limits = limits_of(state) if state.get("run_limits") else resolve_limits(state.get("limits"), deps.limits)
+        limits = (
+            limits_of(state) if state.get("run_limits") else resolve_limits(state.get("limits"), deps.active().limits)
+        )
         rnd = current_round(state)
         task = " ".join(str(state.get("task") or "").split())
         if rnd == 0 and (not task or len(task) > limits.max_task_chars):

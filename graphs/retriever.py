@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
 from typing_extensions import TypedDict
 
 from graphs.common import event
@@ -13,11 +12,12 @@ from graphs.deps import GraphDeps
 from graphs.follow import followed_leaves, sentence_similarities
 from graphs.state import EvidenceItem, SentenceRef
 from tools.acl import identities_of
+from tools.logs import get_logger
 from tools.retrieval import retrieve_candidates
 from tools.retrieval.context import entry_heading
 from tools.retrieval.hierarchical import leaf_sentences
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class RetrieveTask(TypedDict):
@@ -34,17 +34,18 @@ class RetrieveTask(TypedDict):
 def make_retrieve_node(deps: GraphDeps) -> Any:
     def retrieve(task: RetrieveTask) -> dict[str, Any]:
         t0 = time.perf_counter()
-        index = deps.index
+        run = deps.active()
+        index = run.index
         identities = identities_of(task.get("principal"))
-        strategy = task.get("strategy") or deps.strategy
+        strategy = task.get("strategy") or run.strategy
         cands = retrieve_candidates(
             index,
             task["query"],
-            deps.k,
+            run.k,
             strategy=strategy,
             identities=identities,
-            budget_tokens=deps.budget_tokens,
-            budget_chars=deps.budget_chars,
+            budget_tokens=run.budget_tokens,
+            budget_chars=run.budget_chars,
         )
         query_vec = index.embedder.embed_query(task["query"])
         # Follow documents the previous hop named (a bridge entity is often the next document's title).

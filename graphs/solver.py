@@ -6,14 +6,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
-
 from graphs.common import TERMINAL, deps_failed, deps_ready, event, limits_of, round_subgoals, usage_update
 from graphs.deps import GraphDeps
 from graphs.state import AgentState, Subgoal
 from policies.limits import budget_exhausted
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def make_solve_node(deps: GraphDeps) -> Any:

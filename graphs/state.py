@@ -7,10 +7,11 @@ import operator
 from typing import (
     Annotated,
     Any,
-    NotRequired,
-    Required,  # pydantic (Studio schemas) needs these on Python < 3.12
+    NotRequired,  # pydantic (Studio schemas) needs these on Python < 3.12
 )
 
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
 from policies.limits import LimitsOverrides
@@ -101,6 +102,7 @@ class Report(TypedDict, total=False):
     passed: bool
     confidence: float
     feedback: list[str]
+    reply_with_message: bool  # asked through `messages`: `reply` appends an AIMessage
 
 
 def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -140,9 +142,11 @@ def add_unique(left: list[str] | None, right: list[str] | None) -> list[str]:
 
 
 class InputState(TypedDict, total=False):
-    """What a caller (or Studio's form) sends: a task, and optionally who asks and with which bounds."""
+    """What a caller (or Studio's form) sends: a task, or `messages` (the last human message is the
+    task; earlier turns resolve its follow-ups), and optionally who asks and with which bounds."""
 
-    task: Required[str]
+    task: str
+    messages: Annotated[list[AnyMessage], add_messages]
     principal: list[str] | str | None
     limits: LimitsOverrides | None
     strategy: str | None
@@ -150,7 +154,10 @@ class InputState(TypedDict, total=False):
 
 
 class OutputState(TypedDict, total=False):
-    """What a caller gets back: the same fields as `RunResult`."""
+    """What a caller gets back: the same fields as `RunResult` (plus the reply in `messages` when
+    asked with messages)."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
 
     answer: str
     short_answer: str
@@ -179,3 +186,4 @@ class AgentState(InputState, OutputState, total=False):
     report: Report
     best: dict[str, Any]  # the best (draft, report) of all rounds: a refinement may do worse
     feedback: list[str]
+    reply_with_message: bool  # asked through `messages`: `reply` appends an AIMessage

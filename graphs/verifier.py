@@ -6,13 +6,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
-
 from graphs.common import event, limits_of, usage_update
 from graphs.deps import GraphDeps
 from graphs.state import AgentState, Report
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 REPLACE_MARGIN = 0.1
 
 

@@ -100,9 +100,8 @@ class SentenceTransformerEmbedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                # No process-wide switches (HF_HUB_OFFLINE & co. belong to the host): a local directory
+                # with `local_files_only=True` never reaches the Hub.
                 from sentence_transformers import SentenceTransformer
 
                 self._model = SentenceTransformer(str(self.model_dir), device=self.device, local_files_only=True)

@@ -10,9 +10,11 @@ that every query ignores and the next ingest removes.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -83,6 +85,8 @@ class HierarchicalIndex:
         self.config = config or IndexConfig()
         self._store: IndexStore = store if store is not None else EmbeddedStore(self.path, chroma_client)
         self.location = self._store.location
+        self._pool_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
         manifest = self._store.load_manifest()
         if manifest is None:
             if not create:
@@ -165,7 +169,30 @@ class HierarchicalIndex:
     def _write_lock(self) -> WriterLock:
         return self._embedded().lock
 
+    @property
+    def _conns(self) -> list[Any]:
+        """The embedded tree's open connections, every thread's (for resource checks)."""
+        return list(self._store.tree.conns) if isinstance(self._store, EmbeddedStore) else []
+
+    @property
+    def _chroma(self) -> Any | None:
+        return self._store.chroma.client if isinstance(self._store, EmbeddedStore) else None
+
+    def executor(self) -> ThreadPoolExecutor:
+        """A small pool for work that overlaps a query (BM25 while the vector search runs), made on
+        first use and shut down by `close()`: nothing runs, and no thread lingers, before or after."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hragent-bm25")
+            return self._pool
+
     def close(self) -> None:
+        """Release the worker pool and every connection and client the store opened itself (a client
+        passed in belongs to the caller). A later read reopens what it needs."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         self._store.close()
 
     # ----------------------------------------------------------------- ingestion

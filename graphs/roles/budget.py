@@ -8,6 +8,7 @@ budget and nothing is refused. A context variable keeps the role protocols uncha
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ def is_sticky(reason: str) -> bool:
 
 
 _CURRENT: ContextVar[RoleBudget | None] = ContextVar("hragent_role_budget", default=None)
+# Set by an async node for the worker thread that runs it: set() when the awaiting task is cancelled.
+_CANCEL: ContextVar[threading.Event | None] = ContextVar("hragent_cancel", default=None)
 
 
 @dataclass
@@ -41,8 +44,11 @@ class RoleBudget:
     deadline: float = float("inf")
     down: str = ""
     events: list[dict[str, str]] = field(default_factory=list)
+    cancelled: threading.Event | None = field(default_factory=_CANCEL.get)
 
     def left(self) -> Remaining:
+        if self.cancelled is not None and self.cancelled.is_set():
+            return Remaining(calls=0, tokens=0, seconds=0.0)  # a cancelled run may not call the model again
         return remaining(
             self.limits,
             calls_used=self.calls_used,
@@ -65,6 +71,16 @@ class RoleBudget:
 
 def current_budget() -> RoleBudget | None:
     return _CURRENT.get()
+
+
+@contextmanager
+def bind_cancel_event(event: threading.Event) -> Iterator[None]:
+    """Make `event` the cancel signal of budgets created in this context (and copies of it)."""
+    token = _CANCEL.set(event)
+    try:
+        yield
+    finally:
+        _CANCEL.reset(token)
 
 
 @contextmanager

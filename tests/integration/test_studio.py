@@ -9,31 +9,40 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import SAMPLE
 from tests.support.servers import free_port, stop, wait_for_port
+from tests.support.two_corpora import FERRY_Q, LIGHTHOUSE_Q, write_corpora
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def studio_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("studio")
+
+
+@pytest.fixture(scope="module")
+def studio_server(studio_workdir: Path) -> Iterator[str]:
     langgraph = Path(sys.executable).with_name("langgraph")
     if not langgraph.exists():
         pytest.skip("langgraph-cli is a dev extra; run `make test` to install it")
-    workdir = tmp_path_factory.mktemp("studio")
+    workdir = studio_workdir
     index = workdir / "idx"
     env = {**os.environ, "HRAGENT_EMBEDDER": "hashing", "HRAGENT_INDEX_DIR": str(index), "LANGSMITH_TRACING": "false"}
-    subprocess.run(
-        [sys.executable, "-m", "agent.cli", "ingest", str(SAMPLE), "--index", str(index)],
-        check=True,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-    )
+    ferry_docs, light_docs = write_corpora(workdir)
+    for docs, target in ((SAMPLE, index), (ferry_docs, workdir / "ferry-idx"), (light_docs, workdir / "light-idx")):
+        subprocess.run(
+            [sys.executable, "-m", "agent.cli", "ingest", str(docs), "--index", str(target)],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+        )
     port = free_port()
     log = (workdir / "dev.log").open("w")
     proc = subprocess.Popen(
@@ -109,3 +118,47 @@ def test_plan_approval_from_studio(studio_server: str) -> None:
     assert "answer" not in paused["values"] or not paused["values"].get("answer")
     final = client.runs.wait(thread["thread_id"], "hragent", command={"resume": True})
     assert final["halt_reason"] and final["citations"]
+
+
+def test_two_assistants_over_two_indexes_in_one_server(studio_server: str, studio_workdir: Path) -> None:
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=studio_server)
+    workdir = studio_workdir
+    ferry = client.assistants.create("hragent", context={"index_dir": str(workdir / "ferry-idx")}, name="ferry")
+    light = client.assistants.create(
+        "hragent", context={"index_dir": str(workdir / "light-idx"), "strategy": "hybrid"}, name="lighthouse"
+    )
+    a = client.runs.wait(None, ferry["assistant_id"], input={"task": FERRY_Q})
+    b = client.runs.wait(None, light["assistant_id"], input={"task": LIGHTHOUSE_Q})
+    assert "Oarmakers Guild" in a["answer"] and {Path(c["source"]).name for c in a["citations"]} == {"ferry.md"}
+    assert "Oren Tamm" in b["answer"] and {Path(c["source"]).name for c in b["citations"]} == {"lighthouse.md"}
+    crossed = client.runs.wait(None, ferry["assistant_id"], input={"task": LIGHTHOUSE_Q})
+    assert "Oren Tamm" not in crossed["answer"]
+
+
+def test_messages_through_the_sdk_stream_modes(studio_server: str) -> None:
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=studio_server)
+    thread = client.threads.create()
+    seen: dict[str, int] = {}
+    final: dict[str, Any] = {}
+    for part in client.runs.stream(
+        thread["thread_id"],
+        "hragent",
+        input={"messages": [{"role": "human", "content": "Which company makes the Kestrel drone?"}]},
+        stream_mode=["values", "updates", "messages", "events"],
+    ):
+        kind = part.event.split("/")[0]
+        seen[kind] = seen.get(kind, 0) + 1
+        if part.event == "values":
+            final = part.data
+    assert {"values", "updates", "events"} <= set(seen), seen
+    reply = final["messages"][-1]
+    assert reply["type"] == "ai" and reply["content"] == final["answer"]
+    assert reply["response_metadata"]["hragent"]["citations"]
+    follow = client.runs.wait(
+        thread["thread_id"], "hragent", input={"messages": [{"role": "human", "content": "and who founded it?"}]}
+    )
+    assert follow["messages"][-1]["response_metadata"]["hragent"]["task"] == "Who founded Halden Robotics?"

@@ -105,8 +105,11 @@ def test_cli_prune_removes_deleted_files_only(tmp_path: Path, monkeypatch: pytes
     (docs / "owls.md").unlink()
     assert main(["ingest", str(docs), "--index", index, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["removed"] == []
-    assert main(["ingest", str(tmp_path / "gone"), "--index", index, "--prune", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["removed"] == []
+    # A root that does not exist is an error (#17: a typo must not "succeed"), and nothing is pruned.
+    assert main(["ingest", str(tmp_path / "gone"), "--index", index, "--prune", "--json"]) == 1
+    assert "no such file or directory" in capsys.readouterr().err
+    assert main(["ingest", str(docs), "--index", index, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == 3
 
 
 def test_prune_keeps_indexed_file_that_became_unreadable(tmp_path: Path) -> None:

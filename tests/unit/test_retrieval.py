@@ -63,7 +63,7 @@ from tools.retrieval.titles import TitleMatcher, title_matcher  # noqa: E402
 
 def test_title_matcher_prefers_longest_and_strips_parenthetical() -> None:
     m = TitleMatcher.build(
-        [("d1", "Kiss and Tell (1945 film)"), ("d2", "Shirley Temple"), ("d3", "Shirley"), ("d4", "The")], 0.0
+        [("d1", "Kiss and Tell (1945 film)"), ("d2", "Shirley Temple"), ("d3", "Shirley"), ("d4", "The")], (0.0, 0)
     )
     assert m.find("The woman in Kiss and Tell was Shirley Temple.") == ["d1", "d2"]
     assert m.find("Shirley sang.") == ["d3"]

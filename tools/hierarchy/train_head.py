@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import structlog
 import torch
 
 from tools.errors import ConfigError, IndexMismatchError
 from tools.hierarchy.head import CoarseToFineHead, HeadConfig, load_head, save_head
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 HEAD_FILE = "head.pt"
 HEAD_VECTORS = "head_vectors.npz"

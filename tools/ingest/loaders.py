@@ -10,13 +10,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from tools.errors import IngestError
 from tools.ingest.blocks import Block, BlockKind, ParsedDocument
 from tools.ingest.pdf_fonts import SizeCollector, font_size_blocks
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

@@ -11,16 +11,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import structlog
-
 from tools.acl import normalize_acl
 from tools.errors import HragentError
 from tools.index import HierarchicalIndex
 from tools.ingest.blocks import ParsedDocument
 from tools.ingest.loaders import LOADERS
 from tools.ingest.prefetch import parse_ahead
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 IngestProgress = Callable[[str, int, int], None]  # (event, done, total)
 

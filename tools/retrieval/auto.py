@@ -10,7 +10,6 @@ misses. The seed stays first; the rest is the fusion of both passes. Weights: `p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -20,9 +19,6 @@ from tools.retrieval.base import Candidate, RetrievalRequest, candidates_from, r
 from tools.retrieval.titles import title_matcher
 
 DEFAULT_POLICY = AutoRetrievalPolicy()
-# Shared by every `auto` call; the calling thread does the dense half itself, so a busy pool only
-# delays BM25, never deadlocks.
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hragent-bm25")
 
 
 def _doc_leaves(index: HierarchicalIndex, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
@@ -75,7 +71,9 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
     matcher = title_matcher(index)
 
     # BM25 (SQLite) runs on a worker thread while Chroma answers the dense query: both release the GIL.
-    sparse_job = _POOL.submit(index.bm25, request.query, depth, ids)
+    # The index's own pool (closed with it); the calling thread does the dense half itself, so a busy
+    # pool only delays BM25, never deadlocks.
+    sparse_job = index.executor().submit(index.bm25, request.query, depth, ids)
     seen_vecs: dict[str, np.ndarray] = {}
     dense = [n for n, _ in index.dense("leaf", qv, depth, ids, vectors_out=seen_vecs)]
     sparse = [n for n, _ in sparse_job.result()]

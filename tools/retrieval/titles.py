@@ -83,12 +83,12 @@ def _key(words: list[str]) -> str:
 class TitleMatcher:
     """Title word-sequence -> doc ids, built once per index version."""
 
-    version: float
+    version: tuple[float, int]
     keys: dict[str, list[str]]
     max_words: int
 
     @classmethod
-    def build(cls, pairs: list[tuple[str, str]], version: float) -> TitleMatcher:
+    def build(cls, pairs: list[tuple[str, str]], version: tuple[float, int]) -> TitleMatcher:
         keys: dict[str, list[str]] = {}
         longest = 1
         for doc_id, title in pairs:
@@ -127,13 +127,25 @@ class TitleMatcher:
         return list(dict.fromkeys(d for group in self.mentions(text, exclude) for d in group))
 
 
+# One matcher per live index object (bounded: an entry goes when its index does), never shared
+# between indexes; the lock makes concurrent first calls build it once.
 _CACHE: WeakKeyDictionary[HierarchicalIndex, TitleMatcher] = WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
+def _index_version(index: HierarchicalIndex) -> tuple[float, int]:
+    """This process's last write time and the manifest file's mtime: every ingest or delete rewrites
+    the manifest, so a document another process ingested changes the second half (one `stat`)."""
+    try:
+        mtime = (index.path / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return float(index.manifest.get("updated_at") or 0.0), mtime
+
+
 def title_matcher(index: HierarchicalIndex) -> TitleMatcher:
     """The index's matcher, rebuilt only when the index has changed since it was built."""
-    version = float(index.manifest.get("updated_at") or 0.0)
+    version = _index_version(index)
     with _LOCK:
         cached = _CACHE.get(index)
         if cached is None or cached.version != version:

@@ -22,8 +22,23 @@ class ChromaVectors:
         self.path = path
         self.index_id: str | None = None
         self._client = client
+        self._owns_client = False  # a client passed in belongs to the caller; only ours is closed
         self._lock = threading.Lock()
         self._collections: dict[str, Any] = {}
+
+    @property
+    def client(self) -> Any | None:
+        return self._client
+
+    def close(self) -> None:
+        """Forget the collections and close a `PersistentClient` this store opened itself."""
+        with self._lock:
+            client, owned = self._client, self._owns_client
+            self._collections = {}
+            if owned:
+                self._client, self._owns_client = None, False
+        if owned and client is not None:
+            client.close()
 
     def collection(self, level: str) -> Any:
         if level in self._collections:
@@ -37,6 +52,7 @@ class ChromaVectors:
                     self._client = chromadb.PersistentClient(
                         path=str(self.path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
                     )
+                    self._owns_client = True
                 self._collections[level] = self._client.get_or_create_collection(
                     self.collection_name(level), embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
                 )

@@ -78,6 +78,7 @@ class EmbeddedStore:
     def close(self) -> None:
         if self._tree is not None:
             self._tree.close()
+        self.chroma.close()
 
     # ---------------------------------------------------------------- writes
     def writer(self, doc_ids: Sequence[str]) -> AbstractContextManager[object]:

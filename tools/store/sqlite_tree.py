@@ -74,6 +74,10 @@ class SQLiteTree:
     def __init__(self, path: Path) -> None:
         self.file = path / "tree.sqlite"
         self._local = threading.local()
+        # Every thread's connection, so `close()` releases them all (not just the caller's).
+        self.conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._generation = 0
         try:
             with self.conn() as db:
                 db.executescript(_SCHEMA)
@@ -86,18 +90,23 @@ class SQLiteTree:
     @contextmanager
     def conn(self) -> Iterator[sqlite3.Connection]:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or getattr(self._local, "generation", -1) != self._generation:
             conn = sqlite3.connect(self.file, timeout=60, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
+            with self._conns_lock:
+                self.conns.append(conn)
+                self._local.conn, self._local.generation = conn, self._generation
         yield conn
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every thread's connection; a later statement on any thread reopens its own."""
+        with self._conns_lock:
+            conns, self.conns = self.conns, []
+            self._generation += 1
+        for conn in conns:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
 
     # ----------------------------------------------------------------- writes
     def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, TypeVar
 
-import structlog
-
 from graphs.roles.base import Usage
 from graphs.roles.budget import current_budget
 from graphs.roles.llm.client import Meter, StructuredLLM
 from tools.errors import LLMBudgetError, LLMConfigError, LLMError
+from tools.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 R = TypeVar("R")
 OnFailure = Literal["auto", "degrade", "raise"]

@@ -33,6 +33,9 @@ from graphs.roles.offline.text import (
 from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, SentenceRef, Subgoal
 from policies.injection import looks_injected
 from policies.offline import OfflineThresholds
+from tools.logs import get_logger
+
+log = get_logger(__name__)
 
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 _PERSON_OPENING = re.compile(
@@ -138,8 +141,9 @@ class OfflineSolver:
     weighted term overlap), answer-type fit, closeness to query terms and agreement across hits."""
 
     def __init__(self, thresholds: OfflineThresholds | None = None) -> None:
+        # No per-run attributes: one solver serves concurrent runs (#17), so a run's ranking is a
+        # debug log line, never state on `self`.
         self.t = thresholds or OfflineThresholds()
-        self.last_candidates: list[tuple[str, float]] = []  # the last extraction's ranking, for debugging
 
     # ------------------------------------------------------------------ reading
     def rank_sentences(self, query: str, evidence: list[EvidenceItem]) -> list[Ranked]:
@@ -255,7 +259,7 @@ class OfflineSolver:
             v = sorted(per_sentence.values())
             combined[k] = v[-1] + self.t.agreement * sum(v[-3:-1])
         ranking = sorted(combined, key=lambda k: combined[k], reverse=True)
-        self.last_candidates = [(surface[k], round(combined[k], 4)) for k in ranking[:8]]
+        log.debug("solver.candidates", ranked=[(surface[k], round(combined[k], 4)) for k in ranking[:8]])
         # Answers a verifier rejected cannot be chosen, but still count against the confidence of the
         # runner-up that replaces them: a second choice is a second choice.
         order = [k for k in ranking if k not in avoid_keys]
