@@ -35,3 +35,6 @@ class AutoRetrievalPolicy(BaseModel):
         0.0, ge=0.0, description="First pass: the best leaf of each section whose section vector matches."
     )
     section_depth: int = Field(10, ge=1, description="Sections the section signal looks at.")
+    prf_headings: int = Field(
+        0, ge=0, description="Second pass: a dense query of the query plus the headings of this many top hits."
+    )

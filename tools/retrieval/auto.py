@@ -108,6 +108,17 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
             dense2 = [n for n, _ in index.dense("leaf", q2, depth, ids)]
             linked = _rank_leaves(linked_docs, vecs, q2)
             second = [n for n, _ in rrf([dense2, linked], p.rrf_k, [p.w_second_dense, p.w_linked])]
+    if p.prf_headings > 0:
+        # The names of the best first-pass entries, added to the words of the query: a plain-words
+        # question gains the vocabulary (identifiers, option names) its answer is filed under.
+        tops = index.get(first[: p.prf_headings], ids)
+        heads = list(
+            dict.fromkeys(tops[n].section[-1] for n in first[: p.prf_headings] if n in tops and tops[n].section)
+        )
+        if heads:
+            q3 = np.asarray(index.embedder.embed_query(request.query + " " + " ".join(heads)), dtype=np.float32)
+            dense3 = [n for n, _ in index.dense("leaf", q3, depth, ids)]
+            second = [n for n, _ in rrf([second, dense3], p.rrf_k)] if second else dense3
 
     # The query names several things that all rank high on their own (a comparison): they lead.
     # Otherwise the seed leads and the passes alternate, so the bridge document lands at rank 2.
