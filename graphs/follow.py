@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from graphs.roles.offline.text import title_key
+from graphs.text.normalize import title_key
 from tools.index import HierarchicalIndex, NodeRecord
 from tools.retrieval.base import Candidate
 

@@ -11,7 +11,7 @@ from graphs.deps import GraphDeps
 from graphs.follow import match_titles
 from graphs.retriever import make_retrieve_node
 from graphs.roles.offline import offline_roles
-from graphs.roles.offline.text import title_key
+from graphs.text.normalize import title_key
 
 DOCS = {
     "nixon.md": "# Richard Nixon\n\nRichard Milhous Nixon was the 37th President of the United States from 1969 until "

@@ -10,9 +10,11 @@ from graphs.roles.offline.composer import OfflineComposer
 from graphs.roles.offline.planner import OfflinePlanner
 from graphs.roles.offline.solver import OfflineSolver
 from graphs.roles.offline.statements import statement
-from graphs.roles.offline.text import answer_type, candidate_spans, parse_date
 from graphs.roles.offline.verifier import OfflineVerifier, lexical_check
 from graphs.state import EvidenceItem, SentenceRef, Subgoal
+from graphs.text.answer_types import answer_type
+from graphs.text.dates import parse_date
+from graphs.text.spans import candidate_spans
 from policies.limits import Limits
 
 

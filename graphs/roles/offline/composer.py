@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from graphs.roles.base import Usage
-from graphs.roles.offline.text import normalize_answer
 from graphs.state import CitationDict, ClaimDict, Draft, Report
+from graphs.text.normalize import normalize_answer
 from policies.citations import neutralize_markers, number_citations
 
 MAX_JUSTIFICATION = 3

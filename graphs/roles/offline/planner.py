@@ -13,9 +13,12 @@ import re
 from dataclasses import dataclass
 
 from graphs.roles.base import Plan, Usage
-from graphs.roles.offline.lexicon import wordset
-from graphs.roles.offline.text import CAP_SPAN, answer_type, classify_noun, content_terms, names_in
-from graphs.state import Subgoal
+from graphs.roles.offline.compare import comparator_of
+from graphs.state import PlanInfo, Subgoal
+from graphs.text.answer_types import answer_type, classify_noun
+from graphs.text.lexicon import wordset
+from graphs.text.spans import CAP_SPAN, names_in
+from graphs.text.words import content_terms
 from policies.limits import Limits
 
 _AUX = r"(?:are|were|is|was|do|did|does|have|has|had|can|could)"
@@ -24,12 +27,6 @@ _ENUM = re.compile(r"^(?:list|name|give|what are)\s+(?:the\s+)?(?P<n>two|three|f
 _CONJ = re.compile(
     r"^(?P<a>(?:what|who|where|when|which|how)\b.+?),?\s+and\s+(?P<b>(?:what|who|where|when|which|how)\b.+)$", re.I
 )
-_COMPARATORS = {
-    "min": r"\b(earlier|earliest|first|older|oldest|shorter|shortest|smaller|smallest|fewer|less|least|lower|lowest|"
-    r"cheaper|before|preceded)\b",
-    "max": r"\b(later|latest|last|newer|newest|younger|youngest|longer|longest|larger|largest|bigger|biggest|more|"
-    r"most|higher|highest|greater|taller|tallest|after|recent|recently)\b",
-}
 _TRAILING_PREDICATE = re.compile(
     r"\s+(born|located|based|founded|formed|established|released|published|built|opened|made|created|held|"
     r"headquartered|buried|married|educated|raised|die|died|live|lived|start|started|begin|began|end|ended|"
@@ -59,11 +56,12 @@ _MODAL_BOUNDARY = wordset("is are was were can could will would has have had doe
 _STOP_LOWER = wordset("of in on at to for from by with and or the a an his her its their")
 
 
-def comparator_of(text: str) -> str | None:
-    for direction, pattern in _COMPARATORS.items():
-        if re.search(pattern, text, re.I):
-            return direction
-    return None
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def count_of(word: str) -> int:
+    """ "three" -> 3, "4" -> 4: how many items an enumeration asks for."""
+    return _NUMBER_WORDS.get(word.lower()) or int(word)
 
 
 def _strip_article(text: str) -> str:
@@ -220,7 +218,9 @@ class OfflinePlanner:
 
     def _enumeration(self, q: str, rnd: int) -> Plan | None:
         m = _ENUM.match(q)
-        return Plan("enumeration", [_sg(1, q, "lookup", rnd=rnd)], {"count": m.group("n")}) if m else None
+        return (
+            Plan("enumeration", [_sg(1, q, "lookup", rnd=rnd)], PlanInfo(count=count_of(m.group("n")))) if m else None
+        )
 
     def _conjunction(self, q: str, rnd: int) -> Plan | None:
         m = _CONJ.match(q)
@@ -392,7 +392,7 @@ class OfflinePlanner:
         their option up by name alone, and a chain that produced nothing is retried as one lookup."""
         last_round = max((sg.get("round", 0) for sg in previous.values()), default=0)
         prior = sorted((sg for sg in previous.values() if sg.get("round", 0) == last_round), key=lambda s: s["id"])
-        info: dict[str, object] = {"feedback": feedback, "final": ""}
+        info = PlanInfo(feedback=feedback, final="")
         if not prior:
             return Plan("refine", [], info)
         if len(prior) > 1 and not any(sg.get("answer") for sg in prior):

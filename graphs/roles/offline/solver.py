@@ -9,32 +9,20 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from graphs.roles.base import Reading, Usage
 from graphs.roles.offline.compare import choose, yes_no
+from graphs.roles.offline.evidence import Ranked, citation, clean_title, sentences_of
 from graphs.roles.offline.statements import statement
-from graphs.roles.offline.text import (
-    PRONOUN_START,
-    TYPE_FIT,
-    YEAR_RANGE_RE,
-    YEAR_RE,
-    AnswerType,
-    answer_type,
-    candidate_spans,
-    classify_span,
-    content_terms,
-    names_in,
-    normalize_answer,
-    stem,
-    title_key,
-    words,
-)
-from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, SentenceRef, Subgoal
-from policies.injection import looks_injected
+from graphs.roles.offline.type_fit import TYPE_FIT
+from graphs.state import ClaimDict, Draft, EvidenceItem, PlanInfo, Subgoal
+from graphs.text.answer_types import AnswerType, answer_type
+from graphs.text.dates import YEAR_RANGE_RE, YEAR_RE
+from graphs.text.normalize import normalize_answer, title_key
+from graphs.text.spans import candidate_spans, classify_span, names_in
+from graphs.text.words import PRONOUN_START, content_terms, stem, words
 from policies.offline import OfflineThresholds
 
-_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 _PERSON_OPENING = re.compile(
     r"^[^()]{0,80}\((?:born\b|b\.|c\.|[A-Z][a-z]+ \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}|\d{4}\s*[–-])"
 )
@@ -44,43 +32,11 @@ _FOLLOW_PRIOR = {"person": 1.0, "name": 1.0, "quoted": 0.9, "org": 0.85, "entity
 
 
 @dataclass
-class Ranked:
-    """One evidence sentence with its relevance to the query being read."""
-
-    score: float
-    sent: SentenceRef
-    ev: EvidenceItem
-    pos: int
-
-
-@dataclass
 class Extraction:
     answer: str
     confidence: float
     support: list[Ranked] = field(default_factory=list)
     runner_up: str = ""
-
-
-def sentences_of(ev: EvidenceItem) -> list[SentenceRef]:
-    """A hit's sentences, except text written to steer an assistant: an extractive reader must
-    never take its answer from an injected instruction."""
-    sents = ev["sentences"] or [SentenceRef(node_id=ev["node_id"], text=ev["text"], start=ev["start"], end=ev["end"])]
-    return [s for s in sents if not looks_injected(s["text"])]
-
-
-def citation(sent: SentenceRef, ev: EvidenceItem) -> CitationDict:
-    return {
-        "source": ev["source"],
-        "section": list(ev["section"]),
-        "quote": sent["text"],
-        "node_id": sent["node_id"],
-        "start": sent["start"],
-        "end": sent["end"],
-    }
-
-
-def clean_title(title: str) -> str:
-    return _PAREN.sub("", title).strip()
 
 
 def _term_weights(query: str) -> dict[str, float]:
@@ -330,7 +286,7 @@ class OfflineSolver:
         self,
         task: str,
         plan_kind: str,
-        plan_info: dict[str, Any],
+        plan_info: PlanInfo,
         subgoals: dict[str, Subgoal],
         evidence: dict[str, list[EvidenceItem]],
     ) -> tuple[Draft, Usage]:
@@ -382,7 +338,7 @@ class OfflineSolver:
         self,
         task: str,
         kind: str,
-        info: dict[str, Any],
+        info: PlanInfo,
         current: list[Subgoal],
         evidence: dict[str, list[EvidenceItem]],
     ) -> Draft:

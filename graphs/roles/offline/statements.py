@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from graphs.roles.offline.text import CAP_SPAN, answer_type
+from graphs.text.answer_types import answer_type
+from graphs.text.spans import CAP_SPAN
 
 _AUX = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "can", "could", "will", "would"}
 _DO = {"did", "does", "do"}

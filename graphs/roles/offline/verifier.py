@@ -13,18 +13,12 @@ import re
 import numpy as np
 
 from graphs.roles.base import Usage
-from graphs.roles.offline.lexicon import DEMONYM_COUNTRY, PART_OF
-from graphs.roles.offline.text import (
-    CAP_SPAN,
-    MONTHS,
-    NEGATIONS,
-    SENT_INITIAL,
-    content_terms,
-    normalize_answer,
-    numbers_in,
-    words,
-)
 from graphs.state import ClaimDict, Draft, EvidenceItem, Report
+from graphs.text.dates import MONTHS
+from graphs.text.lexicon import DEMONYM_COUNTRY, PART_OF
+from graphs.text.normalize import normalize_answer, numbers_in
+from graphs.text.spans import CAP_SPAN
+from graphs.text.words import NEGATIONS, SENT_INITIAL, content_terms, words
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
 from policies.injection import injection_markers
