@@ -5,14 +5,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graphs.text.lexicon import DATE_NOUNS, NUMBER_NOUNS, ORG_NOUNS, PLACE_NOUNS, is_person_noun, wordset
+from graphs.text.lexicon import (
+    DATE_NOUNS,
+    NUMBER_NOUNS,
+    ORG_NOUNS,
+    PLACE_NOUNS,
+    TECH_NOUNS,
+    is_person_noun,
+    wordset,
+)
 from graphs.text.words import AUX, AUX_START
 
 
 @dataclass(frozen=True)
 class AnswerType:
     """What kind of span answers a question: person, place, org, date, number, nationality, occupation,
-    yesno, entity (a named thing) or text."""
+    yesno, entity (a named thing) or text; for technical text also identifier, exception, option (a
+    flag or parameter), command, version and value (a literal or default)."""
 
     kind: str
     noun: str = ""  # the wh-phrase's head noun: 'city' in "which city", 'company' in "what company"
@@ -40,17 +49,17 @@ def _noun_phrase(tokens: list[str]) -> list[str]:
         out.append(tok)
         if len(out) >= 8:
             break
-    # "which company Sachin Warrier worked for": the head is the known class noun, not the name after it.
+    # "which company Priya Vandermeer worked for": the head is the known class noun, not the name after it.
     for i in range(len(out) - 1, -1, -1):
         if out[i][:1].islower() and classify_noun(out[i]) != "entity":
-            # "which company Sachin Warrier worked for", "which Italian physicist wrote it"
+            # "which company Priya Vandermeer worked for", "which Italian physicist wrote it"
             return out[: i + 1]
     return out
 
 
 def _head_after_wh(tokens: list[str]) -> str:
-    """Head noun of a 'what/which ...' phrase: "what New York city" -> city; "what is the name of the
-    fight song" -> song; "what sort of products" -> products."""
+    """Head noun of a 'what/which ...' phrase: "what Ontario city" -> city; "what is the name of the
+    club anthem" -> anthem; "what sort of products" -> products."""
     i = 0
     if tokens and tokens[0].lower() in AUX | {"'s"}:
         i = 1
@@ -94,7 +103,8 @@ def classify_noun(noun: str) -> str:
         return "person"
     if singular in ORG_NOUNS:
         return "org"
-    return "entity"
+    tech = TECH_NOUNS.get(n) or TECH_NOUNS.get(singular) or TECH_NOUNS.get(n[:-2] if n.endswith("es") else "")
+    return tech or "entity"
 
 
 _RELATIVE_PREV = wordset(
@@ -112,6 +122,13 @@ def _question_word(ql: str) -> re.Match[str] | None:
                 continue
         return m
     return None
+
+
+_QUANTITY = re.compile(
+    r"\b(?:what|which)\s+(?:is|was|are|were\s+)?\s*(?:the\s+)?(?:maximum|minimum|average|total|peak)\b"
+)
+_DEFAULT = re.compile(r"\bdefaults?\b")
+TECH_KINDS = frozenset(["identifier", "exception", "option", "command", "version", "value"])
 
 
 def answer_type(question: str) -> AnswerType:
@@ -135,6 +152,10 @@ def answer_type(question: str) -> AnswerType:
         if not head:
             return AnswerType("entity")
         kind = classify_noun(head)
+        if kind == "entity" and _QUANTITY.search(ql):
+            return AnswerType("number", head)  # "what is the maximum payload" asks for a quantity
+        if kind in ("entity", "text") and _DEFAULT.search(ql):
+            return AnswerType("value", head)  # "what is the default width" asks for a literal
         return AnswerType(kind, head)
     if wh == "when":
         return AnswerType("date")

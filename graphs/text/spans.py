@@ -78,7 +78,7 @@ def candidate_spans(sentence: str, *, lowercase: str = "") -> list[Span]:
             or parts[0].lower() in _CONNECT_WORDS
             or (parts[0][:1].isdigit() and len(parts) > 1 and parts[1].lower() in _CONNECT_WORDS)
         ):
-            start += len(parts[0]) + 1  # "1988 and the North Atlantic Conference" -> the name after the date
+            start += len(parts[0]) + 1  # "1974 and the Western Plains Conference" -> the name after the date
             parts = parts[1:]
         while parts and parts[-1].lower() in {"of", "the", "and", "for", "on", "in", "&", "de", "y"}:
             parts = parts[:-1]
@@ -86,7 +86,7 @@ def candidate_spans(sentence: str, *, lowercase: str = "") -> list[Span]:
             continue
         text = " ".join(parts).rstrip(".,;:")
         possessive = re.search(r"['’]s\b", text)
-        if possessive:  # "Nelson Rockefeller's Committee": the owner is the entity
+        if possessive:  # "Daniel Whitcombe's Committee": the owner is the entity
             text = text[: possessive.start()]
         if not text or text in SENT_INITIAL:
             continue
@@ -95,7 +95,7 @@ def candidate_spans(sentence: str, *, lowercase: str = "") -> list[Span]:
             (i for i, w in enumerate(words_[:-1]) if w.lower() in TITLE_WORDS and words_[i + 1][:1].isupper()), None
         )
         if titled is not None and len(words_) - titled - 1 >= 2:
-            # "New York Governor Nelson Rockefeller": the person after the title
+            # "Ohio Governor Daniel Whitcombe": the person after the title
             offset = len(" ".join(words_[: titled + 1])) + 1
             start, text = start + offset, " ".join(words_[titled + 1 :])
             add(text, start, start + len(text), "person")

@@ -2,7 +2,7 @@
 
 Shapes: yes/no over two items ("were A and B both…", "are A and B of the same…"), choice ("which…, X or
 Y?"), enumeration ("list the three…"), conjunction ("what is A and what is B"), bridge ("the director of
-the film that…", "X is in a country that has how many…"), and plain lookups. A dependent subgoal's query
+the film that…", "X lies in a region that counts how many…"), and plain lookups. A dependent subgoal's query
 holds a `{sN}` slot the graph fills with subgoal N's answer. Grammar rules only: nothing here knows a
 corpus or a question.
 """
@@ -95,7 +95,7 @@ def _sg(i: int, query: str, kind: str, depends: list[str] | None = None, depth: 
 
 
 def _name_at_end(text: str) -> str:
-    """The capitalised name that ends `text` ("the drinks Gibson" -> "Gibson")."""
+    """The capitalised name that ends `text` ("the cocktail Tamsin" -> "Tamsin")."""
     spans = list(CAP_SPAN.finditer(text))
     if spans and spans[-1].end() >= len(text.rstrip(" ,")) - 1:
         return spans[-1].group(0).strip(" ,")
@@ -103,7 +103,7 @@ def _name_at_end(text: str) -> str:
 
 
 def _name_at_start(text: str) -> tuple[str, str]:
-    """Split "Esma Sultan Mansion located in the same…" into the name and what follows it."""
+    """Split "Oduncu Hall located in the same…" into the name and what follows it."""
     body = re.sub(r"^(the|a|an)\s+", "", text.strip(), flags=re.I)
     m = CAP_SPAN.match(body)
     if not m:
@@ -134,7 +134,7 @@ class OfflinePlanner:
     # ------------------------------------------------------------------ shapes
     def _parse(self, task: str, rnd: int) -> Plan:
         q = _clean(task.rstrip("?. ").strip())
-        # "Hayden is from Canada, but where does Buck-Tick hail from?": the question is the last clause.
+        # "Corvin plays jazz in Oslo, but which label signed Nova-Kite?": the question is the last clause.
         but = re.search(r"[,;]\s+but\s+(?=(?:what|which|who|when|where|how)\b)", q, re.I)
         if but:
             q = q[but.end() :]
@@ -226,7 +226,7 @@ class OfflinePlanner:
         m = _CONJ.match(q)
         if not m or len(m.group("a").split()) < 3 or len(m.group("b").split()) < 3:
             return None
-        # "Who wrote X and who died in 2007?" asks for one person under two constraints.
+        # "Who composed X and who retired in 1999?" asks for one person under two constraints.
         if m.group("a").split()[0].lower() == m.group("b").split()[0].lower():
             return None
         return Plan(
@@ -305,7 +305,7 @@ class OfflinePlanner:
             clause = body[m.end() :].strip()
             named = re.search(r"((?:[A-Z][\w'’.&-]*\s+)*[A-Z][\w'’.&-]*),?$", pre)
             if named and rel in ("which", "who") and _WH.search(clause) and not _WH.search(pre):
-                # "… represented Virginia Commonwealth University which was founded in what year?": the
+                # "… represented Northgate Technical University which opened in what year?": the
                 # clause asks about a named entity directly; the rest is context.
                 return _Split(f"{named.group(1)} {clause}?", "", final_is_inner=True)
             det_at = next(
@@ -362,8 +362,8 @@ class OfflinePlanner:
     def _clause_end(words: list[str], rel: str) -> int | None:
         """Where a relative clause on the subject ends and the main verb begins (None: can't tell).
 
-        "who recruited David Beckham | managed Manchester United…", "where the Maineiacs played their
-        home games | can seat…", "in which Arimondi lost his life | secured what…"."""
+        "who recruited Tobias Renner | managed Castleford Rovers…", "where the Gullwings trained each
+        winter | can hold…", "in which Varrick broke his arm | earned what…"."""
         in_name = name_done = False
         since_name = 0
         for i, word in enumerate(words):

@@ -159,7 +159,7 @@ class OfflineSolver:
             if wants_range and YEAR_RANGE_RE.search(text):
                 fit *= 1.4
             if noun and noun in span_terms:
-                fit *= 1.5  # "New York City" for "what city"
+                fit *= 1.5  # "Port Lanby City" for "what city"
             elif noun and noun in {stem(w) for w in words(near)}:
                 fit *= 1.2
             if title_key(text) in pages and kind not in ("date", "number"):
@@ -184,17 +184,17 @@ class OfflineSolver:
                 if wh_prep and re.search(rf"\b{wh_prep}\s+(?:the\s+)?$", before):
                     factor *= 1.15
                 if text[: span.start].count("(") > text[: span.start].count(")"):
-                    # "(Hangul: 위너)": asides rarely answer; "(born 1962)" does when birth is asked.
+                    # "(Finnish: Kestävä)": asides rarely answer; "(born 1962)" does when birth is asked.
                     keep = span.kind == "number" or (span.kind == "date" and asks_life)
                     factor *= 1.0 if keep else 0.5
                 near = text[max(0, span.start - 12) : span.start] + " " + text[span.end : span.end + 25]
                 if atype.kind == "number" and predicate & set(content_terms(text[span.start : span.end + 12])):
-                    factor *= 1.3  # "can seat how many" -> "3,677 seated"
+                    factor *= 1.3  # "can seat how many" -> "4,210 seated"
                 offer(span.text, span.kind, r, factor, near)
             # The document's subject is a candidate too: "He/She/It …" sentences and opening lines are about it.
             title = clean_title(r.ev["section"][-1] if r.ev["section"] else r.ev["title"])
             opening = r.sent["start"] <= len(r.ev["title"]) + 8
-            # Only a title that names something ("Animorphs is …"), not a heading ("Products of …").
+            # Only a title that names something ("Halden Robotics is …"), not a heading ("Products of …").
             title_terms = set(content_terms(title))
             found = len(title_terms & set(content_terms(r.ev["text"])))
             names_thing = bool(title_terms) and found >= 0.75 * len(title_terms)

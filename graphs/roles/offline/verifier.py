@@ -91,7 +91,7 @@ def slot_conflicts(claim: str, evidence: str) -> list[str]:
 
 
 def _outside_names(text: str) -> str:
-    """The text without its capitalised names: a title like "I Don't Wanna Know" negates nothing."""
+    """The text without its capitalised names: a title like "I Can't Stay Awake" negates nothing."""
     return CAP_SPAN.sub(" ", text)
 
 
