@@ -107,6 +107,7 @@ class Draft(TypedDict, total=False):
     claims: list[ClaimDict]
     confidence: float
     missing: list[str]
+    items: list[str]  # an enumeration's answers, in order; each is named by the claim at the same index
 
 
 class Report(TypedDict, total=False):

@@ -23,7 +23,14 @@ from policies.limits import Limits
 
 _AUX = r"(?:are|were|is|was|do|did|does|have|has|had|can|could)"
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.I)
-_ENUM = re.compile(r"^(?:list|name|give|what are)\s+(?:the\s+)?(?P<n>two|three|four|five|six|\d+)\b", re.I)
+_COUNT = r"two|three|four|five|six|seven|eight|nine|ten|\d{1,2}"
+# "List the three …", "Name the two …", "Which three shells …", "What are the four …": a count of items.
+_ENUM = re.compile(
+    rf"^(?P<lead>list|name|give|what are|which|what)\s+(?:the\s+|all\s+(?:the\s+)?)?(?P<n>{_COUNT})\s+(?=[a-z])",
+    re.I,
+)
+# "List the HTTP methods …", "Name all options that …": items, as many as the evidence names.
+_ENUM_OPEN = re.compile(r"^(?P<lead>list|name all|what are all)\s+(?:the\s+)?(?=\S)", re.I)
 _CONJ = re.compile(
     r"^(?P<a>(?:what|who|where|when|which|how)\b.+?),?\s+and\s+(?P<b>(?:what|who|where|when|which|how)\b.+)$", re.I
 )
@@ -217,10 +224,14 @@ class OfflinePlanner:
         return parts[0], " ".join(parts[1:])
 
     def _enumeration(self, q: str, rnd: int) -> Plan | None:
-        m = _ENUM.match(q)
-        return (
-            Plan("enumeration", [_sg(1, q, "lookup", rnd=rnd)], PlanInfo(count=count_of(m.group("n")))) if m else None
-        )
+        """One lookup typed by the items' noun ("List the five modes of X" asks "Which modes of X?"), and
+        the count the solver returns (0: as many as the evidence clearly names)."""
+        m = _ENUM.match(q) or _ENUM_OPEN.match(q)
+        if not m:
+            return None
+        count = count_of(m.group("n")) if "n" in m.groupdict() and m.group("n") else 0
+        query = "Which " + q[m.end() :].strip()
+        return Plan("enumeration", [_sg(1, query, "lookup", rnd=rnd)], PlanInfo(count=count))
 
     def _conjunction(self, q: str, rnd: int) -> Plan | None:
         m = _CONJ.match(q)

@@ -22,5 +22,16 @@ TYPE_FIT: dict[str, dict[str, float]] = {
         "date": 0.2,
         "number": 0.2,
     },
-    "text": {"entity": 0.8, "name": 0.6, "quoted": 0.8, "org": 0.6, "place": 0.6, "person": 0.5},
+    "text": {"entity": 0.8, "name": 0.6, "quoted": 0.8, "org": 0.6, "place": 0.6, "person": 0.5, "entry": 0.8},
+    # Technical text: 'entry' is an API entry's name (its heading), 'code' an identifier-shaped span,
+    # 'flag' a command-line option, 'value' a literal (a default, a path, True/None, a quoted string).
+    "identifier": {"entry": 1.0, "code": 0.9, "exception": 0.6, "flag": 0.4, "quoted": 0.4, "entity": 0.3},
+    "exception": {"exception": 1.0, "entry": 0.7, "code": 0.7, "entity": 0.25, "name": 0.25},
+    "option": {"flag": 1.0, "entry": 0.8, "code": 0.7, "value": 0.6, "quoted": 0.4, "entity": 0.2},
+    "command": {"entry": 1.0, "code": 0.7, "flag": 0.5, "quoted": 0.5, "entity": 0.3},
+    "version": {"version": 1.0, "number": 0.6, "date": 0.3},
+    "value": {"value": 1.0, "number": 0.9, "quoted": 0.8, "flag": 0.6, "code": 0.6, "entity": 0.3, "date": 0.3},
 }
+# Prose answer types meet technical spans too (an API reference answers "what …" with identifiers).
+TYPE_FIT["entity"].update({"entry": 0.85, "code": 0.75, "exception": 0.7, "flag": 0.7, "value": 0.5})
+TYPE_FIT["number"].update({"value": 0.8})
