@@ -123,6 +123,7 @@ def score_run(record: dict[str, Any], result: RunResult, by_file: dict[str, str]
         "evidence_recall": len(set(gold) & set(evidence)) / len(gold),
         "evidence_both": float(set(gold) <= set(evidence)),
         "cited_recall": len(set(gold) & set(cited)) / len(gold),
+        "cited_both": float(set(gold) <= set(cited)),
         "paragraphs_retrieved": len(evidence),
         "paragraphs_cited": len(cited),
         "chars_cited": sum(len(q) for q in dict.fromkeys(quotes)),
@@ -146,6 +147,7 @@ METRICS = [
     "evidence_recall",
     "evidence_both",
     "cited_recall",
+    "cited_both",
     "paragraphs_retrieved",
     "paragraphs_cited",
     "chars_cited",
@@ -283,7 +285,7 @@ def print_setting(name: str, summary: dict[str, Any]) -> None:
             }
         )
     cols = ["split", "system", "em", "f1", "sp_precision", "sp_recall", "evidence_recall", "evidence_both"]
-    cols += ["cited_recall", "paragraphs_retrieved", "paragraphs_cited", "chars_cited", "hops", "seconds"]
+    cols += ["cited_recall", "cited_both", "paragraphs_retrieved", "paragraphs_cited", "chars_cited", "hops", "seconds"]
     print_table(rows, cols)
 
 

@@ -163,7 +163,22 @@ def answer_type(question: str) -> AnswerType:
         return AnswerType("place")
     if wh == "how":
         nxt = rest[0].lower() if rest else ""
-        if nxt in {"many", "much", "long", "old", "far", "big", "tall", "large", "high", "fast", "heavy", "any"}:
+        if nxt in {
+            "many",
+            "much",
+            "long",
+            "old",
+            "far",
+            "big",
+            "tall",
+            "large",
+            "high",
+            "fast",
+            "heavy",
+            "any",
+            "wide",
+            "deep",
+        }:
             noun = rest[1].lower() if len(rest) > 1 and rest[1][:1].isalpha() else ""
             return AnswerType("number", noun)
         return AnswerType("text")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from graphs.text.dates import DATE_RE, YEAR_RANGE_RE
 from graphs.text.lexicon import DEMONYM_COUNTRY, ORG_HEADS, PERSON_NOUNS, wordset
 from graphs.text.places import place_name
-from graphs.text.words import SENT_INITIAL
+from graphs.text.words import DOC_FIELD_WORDS, SENT_INITIAL
 
 UNITS = (
     r"%|percent|per cent|million|billion|thousand|kilograms?|kg|grams?|tonnes?|tons?|pounds?|lbs?|minutes?|"
@@ -75,6 +75,7 @@ def candidate_spans(sentence: str, *, lowercase: str = "") -> list[Span]:
         parts = text.split()
         while parts and (
             parts[0] in SENT_INITIAL
+            or parts[0] in DOC_FIELD_WORDS
             or parts[0].lower() in _CONNECT_WORDS
             or (parts[0][:1].isdigit() and len(parts) > 1 and parts[1].lower() in _CONNECT_WORDS)
         ):

@@ -24,7 +24,9 @@ SENT_INITIAL = wordset("""The A An In On At He She It They His Her Its Their Thi
     From For By With Since Although Both Each Some Many Most Other Another There Here However Also What Which Who
     Whom Whose When Where Why How Is Are Was Were Do Does Did Has Have Had Can Could One Two Three Four Five Six
     Seven Eight Nine Ten Originally Later Today Currently Instead Following Though Despite Because Unlike Like
-    Upon Throughout Within Between Among Under Over Until Then Thus Hence""")
+    Upon Throughout Within Between Among Under Over Until Then Thus Hence If Unless Otherwise Whether""")
+# Words that open the fields of any reference manual ("Returns the …", "Defaults to …"): never a name.
+DOC_FIELD_WORDS = wordset("Note Returns Raises Defaults Parameters Deprecated Yields Example Examples")
 NEGATIONS = re.compile(
     r"\b(not|never|no|none|neither|nor|without|n't|cannot|isn't|wasn't|aren't|weren't|didn't|doesn't|don't|"
     r"hasn't|haven't|hadn't|won't|wouldn't|couldn't|shouldn't)\b|n't\b",

@@ -398,3 +398,25 @@ def test_composer_justifies_with_cited_evidence_sentences() -> None:
     assert justification == "The Kestrel is made by Halden Robotics. [1] Mira Okafor was born in Bergen. [2]"
     assert "Bergen is in Norway" not in out["answer"] and "Left out 1 claim" in flagged
     assert {c["node_id"] for c in out["citations"]} == {"n1", "n2"}
+
+
+def test_a_claim_joining_two_pages_cites_a_sentence_from_each() -> None:
+    solver = OfflineSolver()
+    sg = Subgoal(
+        id="s1",
+        query="Halden Robotics was founded by which engineer who designed the Kestrel drone?",
+        kind="lookup",
+        depends_on=[],
+        round=0,
+    )
+    sg.update(answer="Mira Okafor", status="answered", confidence=0.6, support=["Halden Robotics-0"])
+    evidence = {
+        "s1": [
+            ev("Halden Robotics", "Halden Robotics was founded by Mira Okafor in 2011.", sims=[0.7]),
+            ev("Mira Okafor", "Mira Okafor is an engineer who designed the Kestrel drone.", sims=[0.6]),
+            ev("Lakeside Works", "Lakeside Works opened in 2016.", sims=[0.2]),
+        ]
+    }
+    draft, _ = solver.finalize("task", "lookup", {}, {"s1": sg}, evidence)
+    cited = [c["source"] for c in draft["claims"][0]["citations"]]
+    assert cited == ["/docs/Halden Robotics.md", "/docs/Mira Okafor.md"]  # not the unrelated third page

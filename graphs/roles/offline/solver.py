@@ -14,7 +14,8 @@ from graphs.roles.base import Reading, Usage
 from graphs.roles.offline.compare import choose, yes_no
 from graphs.roles.offline.evidence import Ranked, citation, clean_title, sentences_of
 from graphs.roles.offline.statements import statement
-from graphs.roles.offline.structure import entry_of, looks_like_code, structural_offers
+from graphs.roles.offline.structure import asks_for_a_default, entry_of, looks_like_code, structural_offers
+from graphs.roles.offline.support import covering_support
 from graphs.roles.offline.type_fit import TYPE_FIT
 from graphs.state import ClaimDict, Draft, EvidenceItem, PlanInfo, Subgoal
 from graphs.text.answer_types import TECH_KINDS, AnswerType, answer_type
@@ -22,7 +23,7 @@ from graphs.text.code_spans import technical_spans
 from graphs.text.dates import YEAR_RANGE_RE, YEAR_RE
 from graphs.text.normalize import normalize_answer, title_key
 from graphs.text.spans import candidate_spans, classify_span, names_in
-from graphs.text.words import PRONOUN_START, content_terms, stem, words
+from graphs.text.words import NEGATIONS, PRONOUN_START, content_terms, stem, words
 from policies.offline import OfflineThresholds
 
 _PERSON_OPENING = re.compile(
@@ -230,6 +231,8 @@ class OfflineSolver:
 
     def _candidates(self, query: str, evidence: list[EvidenceItem], atype: AnswerType) -> _Pool:
         """Every candidate answer with its best score per sentence, shortest surface form and support."""
+        if atype.kind in ("entity", "text") and asks_for_a_default(query, evidence):
+            atype = AnswerType("value", atype.noun)  # the question names a parameter with a default
         fit_table = TYPE_FIT.get(atype.kind, TYPE_FIT["entity"])
         q_norm = " " + normalize_answer(query) + " "
         q_content = set(content_terms(query))
@@ -274,9 +277,16 @@ class OfflineSolver:
             score = r.score * fit * factor * novelty
             nid = r.sent["node_id"]
             scores[key][nid] = max(scores[key].get(nid, 0.0), score)
-            if key not in surface or len(text) < len(surface[key]):
+            # The shortest spelling, except that a technical spelling (".txt", "--all") beats a prose one.
+            structural = kind in STRUCTURAL_KINDS
+            known = kinds.get(key)
+            if (
+                key not in surface
+                or (structural and known not in STRUCTURAL_KINDS)
+                or (len(text) < len(surface[key]) and (structural or known not in STRUCTURAL_KINDS))
+            ):
                 surface[key] = text
-            kinds.setdefault(key, kind)
+                kinds[key] = kind
             support[key].append(r)
 
         lowercase = "occupation" if atype.kind == "occupation" else ""
@@ -306,8 +316,11 @@ class OfflineSolver:
                 if atype.kind == "number" and predicate & set(content_terms(text[span.start : span.end + 12])):
                     factor *= 1.3  # "can seat how many" -> "4,210 seated"
                 offer(span.text, span.kind, r, factor, near)
-            first_of_entry = r.ev["node_id"] not in seen_entries
-            seen_entries.add(r.ev["node_id"])
+            # An entry's name and defaults rest on its best-ranked sentence that negates nothing (a claim
+            # "X is the default" checked against "X will not …" reads as a contradiction).
+            first_of_entry = r.ev["node_id"] not in seen_entries and not NEGATIONS.search(text)
+            if first_of_entry:
+                seen_entries.add(r.ev["node_id"])
             for o in structural_offers(query, atype, r, first_of_entry=first_of_entry):
                 offer(o.text, o.kind, r, o.factor, o.near)
                 if o.entry:
@@ -405,13 +418,14 @@ class OfflineSolver:
         claims: list[ClaimDict] = []
         for sg in current:
             query = _filled(sg, subgoals)
-            cites = [citation(*by_node[nid]) for nid in sg.get("support", []) if nid in by_node][:2]
-            if sg.get("answer") and cites:
-                claims.append(
-                    ClaimDict(
-                        text=statement(query, sg["answer"]), citations=cites, confidence=sg.get("confidence", 0.0)
-                    )
-                )
+            chosen = [Ranked(0.0, *by_node[nid], 0) for nid in sg.get("support", []) if nid in by_node][:2]
+            if sg.get("answer") and chosen:
+                text = statement(query, sg["answer"])
+                # The answer's own sentences, plus those stating the rest of the claim (often another page).
+                question = (sg.get("queries") or [query])[0]
+                pool = self.rank_sentences(question, evidence.get(sg["id"], []))[: self.t.read_sentences]
+                cites = [citation(r.sent, r.ev) for r in covering_support(text, chosen, pool)]
+                claims.append(ClaimDict(text=text, citations=cites, confidence=sg.get("confidence", 0.0)))
         final_id = str(plan_info.get("final", ""))
         final = next((s for s in current if s["id"].endswith(final_id)), None) if final_id else None
         final = final or current[-1]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphs.roles.offline.evidence import Ranked
+from graphs.state import EvidenceItem
 from graphs.text.answer_types import TECH_KINDS, AnswerType
 from graphs.text.code_spans import default_values, technical_spans
 from graphs.text.entries import Entry, parse_entry
@@ -65,10 +66,26 @@ def _asked_terms(question: str) -> set[str]:
     return terms
 
 
+def _param_named(param: str, asked: set[str]) -> bool:
+    parts = {stem(p) for p in param.split("_") if p}
+    return bool(parts) and parts <= asked
+
+
+def asks_for_a_default(question: str, evidence: list[EvidenceItem]) -> bool:
+    """The question names a parameter that a retrieved entry's signature gives a default ("what file
+    extension does edit() use when none is given?" against `edit(…, extension='.txt')`)."""
+    asked = _asked_terms(question)
+    for ev in evidence:
+        entry = parse_entry(ev["section"][-1]) if ev["section"] else None
+        if entry is not None and any(_param_named(p, asked) for p in entry.defaults):
+            return True
+    return False
+
+
 def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_entry: bool) -> Iterator[Offer]:
-    """Candidates a sentence's structure adds: its entry's name (once per entry), its signature's
-    defaults for the parameters the question names, table cells under the asked column, values stated
-    as defaults. (Identifier/flag/literal spans of the sentence itself are `technical_spans`, which the
+    """Candidates a sentence's structure adds: its entry's name, and the defaults its signature gives
+    the parameters the question names (both once per entry, on `first_of_entry`); table cells under
+    the asked column; values the sentence states as defaults. (Identifier/flag/literal spans of the sentence itself are `technical_spans`, which the
     solver scores like prose spans, by closeness to the question's terms.)"""
     text = r.sent["text"]
     wants_default = "default" in question.lower()
@@ -79,11 +96,10 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
         factor = 1.3 if _MATCHING.get(atype.kind) == kind else 1.1
         for name in dict.fromkeys((entry.name, *entry.aliases[1:2])):
             yield Offer(name, kind, factor, text[:40], entry=True)
-    if entry is not None and (wants_default or atype.kind in ("value", "number")):
+    if entry is not None and first_of_entry and (wants_default or atype.kind in ("value", "number")):
         asked = _asked_terms(question)
         for param, value in entry.defaults.items():
-            parts = {stem(p) for p in param.split("_") if p}
-            if parts and parts <= asked:
+            if _param_named(param, asked):
                 yield Offer(value.strip("'\""), "value", 1.5, param)
     if " | " in text and "\n" in text:
         for cell in cell_answers(text, question, atype.noun):
