@@ -415,8 +415,10 @@ def test_a_claim_joining_two_pages_cites_a_sentence_from_each() -> None:
             ev("Halden Robotics", "Halden Robotics was founded by Mira Okafor in 2011.", sims=[0.7]),
             ev("Mira Okafor", "Mira Okafor is an engineer who designed the Kestrel drone.", sims=[0.6]),
             ev("Lakeside Works", "Lakeside Works opened in 2016.", sims=[0.2]),
+            ev("Kestrel", "The Kestrel drone was not designed by an engineer of Halden Robotics.", sims=[0.8]),
         ]
     }
     draft, _ = solver.finalize("task", "lookup", {}, {"s1": sg}, evidence)
     cited = [c["source"] for c in draft["claims"][0]["citations"]]
-    assert cited == ["/docs/Halden Robotics.md", "/docs/Mira Okafor.md"]  # not the unrelated third page
+    # Not the unrelated page, nor the negated sentence that shares the claim's words.
+    assert cited == ["/docs/Halden Robotics.md", "/docs/Mira Okafor.md"]

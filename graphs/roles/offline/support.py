@@ -11,7 +11,7 @@ terms, while it covers enough.
 from __future__ import annotations
 
 from graphs.roles.offline.evidence import Ranked
-from graphs.text.words import PRONOUN_START, content_terms
+from graphs.text.words import NEGATIONS, PRONOUN_START, content_terms
 
 MAX_CITATIONS = 3
 MIN_GAIN = 2  # a further citation must add at least this many of the claim's terms
@@ -33,13 +33,15 @@ def covering_support(claim: str, chosen: list[Ranked], pool: list[Ranked]) -> li
     have = set().union(*(_covered(r) for r in chosen)) if chosen else set()
     out = list(chosen)
     seen = {r.sent["node_id"] for r in out}
+    # A negated sentence would read as contradicting an affirmative claim: never add one to it.
+    affirmative = not NEGATIONS.search(claim)
     while len(out) < MAX_CITATIONS:
         missing = wanted - have
         if not missing:
             break
         best, gain = None, 0
         for r in pool:
-            if r.sent["node_id"] in seen:
+            if r.sent["node_id"] in seen or (affirmative and NEGATIONS.search(r.sent["text"])):
                 continue
             hit = missing & _covered(r)
             g = len(hit) + len(hit & names)
