@@ -415,6 +415,7 @@ class OfflineSolver:
         if not current:
             return Draft(short_answer="", claims=[], confidence=0.0, missing=["plan"]), Usage()
         by_node = {s["node_id"]: (s, e) for e in all_evidence for s in sentences_of(e)}
+        task_names = {title_key(n) for n in names_in(task)}
         claims: list[ClaimDict] = []
         for sg in current:
             query = _filled(sg, subgoals)
@@ -424,7 +425,10 @@ class OfflineSolver:
                 # The answer's own sentences, plus those stating the rest of the claim (often another page).
                 question = (sg.get("queries") or [query])[0]
                 pool = self.rank_sentences(question, evidence.get(sg["id"], []))[: self.t.read_sentences]
-                cites = [citation(r.sent, r.ev) for r in covering_support(text, chosen, pool)]
+                named = frozenset(
+                    e["doc_id"] for e in evidence.get(sg["id"], []) if title_key(e["title"]) in task_names
+                )
+                cites = [citation(r.sent, r.ev) for r in covering_support(text, chosen, pool, named)]
                 claims.append(ClaimDict(text=text, citations=cites, confidence=sg.get("confidence", 0.0)))
         final_id = str(plan_info.get("final", ""))
         final = next((s for s in current if s["id"].endswith(final_id)), None) if final_id else None

@@ -24,9 +24,13 @@ def _covered(r: Ranked) -> set[str]:
     return terms
 
 
-def covering_support(claim: str, chosen: list[Ranked], pool: list[Ranked]) -> list[Ranked]:
+def covering_support(
+    claim: str, chosen: list[Ranked], pool: list[Ranked], named_pages: frozenset[str] = frozenset()
+) -> list[Ranked]:
     """`chosen` (the answer's own sentences) plus the sentences of `pool` that best cover the rest of
-    `claim`, at most `MAX_CITATIONS` in all."""
+    `claim`, at most `MAX_CITATIONS` in all. `named_pages` are the documents of entities the task
+    names: a claim resting on such an entity cites its page's best sentence too (the page says what
+    the entity is, which the claim takes for granted)."""
     wanted = set(content_terms(claim))
     # Names weigh double: a claim whose names are all cited is checkable; one missing a name is not.
     names = set(content_terms(" ".join(w for w in claim.split() if w[:1].isupper())))
@@ -52,4 +56,11 @@ def covering_support(claim: str, chosen: list[Ranked], pool: list[Ranked]) -> li
         out.append(best)
         seen.add(best.sent["node_id"])
         have |= _covered(best)
+    cited_docs = {r.ev["doc_id"] for r in out}
+    for doc in sorted(named_pages - cited_docs):
+        own = next(
+            (r for r in pool if r.ev["doc_id"] == doc and not (affirmative and NEGATIONS.search(r.sent["text"]))), None
+        )
+        if own is not None and len(out) < MAX_CITATIONS:
+            out.append(own)
     return out
