@@ -35,10 +35,13 @@ def covering_support(
     # Names weigh double: a claim whose names are all cited is checkable; one missing a name is not.
     names = set(content_terms(" ".join(w for w in claim.split() if w[:1].isupper())))
     have = set().union(*(_covered(r) for r in chosen)) if chosen else set()
+    # A negated sentence would read as contradicting an affirmative claim: never add one to it, and
+    # drop one of the answer's own sentences when another of them states the answer without negation.
+    affirmative = not NEGATIONS.search(claim)
+    if affirmative and len(chosen) > 1:
+        chosen = [r for r in chosen if not NEGATIONS.search(r.sent["text"])] or chosen
     out = list(chosen)
     seen = {r.sent["node_id"] for r in out}
-    # A negated sentence would read as contradicting an affirmative claim: never add one to it.
-    affirmative = not NEGATIONS.search(claim)
     while len(out) < MAX_CITATIONS:
         missing = wanted - have
         if not missing:
