@@ -6,7 +6,7 @@ refinement/early-exit ablation of #4 — next to trivial baselines so a metric c
     python -m benchmarks.agent --distractors         # pooled with the 6,119 Wikipedia paragraphs added
 
 Distractor setting: each question gets its own small index of its 10 paragraphs. Pooled setting: one
-index of all 1,000 paragraphs. Tune on questions 0-49; 50-99 are reported as the held-out split.
+index of all 1,000 paragraphs. Tune on questions 0-49; 50-99 are reported as the untuned split (read during development, so not held out).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from benchmarks.hotpot import (
     write_results,
 )
 
-SPLITS = {"tune": range(0, 50), "held_out": range(50, 100)}
+SPLITS = {"tune": range(0, 50), "untuned": range(50, 100)}
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
 
@@ -123,6 +123,7 @@ def score_run(record: dict[str, Any], result: RunResult, by_file: dict[str, str]
         "evidence_recall": len(set(gold) & set(evidence)) / len(gold),
         "evidence_both": float(set(gold) <= set(evidence)),
         "cited_recall": len(set(gold) & set(cited)) / len(gold),
+        "cited_both": float(set(gold) <= set(cited)),
         "paragraphs_retrieved": len(evidence),
         "paragraphs_cited": len(cited),
         "chars_cited": sum(len(q) for q in dict.fromkeys(quotes)),
@@ -146,6 +147,7 @@ METRICS = [
     "evidence_recall",
     "evidence_both",
     "cited_recall",
+    "cited_both",
     "paragraphs_retrieved",
     "paragraphs_cited",
     "chars_cited",
@@ -157,7 +159,7 @@ METRICS = [
 
 
 def summarise(rows: list[dict[str, Any]], idx: list[int]) -> dict[str, dict[str, float]]:
-    """Means over all questions and per split (tune 0-49, held-out 50-99)."""
+    """Means over all questions and per split (tune 0-49, untuned 50-99)."""
     out: dict[str, dict[str, float]] = {}
     by_q = dict(zip(idx, rows, strict=True))
     for split, rng in {"all": range(0, 10_000), **SPLITS}.items():
@@ -252,9 +254,9 @@ def by_title_file(corpus: dict[str, str]) -> dict[str, str]:
 
 # ----------------------------------------------------------------------------- report
 def print_setting(name: str, summary: dict[str, Any]) -> None:
-    print(f"\n== {name}: agent vs baselines (all / tune 0-49 / held-out 50-99)")
+    print(f"\n== {name}: agent vs baselines (all / tune 0-49 / untuned 50-99)")
     rows = []
-    for split in ("all", "tune", "held_out"):
+    for split in ("all", "tune", "untuned"):
         a = summary["agent"].get(split)
         if not a:
             continue
@@ -283,7 +285,7 @@ def print_setting(name: str, summary: dict[str, Any]) -> None:
             }
         )
     cols = ["split", "system", "em", "f1", "sp_precision", "sp_recall", "evidence_recall", "evidence_both"]
-    cols += ["cited_recall", "paragraphs_retrieved", "paragraphs_cited", "chars_cited", "hops", "seconds"]
+    cols += ["cited_recall", "cited_both", "paragraphs_retrieved", "paragraphs_cited", "chars_cited", "hops", "seconds"]
     print_table(rows, cols)
 
 
@@ -352,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
             summ = summarise(rows, idx)
             entry = {"max_refinements": refinements, "early_exit": early, "summary": summ}
             payload["ablation"]["runs"].append(entry)
-            for split in ("all", "held_out"):
+            for split in ("all", "untuned"):
                 s = summ.get(split)
                 if s:
                     abl_rows.append(

@@ -8,7 +8,7 @@ the same paraphrases perturbed: a number or a date swapped, a named entity swapp
 the same type from the corpus, a negation inserted. Each claim is judged against its gold sentence
 (and the page title as heading) with `Agent.verify_claim` — the check every run applies to its claims.
 Reports balanced accuracy and the false-"supported" rate per perturbation, over all questions and
-per split (tune 0-49, held-out 50-99).
+per split (tune 0-49, untuned 50-99).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from agent import Agent, Settings
 from benchmarks.hotpot import CACHE, load_questions, print_table, write_results
 
 SIMILARITY_ONLY = 0.62  # the offline verifier's support_similarity (policies/offline.py)
-SPLITS = {"all": range(0, 10_000), "tune": range(0, 50), "held_out": range(50, 100)}
+SPLITS = {"all": range(0, 10_000), "tune": range(0, 50), "untuned": range(50, 100)}
 MONTHS = [calendar.month_name[i] for i in range(1, 13)]
 _AUX = re.compile(r"\b(is|was|are|were|has|have|had|can|could|will|would|does|did)\b")
 _CAP = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|de|and|for)?\s*[A-Z][\w'’.-]*)*")

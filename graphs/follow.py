@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from graphs.roles.offline.text import title_key
+from graphs.text.normalize import title_key
 from tools.index import HierarchicalIndex, NodeRecord
 from tools.retrieval.base import Candidate
 
@@ -44,7 +44,7 @@ def match_titles(index: HierarchicalIndex, names: Sequence[str], identities: fro
         key = title_key(name)
         titles = by_key.get(key, [])
         if not titles and key and " " not in key and len(key) > 3:
-            # A surname alone ("Nixon") names the one page whose title ends with it, if only one does.
+            # A surname alone ("Marlow") names the one page whose title ends with it, if only one does.
             tails = _by_last_word(index).get(key, [])
             titles = tails if len(tails) == 1 else []
         for title in titles:

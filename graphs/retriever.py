@@ -101,7 +101,7 @@ def make_retrieve_node(deps: GraphDeps) -> Any:
         log.info("subgoal.retrieved", subgoal=task["subgoal_id"], hop=task["hop"], hits=len(items))
         return {
             "evidence": {task["subgoal_id"]: items},
-            "subgoals": {task["subgoal_id"]: {"status": "retrieved", "hops": task["hop"], "next_query": task["query"]}},
+            "subgoals": {task["subgoal_id"]: {"status": "retrieved", "hops": task["hop"], "hop_query": task["query"]}},
             "counters": {"hops": 1},
             "trace": event(
                 "retrieve",

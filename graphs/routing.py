@@ -26,7 +26,7 @@ def next_hops(state: AgentState) -> list[Send] | str:
             titles += list(sg.get("follow_titles") or [])  # names the planner found in the query itself
             hop, follow = 1, list(dict.fromkeys(t for t in titles if t))
         elif status == "follow" and sg.get("hops", 0) < limits.max_hops:
-            query, hop, follow = sg.get("next_query", sg["query"]), sg.get("hops", 0) + 1, sg.get("follow_titles", [])
+            query, hop, follow = sg.get("follow_query", sg["query"]), sg.get("hops", 0) + 1, sg.get("follow_titles", [])
         else:
             continue
         sends.append(

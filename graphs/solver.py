@@ -28,7 +28,7 @@ def make_solve_node(deps: GraphDeps) -> Any:
         for sg in round_subgoals(state):
             if sg.get("status") != "retrieved":
                 continue
-            query = sg.get("next_query", sg["query"])
+            query = sg.get("hop_query", sg["query"])
             last_hop = sg.get("hops", 0) >= limits.max_hops or spent is not None
             reading, usage = deps.roles.solver.read(
                 state["task"], sg, query, evidence.get(sg["id"], []), last_hop=last_hop
@@ -44,7 +44,7 @@ def make_solve_node(deps: GraphDeps) -> Any:
             }
             if reading.follow_query and not last_hop:
                 upd["status"] = "follow"
-                upd["next_query"] = reading.follow_query
+                upd["follow_query"] = reading.follow_query
                 upd["follow_titles"] = reading.follow_titles
             else:
                 upd["status"] = "answered" if reading.answer else "failed"

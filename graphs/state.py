@@ -59,12 +59,30 @@ class Subgoal(TypedDict, total=False):
     answer: str
     confidence: float
     hops: int
-    queries: list[str]
-    next_query: str
+    queries: list[str]  # every query a hop of this subgoal retrieved with, in order
+    hop_query: str  # the query the latest retrieval hop ran (set by `retrieve`, read by `solve`)
+    follow_query: str  # the query the solver asks the next hop to run (set by `solve`, read by routing)
     follow_titles: list[str]
     support: list[str]  # sentence node ids the answer rests on
     avoid: list[str]  # answers a verifier rejected in an earlier round
     round: int
+
+
+class PlanInfo(TypedDict, total=False):
+    """How a plan's subgoal answers combine into the task's answer: the planner -> solver hand-off.
+
+    Which keys a plan sets depends on its kind: `options`/`attribute`/`comparator` for a choice,
+    `options`/`property`/`attribute` for yes/no over options, `final` for a bridge (the subgoal whose
+    answer is the task's), `count` for an enumeration; a refinement round adds `feedback`/`fallback`."""
+
+    options: list[str]
+    attribute: str
+    property: str
+    comparator: str | None
+    final: str
+    count: int  # an enumeration asks for this many items ("list the three …")
+    feedback: list[str]
+    fallback: bool
 
 
 class CitationDict(TypedDict):
@@ -92,6 +110,7 @@ class Draft(TypedDict, total=False):
     confidence: float
     missing: list[str]
     not_found: bool  # the drafter said explicitly that the evidence does not answer the task
+    items: list[str]  # an enumeration's answers, in order; each is named by the claim at the same index
 
 
 class Report(TypedDict, total=False):
@@ -141,6 +160,15 @@ def add_unique(left: list[str] | None, right: list[str] | None) -> list[str]:
     return out
 
 
+class BestRound(TypedDict, total=False):
+    """The best (draft, report) of all refinement rounds so far, with the round and its score."""
+
+    draft: Draft
+    report: Report
+    round: int
+    score: float
+
+
 class InputState(TypedDict, total=False):
     """What a caller (or Studio's form) sends: a task, or `messages` (the last human message is the
     task; earlier turns resolve its follow-ups), and optionally who asks and with which bounds."""
@@ -180,10 +208,10 @@ class AgentState(InputState, OutputState, total=False):
     run_limits: dict[str, Any]
     started_at: float
     plan_kind: str
-    plan_info: dict[str, Any]
+    plan_info: PlanInfo
     evidence: Annotated[dict[str, list[EvidenceItem]], merge_evidence]
     draft: Draft
     report: Report
-    best: dict[str, Any]  # the best (draft, report) of all rounds: a refinement may do worse
+    best: BestRound  # the best (draft, report) of all rounds: a refinement may do worse
     feedback: list[str]
     reply_with_message: bool  # asked through `messages`: `reply` appends an AIMessage

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from graphs.state import Draft, EvidenceItem, Report, Subgoal
+from graphs.state import Draft, EvidenceItem, PlanInfo, Report, Subgoal
 from policies.limits import Limits
 
 
@@ -30,7 +30,7 @@ class Plan:
 
     kind: str  # lookup | bridge | choice | both | same | conjunction | enumeration
     subgoals: list[Subgoal]
-    info: dict[str, Any] = field(default_factory=dict)
+    info: PlanInfo = field(default_factory=PlanInfo)
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Solver(Protocol):
         self,
         task: str,
         plan_kind: str,
-        plan_info: dict[str, Any],
+        plan_info: PlanInfo,
         subgoals: dict[str, Subgoal],
         evidence: dict[str, list[EvidenceItem]],
     ) -> tuple[Draft, Usage]: ...

@@ -31,9 +31,9 @@ def test_perturbations_change_exactly_what_they_say() -> None:
 
 
 def test_entity_type_reads_the_opening_sentence() -> None:
-    assert entity_type("Annie Morton (born October 8, 1970) is an American model.") == "person"
-    assert entity_type("Fuding is a county-level city in Fujian.") == "place"
-    assert entity_type("Kiss and Tell is a 1945 American comedy film.") == "work"
+    assert entity_type("Lena Hartwick (born October 8, 1970) is an American model.") == "person"
+    assert entity_type("Beiquan is a county-level city in Fujian.") == "place"
+    assert entity_type("Summer Ledger is a 1947 American comedy film.") == "work"
 
 
 def test_sentence_matching_and_run_scoring() -> None:

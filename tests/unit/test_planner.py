@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from graphs.roles.offline.planner import OfflinePlanner
-from graphs.roles.offline.text import answer_type
+from graphs.text.answer_types import answer_type
 from policies.limits import Limits
 
 

@@ -293,7 +293,12 @@ class _HTMLBlockParser(HTMLParser):
         raw = "".join(self.current)
         self.current = []
         self.current_kind = None
-        text = raw.strip("\n") if kind == "code" else " ".join(raw.split())
+        if kind == "code":
+            text = raw.strip("\n")
+        elif kind == "table":  # one row per line, so a reader can tell rows apart
+            text = "\n".join(" ".join(line.split()) for line in raw.splitlines() if line.strip())
+        else:
+            text = " ".join(raw.split())
         if kind is None or not text.strip():
             self.merge_dt = False
             return

@@ -1,9 +1,9 @@
 """Entity linking by document title: which indexed documents does a piece of text name?
 
 Multi-hop questions name their first entity, and the evidence for it names the next one ("…directed
-by Scott Derrickson"). Dense search blurs names; an exact title lookup does not. Matching is
+by Nadia Roos"). Dense search blurs names; an exact title lookup does not. Matching is
 case-sensitive on whole words (titles are proper nouns), and a title's trailing parenthetical
-("Kiss and Tell (1945 film)") also matches without it.
+("Summer Ledger (1947 film)") also matches without it.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class TitleMatcher:
 
     def mentions(self, text: str, exclude: frozenset[str] = frozenset()) -> list[list[str]]:
         """Per distinct name in `text` (text order, longest match at each position), the doc ids it
-        may mean: "Ed Wood" names both "Ed Wood" and "Ed Wood (film)"."""
+        may mean: "Colm Barry" names both "Colm Barry" and "Colm Barry (film)"."""
         words = _WORD.findall(text)
         groups: dict[str, list[str]] = {}
         i = 0

@@ -4,7 +4,6 @@ engine uses (so an offline solver can take over mid-run)."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from graphs.roles.base import Plan, Planner, Usage
 from graphs.roles.llm.client import Meter, StructuredLLM
@@ -12,8 +11,8 @@ from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.prompts import PLANNER_SYSTEM, PLANNER_USER, REPLANNER_USER
 from graphs.roles.llm.schemas import PlanOutput
-from graphs.roles.offline.text import answer_type
-from graphs.state import Subgoal
+from graphs.state import PlanInfo, Subgoal
+from graphs.text.answer_types import answer_type
 from policies.limits import Limits
 
 _SLOT = re.compile(r"\{s(\d+)\}")
@@ -46,11 +45,11 @@ def to_plan(out: PlanOutput, rnd: int, feedback: list[str]) -> Plan:
                 round=rnd,
             )
         )
-    info: dict[str, Any] = {}
+    info = PlanInfo()
     if out.kind == "choice":
-        info = {"options": out.options[:2], "attribute": out.attribute, "comparator": out.comparator}
+        info = PlanInfo(options=out.options[:2], attribute=out.attribute, comparator=out.comparator)
     elif out.kind in ("both", "same"):
-        info = {"options": out.options[:2], "property": out.yes_no_property}
+        info = PlanInfo(options=out.options[:2], property=out.yes_no_property)
     if rnd > 0:
         info["feedback"] = feedback
     return Plan(out.kind, subgoals, info)

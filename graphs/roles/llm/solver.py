@@ -9,7 +9,6 @@ rewritten search query as context. A reading that found an answer never asks for
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from graphs.roles.base import Reading, Solver, Usage
 from graphs.roles.llm.client import Meter, StructuredLLM
@@ -26,7 +25,7 @@ from graphs.roles.llm.prompts import (
     READER_USER,
 )
 from graphs.roles.llm.schemas import DraftOutput, ReadingOutput
-from graphs.state import ClaimDict, Draft, EvidenceItem, Subgoal
+from graphs.state import ClaimDict, Draft, EvidenceItem, PlanInfo, Subgoal
 
 
 def _current(subgoals: dict[str, Subgoal]) -> list[Subgoal]:
@@ -129,7 +128,7 @@ class LLMSolver(LLMRole):
         self,
         task: str,
         plan_kind: str,
-        plan_info: dict[str, Any],
+        plan_info: PlanInfo,
         subgoals: dict[str, Subgoal],
         evidence: dict[str, list[EvidenceItem]],
     ) -> tuple[Draft, Usage]:
@@ -150,7 +149,7 @@ class LLMSolver(LLMRole):
         meter: Meter,
         task: str,
         plan_kind: str,
-        plan_info: dict[str, Any],
+        plan_info: PlanInfo,
         current: list[Subgoal],
         view: EvidenceView,
     ) -> Draft:

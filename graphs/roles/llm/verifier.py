@@ -11,8 +11,8 @@ from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.prompts import VERIFIER_SYSTEM, VERIFIER_USER
 from graphs.roles.llm.schemas import VerdictsOutput
-from graphs.roles.offline.text import normalize_answer
 from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, Report
+from graphs.text.normalize import normalize_answer
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
 from policies.injection import looks_injected

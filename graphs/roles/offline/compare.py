@@ -4,24 +4,17 @@ has), and yes/no over options ("both …", "the same …"). Every decision names
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
-from graphs.roles.offline.lexicon import PART_OF, US_STATES
-from graphs.roles.offline.text import (
-    NEGATIONS,
-    candidate_spans,
-    content_terms,
-    nationalities,
-    normalize_answer,
-    numbers_in,
-    parse_date,
-    stem,
-)
+from graphs.roles.offline.evidence import Ranked, clean_title
+from graphs.state import PlanInfo
+from graphs.text.dates import parse_date
+from graphs.text.lexicon import PART_OF, US_STATES
+from graphs.text.normalize import normalize_answer, numbers_in
+from graphs.text.places import nationalities
+from graphs.text.spans import candidate_spans
+from graphs.text.words import NEGATIONS, content_terms, stem
 
-if TYPE_CHECKING:
-    from graphs.roles.offline.solver import Ranked
-
-Options = list[tuple[str, list["Ranked"]]]
+Options = list[tuple[str, list[Ranked]]]
 
 _COMPARATORS = {
     "min": r"\b(earlier|earliest|first|older|oldest|shorter|shortest|smaller|smallest|fewer|less|least|lower|lowest|"
@@ -46,8 +39,6 @@ def comparator_of(text: str) -> str | None:
 
 def _own(option: str, ranked: list[Ranked]) -> list[Ranked]:
     """The option's own document first (its opening sentence states what it is)."""
-    from graphs.roles.offline.solver import clean_title
-
     key = normalize_answer(option)
     own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key]
     own.sort(key=lambda r: r.pos)
@@ -123,7 +114,7 @@ def _same_place(asked: set[str], stated: set[str]) -> bool:
     return bool(asked & (stated | parents)) or bool({PART_OF[p] for p in asked if p in PART_OF} & stated)
 
 
-def choose(task: str, info: dict[str, Any], per_option: Options) -> tuple[str, float, list[Ranked]]:
+def choose(task: str, info: PlanInfo, per_option: Options) -> tuple[str, float, list[Ranked]]:
     """Which option: compare extracted dates or numbers when the question has a direction, otherwise
     pick the option whose own sentences best state the asked property."""
     direction = info.get("comparator") or comparator_of(task)
@@ -169,7 +160,7 @@ def _attribute_values(attribute: str, ranked: list[Ranked]) -> set[str]:
     return {normalize_answer(s.text) for s in spans[:1]}
 
 
-def yes_no(kind: str, info: dict[str, Any], per_option: Options) -> tuple[str, float, list[Ranked]]:
+def yes_no(kind: str, info: PlanInfo, per_option: Options) -> tuple[str, float, list[Ranked]]:
     """'both': every option states the property; 'same': the options share the attribute's value."""
     picked: list[Ranked] = []
     if kind == "same":

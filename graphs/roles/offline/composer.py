@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from graphs.roles.base import Usage
-from graphs.roles.offline.text import normalize_answer
 from graphs.state import CitationDict, ClaimDict, Draft, Report
+from graphs.text.normalize import normalize_answer
 from policies.citations import neutralize_markers, number_citations
 from policies.outcome import NOT_FOUND_TEXT, decide, is_support
 
@@ -42,6 +42,16 @@ def justification(claims: list[ClaimDict], short: str) -> list[CitationDict]:
     return picked
 
 
+def _cited_items(items: list[str], claims: list[ClaimDict], numbers: dict[str, int]) -> list[str]:
+    """ "item [n]" for each enumerated item whose claim (same index) is supported and cited."""
+    out = []
+    for item, claim in zip(items, claims, strict=False):
+        cites = claim.get("citations", [])
+        if claim.get("verdict") == "supported" and cites and _key(cites[0]) in numbers:
+            out.append(f"{neutralize_markers(item)} [{numbers[_key(cites[0])]}]")
+    return out
+
+
 class OfflineComposer:
     def compose(self, task: str, draft: Draft, report: Report, halt_reason: str) -> tuple[dict[str, Any], Usage]:
         claims: list[ClaimDict] = list(report.get("claims", []))
@@ -56,7 +66,12 @@ class OfflineComposer:
         for cit in citations:
             unique.setdefault(_key(cit), cit)
         lines: list[str] = []
-        if short and supported and quotes:
+        items = _cited_items(draft.get("items") or [], claims, numbers)
+        if items and supported:
+            # An enumeration: every item with the number of the sentence that names it.
+            lines.append("; ".join(items) + ".")
+            lines.append(" ".join(f"{neutralize_markers(c['quote'].strip())} [{numbers[_key(c)]}]" for c in quotes))
+        elif short and supported and quotes:
             key = normalize_answer(short)
             carrying = [c for c in quotes if key and key in normalize_answer(c["quote"])] or quotes[-1:]
             lines.append(f"{short} [{numbers[_key(carrying[0])]}].")

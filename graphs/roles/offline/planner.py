@@ -2,7 +2,7 @@
 
 Shapes: yes/no over two items ("were A and B both…", "are A and B of the same…"), choice ("which…, X or
 Y?"), enumeration ("list the three…"), conjunction ("what is A and what is B"), bridge ("the director of
-the film that…", "X is in a country that has how many…"), and plain lookups. A dependent subgoal's query
+the film that…", "X lies in a region that counts how many…"), and plain lookups. A dependent subgoal's query
 holds a `{sN}` slot the graph fills with subgoal N's answer. Grammar rules only: nothing here knows a
 corpus or a question.
 """
@@ -13,23 +13,27 @@ import re
 from dataclasses import dataclass
 
 from graphs.roles.base import Plan, Usage
-from graphs.roles.offline.lexicon import wordset
-from graphs.roles.offline.text import CAP_SPAN, answer_type, classify_noun, content_terms, names_in
-from graphs.state import Subgoal
+from graphs.roles.offline.compare import comparator_of
+from graphs.state import PlanInfo, Subgoal
+from graphs.text.answer_types import answer_type, classify_noun
+from graphs.text.lexicon import wordset
+from graphs.text.spans import CAP_SPAN, names_in
+from graphs.text.words import content_terms
 from policies.limits import Limits
 
 _AUX = r"(?:are|were|is|was|do|did|does|have|has|had|can|could)"
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.I)
-_ENUM = re.compile(r"^(?:list|name|give|what are)\s+(?:the\s+)?(?P<n>two|three|four|five|six|\d+)\b", re.I)
+_COUNT = r"two|three|four|five|six|seven|eight|nine|ten|\d{1,2}"
+# "List the three …", "Name the two …", "Which three shells …", "What are the four …": a count of items.
+_ENUM = re.compile(
+    rf"^(?P<lead>list|name|give|what are|which|what)\s+(?:the\s+|all\s+(?:the\s+)?)?(?P<n>{_COUNT})\s+(?=[a-z])",
+    re.I,
+)
+# "List the HTTP methods …", "Name all options that …": items, as many as the evidence names.
+_ENUM_OPEN = re.compile(r"^(?P<lead>list|name all|what are all)\s+(?:the\s+)?(?=\S)", re.I)
 _CONJ = re.compile(
     r"^(?P<a>(?:what|who|where|when|which|how)\b.+?),?\s+and\s+(?P<b>(?:what|who|where|when|which|how)\b.+)$", re.I
 )
-_COMPARATORS = {
-    "min": r"\b(earlier|earliest|first|older|oldest|shorter|shortest|smaller|smallest|fewer|less|least|lower|lowest|"
-    r"cheaper|before|preceded)\b",
-    "max": r"\b(later|latest|last|newer|newest|younger|youngest|longer|longest|larger|largest|bigger|biggest|more|"
-    r"most|higher|highest|greater|taller|tallest|after|recent|recently)\b",
-}
 _TRAILING_PREDICATE = re.compile(
     r"\s+(born|located|based|founded|formed|established|released|published|built|opened|made|created|held|"
     r"headquartered|buried|married|educated|raised|die|died|live|lived|start|started|begin|began|end|ended|"
@@ -59,11 +63,12 @@ _MODAL_BOUNDARY = wordset("is are was were can could will would has have had doe
 _STOP_LOWER = wordset("of in on at to for from by with and or the a an his her its their")
 
 
-def comparator_of(text: str) -> str | None:
-    for direction, pattern in _COMPARATORS.items():
-        if re.search(pattern, text, re.I):
-            return direction
-    return None
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def count_of(word: str) -> int:
+    """ "three" -> 3, "4" -> 4: how many items an enumeration asks for."""
+    return _NUMBER_WORDS.get(word.lower()) or int(word)
 
 
 def _strip_article(text: str) -> str:
@@ -97,7 +102,7 @@ def _sg(i: int, query: str, kind: str, depends: list[str] | None = None, depth: 
 
 
 def _name_at_end(text: str) -> str:
-    """The capitalised name that ends `text` ("the drinks Gibson" -> "Gibson")."""
+    """The capitalised name that ends `text` ("the cocktail Tamsin" -> "Tamsin")."""
     spans = list(CAP_SPAN.finditer(text))
     if spans and spans[-1].end() >= len(text.rstrip(" ,")) - 1:
         return spans[-1].group(0).strip(" ,")
@@ -105,7 +110,7 @@ def _name_at_end(text: str) -> str:
 
 
 def _name_at_start(text: str) -> tuple[str, str]:
-    """Split "Esma Sultan Mansion located in the same…" into the name and what follows it."""
+    """Split "Oduncu Hall located in the same…" into the name and what follows it."""
     body = re.sub(r"^(the|a|an)\s+", "", text.strip(), flags=re.I)
     m = CAP_SPAN.match(body)
     if not m:
@@ -136,7 +141,7 @@ class OfflinePlanner:
     # ------------------------------------------------------------------ shapes
     def _parse(self, task: str, rnd: int) -> Plan:
         q = _clean(task.rstrip("?. ").strip())
-        # "Hayden is from Canada, but where does Buck-Tick hail from?": the question is the last clause.
+        # "Corvin plays jazz in Oslo, but which label signed Nova-Kite?": the question is the last clause.
         but = re.search(r"[,;]\s+but\s+(?=(?:what|which|who|when|where|how)\b)", q, re.I)
         if but:
             q = q[but.end() :]
@@ -219,14 +224,20 @@ class OfflinePlanner:
         return parts[0], " ".join(parts[1:])
 
     def _enumeration(self, q: str, rnd: int) -> Plan | None:
-        m = _ENUM.match(q)
-        return Plan("enumeration", [_sg(1, q, "lookup", rnd=rnd)], {"count": m.group("n")}) if m else None
+        """One lookup typed by the items' noun ("List the five modes of X" asks "Which modes of X?"), and
+        the count the solver returns (0: as many as the evidence clearly names)."""
+        m = _ENUM.match(q) or _ENUM_OPEN.match(q)
+        if not m:
+            return None
+        count = count_of(m.group("n")) if "n" in m.groupdict() and m.group("n") else 0
+        query = "Which " + q[m.end() :].strip()
+        return Plan("enumeration", [_sg(1, query, "lookup", rnd=rnd)], PlanInfo(count=count))
 
     def _conjunction(self, q: str, rnd: int) -> Plan | None:
         m = _CONJ.match(q)
         if not m or len(m.group("a").split()) < 3 or len(m.group("b").split()) < 3:
             return None
-        # "Who wrote X and who died in 2007?" asks for one person under two constraints.
+        # "Who composed X and who retired in 1999?" asks for one person under two constraints.
         if m.group("a").split()[0].lower() == m.group("b").split()[0].lower():
             return None
         return Plan(
@@ -305,7 +316,7 @@ class OfflinePlanner:
             clause = body[m.end() :].strip()
             named = re.search(r"((?:[A-Z][\w'’.&-]*\s+)*[A-Z][\w'’.&-]*),?$", pre)
             if named and rel in ("which", "who") and _WH.search(clause) and not _WH.search(pre):
-                # "… represented Virginia Commonwealth University which was founded in what year?": the
+                # "… represented Northgate Technical University which opened in what year?": the
                 # clause asks about a named entity directly; the rest is context.
                 return _Split(f"{named.group(1)} {clause}?", "", final_is_inner=True)
             det_at = next(
@@ -362,8 +373,8 @@ class OfflinePlanner:
     def _clause_end(words: list[str], rel: str) -> int | None:
         """Where a relative clause on the subject ends and the main verb begins (None: can't tell).
 
-        "who recruited David Beckham | managed Manchester United…", "where the Maineiacs played their
-        home games | can seat…", "in which Arimondi lost his life | secured what…"."""
+        "who recruited Tobias Renner | managed Castleford Rovers…", "where the Gullwings trained each
+        winter | can hold…", "in which Varrick broke his arm | earned what…"."""
         in_name = name_done = False
         since_name = 0
         for i, word in enumerate(words):
@@ -392,7 +403,7 @@ class OfflinePlanner:
         their option up by name alone, and a chain that produced nothing is retried as one lookup."""
         last_round = max((sg.get("round", 0) for sg in previous.values()), default=0)
         prior = sorted((sg for sg in previous.values() if sg.get("round", 0) == last_round), key=lambda s: s["id"])
-        info: dict[str, object] = {"feedback": feedback, "final": ""}
+        info = PlanInfo(feedback=feedback, final="")
         if not prior:
             return Plan("refine", [], info)
         if len(prior) > 1 and not any(sg.get("answer") for sg in prior):

@@ -9,51 +9,35 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from graphs.roles.base import Reading, Usage
 from graphs.roles.offline.compare import choose, yes_no
+from graphs.roles.offline.evidence import Ranked, citation, clean_title, sentences_of
 from graphs.roles.offline.statements import statement
-from graphs.roles.offline.text import (
-    PRONOUN_START,
-    TYPE_FIT,
-    YEAR_RANGE_RE,
-    YEAR_RE,
-    AnswerType,
-    answer_type,
-    candidate_spans,
-    classify_span,
-    content_terms,
-    names_in,
-    normalize_answer,
-    stem,
-    title_key,
-    words,
-)
-from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, SentenceRef, Subgoal
-from policies.injection import looks_injected
+from graphs.roles.offline.structure import asks_for_a_default, entry_of, looks_like_code, structural_offers
+from graphs.roles.offline.support import covering_support
+from graphs.roles.offline.type_fit import TYPE_FIT
+from graphs.state import ClaimDict, Draft, EvidenceItem, PlanInfo, Subgoal
+from graphs.text.answer_types import TECH_KINDS, AnswerType, answer_type
+from graphs.text.code_spans import technical_spans
+from graphs.text.dates import YEAR_RANGE_RE, YEAR_RE
+from graphs.text.normalize import normalize_answer, title_key
+from graphs.text.spans import candidate_spans, classify_span, names_in
+from graphs.text.words import NEGATIONS, PRONOUN_START, content_terms, stem, words
 from policies.offline import OfflineThresholds
 from tools.logs import get_logger
 
 log = get_logger(__name__)
 
-_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 _PERSON_OPENING = re.compile(
     r"^[^()]{0,80}\((?:born\b|b\.|c\.|[A-Z][a-z]+ \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}|\d{4}\s*[–-])"
 )
+# Span kinds of technical text: matched against the question verbatim, not after normalisation
+# (normalising "--oneline" to "oneline" would find it in "--pretty=oneline").
+STRUCTURAL_KINDS = frozenset(["entry", "code", "flag", "exception", "value", "version"])
 FOLLOW_KINDS = frozenset(["person", "name", "org", "entity", "place", "quoted"])
 # Which named things a bridge usually runs through: people and works more than countries.
 _FOLLOW_PRIOR = {"person": 1.0, "name": 1.0, "quoted": 0.9, "org": 0.85, "entity": 0.8, "place": 0.5}
-
-
-@dataclass
-class Ranked:
-    """One evidence sentence with its relevance to the query being read."""
-
-    score: float
-    sent: SentenceRef
-    ev: EvidenceItem
-    pos: int
 
 
 @dataclass
@@ -64,26 +48,89 @@ class Extraction:
     runner_up: str = ""
 
 
-def sentences_of(ev: EvidenceItem) -> list[SentenceRef]:
-    """A hit's sentences, except text written to steer an assistant: an extractive reader must
-    never take its answer from an injected instruction."""
-    sents = ev["sentences"] or [SentenceRef(node_id=ev["node_id"], text=ev["text"], start=ev["start"], end=ev["end"])]
-    return [s for s in sents if not looks_injected(s["text"])]
+@dataclass
+class _Pool:
+    """Scored answer candidates of one extraction: per answer key, its score in each sentence, its
+    shortest surface form, its span kind and the sentences naming it."""
+
+    scores: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
+    surface: dict[str, str] = field(default_factory=dict)
+    support: dict[str, list[Ranked]] = field(default_factory=lambda: defaultdict(list))
+    kinds: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, Ranked] = field(default_factory=dict)  # keys offered as an entry's name -> its sentence
+
+    def combined(self, agreement: float) -> dict[str, float]:
+        """The best mention counts fully; agreement from other sentences adds a little. (Summing would
+        crown whatever entity the evidence mentions most, e.g. the company every page is about.)"""
+        out = {}
+        for k, per_sentence in self.scores.items():
+            v = sorted(per_sentence.values())
+            out[k] = v[-1] + agreement * sum(v[-3:-1])
+        return out
+
+    def cites(self, key: str) -> list[Ranked]:
+        """The sentences naming an answer, best first; an entry's own sentence leads (its heading names it)."""
+        ranked = list({r.sent["node_id"]: r for r in sorted(self.support[key], key=lambda r: r.score)}.values())[::-1]
+        own = self.entries.get(key)
+        return [own, *(r for r in ranked if r is not own)] if own is not None else ranked
+
+    def best(self, avoid: Sequence[str], agreement: float) -> Extraction:
+        if not self.scores:
+            return Extraction("", 0.0)
+        combined = self.combined(agreement)
+        ranking = sorted(combined, key=lambda k: combined[k], reverse=True)
+        # Answers a verifier rejected cannot be chosen, but still count against the confidence of the
+        # runner-up that replaces them: a second choice is a second choice.
+        avoid_keys = {normalize_answer(a) for a in avoid}
+        order = [k for k in ranking if k not in avoid_keys]
+        if not order:
+            return Extraction("", 0.0)
+        best = order[0]
+        rival = next((k for k in ranking if k != best), None)
+        total = sum(combined.values())
+        share = combined[best] / total if total else 0.0
+        margin = max(0.0, (combined[best] - combined[rival]) / combined[best]) if rival else 1.0
+        strength = 1.0 - math.exp(-3.0 * combined[best])
+        confidence = round(min(1.0, 0.35 * share + 0.35 * strength + 0.3 * margin), 4)
+        return Extraction(
+            self.surface[best], confidence, self.cites(best)[:2], self.surface[order[1]] if len(order) > 1 else ""
+        )
+
+    def top(self, count: int, agreement: float) -> list[Extraction]:
+        """Distinct answers of the best one's kind, best first: `count` of them (as many as there are,
+        down to a tenth of the best score), or with no count those within half of the best, up to five."""
+        if not self.scores:
+            return []
+        combined = self.combined(agreement)
+        ranking = sorted(combined, key=lambda k: combined[k], reverse=True)
+        kind = self.kinds.get(ranking[0], "")
+        # Items of a list are entries of one kind: when the best is an entry, so are the rest (a flag
+        # mentioned in an example is not one of the documented options).
+        entries_only = ranking[0] in self.entries
+        floor = combined[ranking[0]] * (0.1 if count else 0.5)
+        limit = count or 5
+        picked: list[str] = []
+        for k in ranking:
+            if len(picked) >= limit or combined[k] < floor:
+                break
+            if (
+                self.kinds.get(k) != kind
+                or (entries_only and k not in self.entries)
+                or any(k in p or p in k for p in picked)
+            ):
+                continue  # one kind of item; "--soft" and "soft" are one item
+            picked.append(k)
+        return [Extraction(self.surface[k], round(min(1.0, combined[k]), 4), self.cites(k)[:1]) for k in picked]
 
 
-def citation(sent: SentenceRef, ev: EvidenceItem) -> CitationDict:
-    return {
-        "source": ev["source"],
-        "section": list(ev["section"]),
-        "quote": sent["text"],
-        "node_id": sent["node_id"],
-        "start": sent["start"],
-        "end": sent["end"],
-    }
-
-
-def clean_title(title: str) -> str:
-    return _PAREN.sub("", title).strip()
+def heading_terms(heading: str) -> set[str]:
+    """Content terms of a heading, with the parts of compound names too: "ferry-dock(1)" and
+    "max_redirects" also match questions that spell them "ferry dock", "max redirects"."""
+    terms = set(content_terms(heading))
+    for t in list(terms):
+        if any(ch in t for ch in "-_."):
+            terms.update(content_terms(re.sub(r"[-_.]+", " ", t)))
+    return terms
 
 
 def _term_weights(query: str) -> dict[str, float]:
@@ -154,7 +201,7 @@ class OfflineSolver:
         focus_names = [n for n in names_in(query) if title_key(n) in focus_keys]
         best: dict[str, Ranked] = {}
         for ev in evidence:
-            title_terms = set(content_terms(ev["title"] + " " + " ".join(ev["section"][-1:])))
+            title_terms = heading_terms(ev["title"] + " " + " ".join(ev["section"][-1:]))
             for pos, sent in enumerate(sentences_of(ev)):
                 terms = set(content_terms(sent["text"])) | title_terms
                 lexical = sum(w for t, w in weights.items() if t in terms) / total
@@ -174,7 +221,21 @@ class OfflineSolver:
         self, query: str, evidence: list[EvidenceItem], atype: AnswerType | None = None, avoid: Sequence[str] = ()
     ) -> Extraction:
         """Best answer span for `query`, its confidence, and the sentences that carry it."""
-        atype = atype or answer_type(query)
+        pool = self._candidates(query, evidence, atype or answer_type(query))
+        combined = pool.combined(self.t.agreement)
+        ranked = sorted(combined.items(), key=lambda kv: -kv[1])[:8]
+        log.debug("solver.candidates", ranked=[(pool.surface[k], round(v, 4)) for k, v in ranked])
+        return pool.best(avoid, self.t.agreement)
+
+    def enumerate_items(self, query: str, evidence: list[EvidenceItem], count: int) -> list[Extraction]:
+        """The `count` best distinct answers of one kind ("list the three …"); with no count, every
+        answer scoring at least half the best, up to five. Each item carries its own support."""
+        return self._candidates(query, evidence, answer_type(query)).top(count, self.t.agreement)
+
+    def _candidates(self, query: str, evidence: list[EvidenceItem], atype: AnswerType) -> _Pool:
+        """Every candidate answer with its best score per sentence, shortest surface form and support."""
+        if atype.kind in ("entity", "text") and asks_for_a_default(query, evidence):
+            atype = AnswerType("value", atype.noun)  # the question names a parameter with a default
         fit_table = TYPE_FIT.get(atype.kind, TYPE_FIT["entity"])
         q_norm = " " + normalize_answer(query) + " "
         q_content = set(content_terms(query))
@@ -185,18 +246,21 @@ class OfflineSolver:
         wh_prep = _wh_preposition(query)
         noun = stem(atype.noun) if atype.noun else ""
         wants_range = atype.kind == "date" and atype.noun in {"years", "timeframe", "period", "era", "span"}
-        avoid_keys = {normalize_answer(a) for a in avoid}
         named = {title_key(n) for n in names_in(query)}
         # Entities with a page of their own in the evidence are likelier answers (and bridges).
         pages = {title_key(ev["title"]) for ev in evidence} - named
-        scores: dict[str, dict[str, float]] = defaultdict(dict)  # answer -> sentence -> best score there
-        surface: dict[str, str] = {}
-        support: dict[str, list[Ranked]] = defaultdict(list)
+        pool = _Pool()
+        scores, surface, support, kinds = pool.scores, pool.surface, pool.support, pool.kinds
         ranked = [r for r in self.rank_sentences(query, evidence)[: self.t.read_sentences] if r.score > 0]
 
         def offer(text: str, kind: str, r: Ranked, factor: float, near: str) -> None:
             key = normalize_answer(text)
-            if not key or f" {key} " in q_norm:
+            if not key:
+                return
+            if kind in STRUCTURAL_KINDS:
+                if re.search(rf"(?<![\w-]){re.escape(text)}(?![\w-])", query, re.I):
+                    return  # the question names it ("--pretty=oneline" in the question is not its answer)
+            elif f" {key} " in q_norm:
                 return
             fit = fit_table.get(kind, 0.05)
             if fit <= 0.05:
@@ -207,7 +271,7 @@ class OfflineSolver:
             if wants_range and YEAR_RANGE_RE.search(text):
                 fit *= 1.4
             if noun and noun in span_terms:
-                fit *= 1.5  # "New York City" for "what city"
+                fit *= 1.5  # "Port Lanby City" for "what city"
             elif noun and noun in {stem(w) for w in words(near)}:
                 fit *= 1.2
             if title_key(text) in pages and kind not in ("date", "number"):
@@ -216,33 +280,60 @@ class OfflineSolver:
             score = r.score * fit * factor * novelty
             nid = r.sent["node_id"]
             scores[key][nid] = max(scores[key].get(nid, 0.0), score)
-            if key not in surface or len(text) < len(surface[key]):
+            # The shortest spelling, except that a technical spelling (".txt", "--all") beats a prose one.
+            structural = kind in STRUCTURAL_KINDS
+            known = kinds.get(key)
+            if (
+                key not in surface
+                or (structural and known not in STRUCTURAL_KINDS)
+                or (len(text) < len(surface[key]) and (structural or known not in STRUCTURAL_KINDS))
+            ):
                 surface[key] = text
+                kinds[key] = kind
             support[key].append(r)
 
         lowercase = "occupation" if atype.kind == "occupation" else ""
         seen_titles: set[str] = set()
+        seen_entries: set[str] = set()
         for r in ranked:
             text = r.sent["text"]
             where = _term_positions(text, weights)
             anchors = {t: p for t, p in where.items() if t in predicate}
-            for span in candidate_spans(text, lowercase=lowercase):
+            entry = entry_of(r)
+            spans = candidate_spans(text, lowercase=lowercase)
+            if atype.kind in TECH_KINDS or entry is not None:
+                spans += technical_spans(text)
+            example = looks_like_code(text)
+            for span in spans:
                 factor = 0.5 + _proximity(span.start, span.end, anchors)
+                if example:
+                    factor *= 0.6  # a name in an example is weaker evidence than the entry that documents it
                 before = text[max(0, span.start - 14) : span.start].lower()
                 if wh_prep and re.search(rf"\b{wh_prep}\s+(?:the\s+)?$", before):
                     factor *= 1.15
                 if text[: span.start].count("(") > text[: span.start].count(")"):
-                    # "(Hangul: 위너)": asides rarely answer; "(born 1962)" does when birth is asked.
+                    # "(Finnish: Kestävä)": asides rarely answer; "(born 1962)" does when birth is asked.
                     keep = span.kind == "number" or (span.kind == "date" and asks_life)
                     factor *= 1.0 if keep else 0.5
                 near = text[max(0, span.start - 12) : span.start] + " " + text[span.end : span.end + 25]
                 if atype.kind == "number" and predicate & set(content_terms(text[span.start : span.end + 12])):
-                    factor *= 1.3  # "can seat how many" -> "3,677 seated"
+                    factor *= 1.3  # "can seat how many" -> "4,210 seated"
                 offer(span.text, span.kind, r, factor, near)
+            # An entry's name and defaults rest on its best-ranked sentence that negates nothing (a claim
+            # "X is the default" checked against "X will not …" reads as a contradiction).
+            first_of_entry = r.ev["node_id"] not in seen_entries and not NEGATIONS.search(text)
+            if first_of_entry:
+                seen_entries.add(r.ev["node_id"])
+            for o in structural_offers(query, atype, r, first_of_entry=first_of_entry):
+                offer(o.text, o.kind, r, o.factor, o.near)
+                if o.entry:
+                    pool.entries.setdefault(normalize_answer(o.text), r)
+            if entry is not None:
+                continue  # an entry's subject is its name, offered above
             # The document's subject is a candidate too: "He/She/It …" sentences and opening lines are about it.
             title = clean_title(r.ev["section"][-1] if r.ev["section"] else r.ev["title"])
             opening = r.sent["start"] <= len(r.ev["title"]) + 8
-            # Only a title that names something ("Animorphs is …"), not a heading ("Products of …").
+            # Only a title that names something ("Halden Robotics is …"), not a heading ("Products of …").
             title_terms = set(content_terms(title))
             found = len(title_terms & set(content_terms(r.ev["text"])))
             names_thing = bool(title_terms) and found >= 0.75 * len(title_terms)
@@ -250,30 +341,7 @@ class OfflineSolver:
                 seen_titles.add(title)
                 kind = "person" if _PERSON_OPENING.match(text) else classify_span(title + " is", 0, title)
                 offer(title, kind, r, 1.0, text[:40])
-        if not scores:
-            return Extraction("", 0.0)
-        # The best mention counts fully; agreement from other sentences adds a little. (Summing would
-        # crown whatever entity the evidence mentions most, e.g. the company every page is about.)
-        combined = {}
-        for k, per_sentence in scores.items():
-            v = sorted(per_sentence.values())
-            combined[k] = v[-1] + self.t.agreement * sum(v[-3:-1])
-        ranking = sorted(combined, key=lambda k: combined[k], reverse=True)
-        log.debug("solver.candidates", ranked=[(surface[k], round(combined[k], 4)) for k in ranking[:8]])
-        # Answers a verifier rejected cannot be chosen, but still count against the confidence of the
-        # runner-up that replaces them: a second choice is a second choice.
-        order = [k for k in ranking if k not in avoid_keys]
-        if not order:
-            return Extraction("", 0.0)
-        best = order[0]
-        rival = next((k for k in ranking if k != best), None)
-        total = sum(combined.values())
-        share = combined[best] / total if total else 0.0
-        margin = max(0.0, (combined[best] - combined[rival]) / combined[best]) if rival else 1.0
-        strength = 1.0 - math.exp(-3.0 * combined[best])
-        confidence = round(min(1.0, 0.35 * share + 0.35 * strength + 0.3 * margin), 4)
-        cites = list({r.sent["node_id"]: r for r in sorted(support[best], key=lambda r: r.score)}.values())[::-1]
-        return Extraction(surface[best], confidence, cites[:2], surface[order[1]] if len(order) > 1 else "")
+        return pool
 
     def bridge_entities(self, query: str, ranked: list[Ranked], limit: int) -> list[str]:
         """Names in the best sentences that the query does not mention: the next hop's targets."""
@@ -334,7 +402,7 @@ class OfflineSolver:
         self,
         task: str,
         plan_kind: str,
-        plan_info: dict[str, Any],
+        plan_info: PlanInfo,
         subgoals: dict[str, Subgoal],
         evidence: dict[str, list[EvidenceItem]],
     ) -> tuple[Draft, Usage]:
@@ -345,19 +413,26 @@ class OfflineSolver:
         missing = [s["id"] for s in current if s.get("status") != "answered" or not s.get("answer")]
         if plan_kind in ("choice", "both", "same"):
             return self._compare(task, plan_kind, plan_info, current, evidence), Usage()
+        if plan_kind == "enumeration" and current:
+            return self._enumerate(current[0], plan_info.get("count", 0), evidence, all_evidence), Usage()
         if not current:
             return Draft(short_answer="", claims=[], confidence=0.0, missing=["plan"]), Usage()
         by_node = {s["node_id"]: (s, e) for e in all_evidence for s in sentences_of(e)}
+        task_names = {title_key(n) for n in names_in(task)}
         claims: list[ClaimDict] = []
         for sg in current:
             query = _filled(sg, subgoals)
-            cites = [citation(*by_node[nid]) for nid in sg.get("support", []) if nid in by_node][:2]
-            if sg.get("answer") and cites:
-                claims.append(
-                    ClaimDict(
-                        text=statement(query, sg["answer"]), citations=cites, confidence=sg.get("confidence", 0.0)
-                    )
+            chosen = [Ranked(0.0, *by_node[nid], 0) for nid in sg.get("support", []) if nid in by_node][:2]
+            if sg.get("answer") and chosen:
+                text = statement(query, sg["answer"])
+                # The answer's own sentences, plus those stating the rest of the claim (often another page).
+                question = (sg.get("queries") or [query])[0]
+                pool = self.rank_sentences(question, evidence.get(sg["id"], []))[: self.t.read_sentences]
+                named = frozenset(
+                    e["doc_id"] for e in evidence.get(sg["id"], []) if title_key(e["title"]) in task_names
                 )
+                cites = [citation(r.sent, r.ev) for r in covering_support(text, chosen, pool, named)]
+                claims.append(ClaimDict(text=text, citations=cites, confidence=sg.get("confidence", 0.0)))
         final_id = str(plan_info.get("final", ""))
         final = next((s for s in current if s["id"].endswith(final_id)), None) if final_id else None
         final = final or current[-1]
@@ -382,11 +457,32 @@ class OfflineSolver:
             )
         return Draft(short_answer=answer, claims=_unique_claims(claims), confidence=conf, missing=missing), Usage()
 
+    def _enumerate(
+        self, sg: Subgoal, count: int, evidence: dict[str, list[EvidenceItem]], all_evidence: list[EvidenceItem]
+    ) -> Draft:
+        """N items, each cited: one claim per item, the sentence that names it (its section heading
+        travels in the citation), so the verifier checks every item against its own evidence."""
+        question = (sg.get("queries") or [sg["query"]])[0]
+        items = self.enumerate_items(question, evidence.get(sg["id"]) or all_evidence, count)
+        claims: list[ClaimDict] = []
+        names: list[str] = []
+        for item in items:
+            if not item.support:
+                continue
+            r = item.support[0]
+            names.append(item.answer)
+            claims.append(
+                ClaimDict(text=r.sent["text"], citations=[citation(r.sent, r.ev)], confidence=item.confidence)
+            )
+        missing = [f"{count - len(names)} of {count} items"] if count and len(names) < count else []
+        conf = min((i.confidence for i in items), default=0.0)
+        return Draft(short_answer=", ".join(names), claims=claims, confidence=conf, missing=missing, items=names)
+
     def _compare(
         self,
         task: str,
         kind: str,
-        info: dict[str, Any],
+        info: PlanInfo,
         current: list[Subgoal],
         evidence: dict[str, list[EvidenceItem]],
     ) -> Draft:

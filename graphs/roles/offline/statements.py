@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from graphs.roles.offline.text import CAP_SPAN, answer_type
+from graphs.text.answer_types import answer_type
+from graphs.text.spans import CAP_SPAN
 
 _AUX = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "can", "could", "will", "would"}
 _DO = {"did", "does", "do"}
@@ -27,7 +28,9 @@ def _subject_end(rest: str) -> int:
     m = CAP_SPAN.match(rest)
     if m:
         if m.group(0).endswith(("'s", "’s")) and len(rest.split()) > 2:
-            return len(rest) - len(rest.rsplit(maxsplit=1)[-1]) - 1  # "Poison's album "X" released": all but the verb
+            return (
+                len(rest) - len(rest.rsplit(maxsplit=1)[-1]) - 1
+            )  # "Velvet Static's album "X" released": all but the verb
         return m.end()
     m = re.match(r"^(?:the|a|an|his|her|its|their)\s+(?:[\w'’-]+\s+){0,5}?(?=[a-z]+(?:ed|en|s)?\b\s*$)", rest)
     return m.end() if m else 0
@@ -48,11 +51,11 @@ def statement(question: str, answer: str) -> str:
     wh = m.group(0).lower()
     at_start = not before or bool(_LEAD_PREP.match(before + " ") and len(before.split()) == 1)
     if not at_start:
-        # "X is based in what city" -> "X is based in Greenwich Village"
+        # "X is based in what city" -> "X is based in Tampere"
         return _sentence(f"{before} {answer} {after}")
     words = after.split()
     if not words or words[0].lower() not in _AUX:
-        return _sentence(f"{answer} {after}")  # "Who portrayed X" -> "Shirley Temple portrayed X"
+        return _sentence(f"{answer} {after}")  # "Who portrayed X" -> "Dana Whitford portrayed X"
     aux, rest = words[0], " ".join(words[1:])
     if (rest.lower().startswith(("the ", "a ", "an ")) and wh in {"who", "what"}) or rest[:1].islower():
         # "Who is the CEO of X" -> "Mira Okafor is the CEO of X"; "What position was held by X" -> "… was held by X"

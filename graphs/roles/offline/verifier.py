@@ -13,18 +13,13 @@ import re
 import numpy as np
 
 from graphs.roles.base import Usage
-from graphs.roles.offline.lexicon import DEMONYM_COUNTRY, PART_OF
-from graphs.roles.offline.text import (
-    CAP_SPAN,
-    MONTHS,
-    NEGATIONS,
-    SENT_INITIAL,
-    content_terms,
-    normalize_answer,
-    numbers_in,
-    words,
-)
 from graphs.state import ClaimDict, Draft, EvidenceItem, Report
+from graphs.text.dates import MONTHS
+from graphs.text.entries import parse_entry
+from graphs.text.lexicon import DEMONYM_COUNTRY, PART_OF
+from graphs.text.normalize import normalize_answer, numbers_in
+from graphs.text.spans import CAP_SPAN
+from graphs.text.words import NEGATIONS, SENT_INITIAL, content_terms, words
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
 from policies.injection import injection_markers
@@ -97,7 +92,7 @@ def slot_conflicts(claim: str, evidence: str) -> list[str]:
 
 
 def _outside_names(text: str) -> str:
-    """The text without its capitalised names: a title like "I Don't Wanna Know" negates nothing."""
+    """The text without its capitalised names: a title like "I Can't Stay Awake" negates nothing."""
     return CAP_SPAN.sub(" ", text)
 
 
@@ -181,9 +176,15 @@ class OfflineVerifier:
         for claim in draft.get("claims", []):
             cites = [c for c in claim.get("citations", []) if citation_is_verbatim(c, known)]
             factual = [c for c in cites if not injection_markers(c["quote"])]
-            # Headings stand in for the subject only where a quote refers to it by pronoun ("He was born…").
+            # Headings stand in for the subject only where a quote refers to it by pronoun ("He was born…"),
+            # or where the quote sits in an API entry, whose heading names it (and declares its defaults).
             context = " ".join(
-                dict.fromkeys(h for c in factual if _PRONOUN.search(c["quote"]) for h in c.get("section", []))
+                dict.fromkeys(
+                    h
+                    for c in factual
+                    if _PRONOUN.search(c["quote"]) or (c.get("section") and parse_entry(c["section"][-1]))
+                    for h in c.get("section", [])
+                )
             )
             verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in factual], context)
             if len(cites) < len(claim.get("citations", [])):
@@ -199,12 +200,19 @@ class OfflineVerifier:
                 ClaimDict(text=claim["text"], citations=cites, verdict=verdict, confidence=conf, reasons=reasons)
             )
         short = draft.get("short_answer", "")
-        key = normalize_answer(short)
-        grounded = short.lower() in {"yes", "no"} or any(
-            key and f" {key} " in " " + normalize_answer(c["quote"] + " " + " ".join(c["section"])) + " "
+        cited = [
+            " " + normalize_answer(c["quote"] + " " + " ".join(c["section"])) + " "
             for cl in claims
             for c in cl.get("citations", [])
-        )
+        ]
+
+        def in_evidence(answer: str) -> bool:
+            key = normalize_answer(answer)
+            return bool(key) and any(f" {key} " in text for text in cited)
+
+        # An enumeration is grounded when every item is; any other answer when it is quoted somewhere.
+        items = draft.get("items") or []
+        grounded = short.lower() in {"yes", "no"} or (all(map(in_evidence, items)) if items else in_evidence(short))
         checks = run_checklists(task, short, [dict(c) for c in claims], grounded)
         failed = [c for c in checks if not c["passed"]]
         supported = bool(claims) and all(c["verdict"] == "supported" for c in claims)

@@ -1,0 +1,112 @@
+"""Answer candidates that come from a document's structure rather than from a sentence's words.
+
+An API reference answers "which function …?" with an entry's *name* (its heading), "what is the
+default X?" with a value in the entry's *signature* or a *table* cell, and "which option …?" with a
+flag spelled `--like-this`. The sentence-level reader (`solver.OfflineSolver.extract`) offers these
+next to its prose spans; each offer names the evidence sentence it rests on, so the claim built from
+it cites that sentence and, through `Citation.section`, the heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from graphs.roles.offline.evidence import Ranked
+from graphs.state import EvidenceItem
+from graphs.text.answer_types import TECH_KINDS, AnswerType
+from graphs.text.code_spans import default_values, technical_spans
+from graphs.text.entries import Entry, parse_entry
+from graphs.text.tables import cell_answers
+from graphs.text.words import content_terms, stem
+
+# Answer types whose answer may be an entry's name (a plain-word question about an API is answered
+# by the entry it describes: "how do I open a link to the hub?" -> `open_link`).
+ENTRY_TYPES = TECH_KINDS | {"entity", "text"}
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One structural candidate: its text, span kind (a `TYPE_FIT` key), and a score factor."""
+
+    text: str
+    kind: str
+    factor: float
+    near: str = ""
+    entry: bool = False  # the name of the entry itself (not a value read from it)
+
+
+_MATCHING = {"option": "flag", "exception": "exception", "identifier": "entry", "command": "entry"}
+_CODE_LINE = re.compile(r"[\n$>{}=]|(?<![\w-])--?[a-z]")
+
+
+def looks_like_code(text: str) -> bool:
+    """A code block or command example (kept whole by ingest), not a sentence: no closing punctuation
+    and shell or program syntax. Its flags and names are examples, weaker evidence than an entry."""
+    stripped = text.rstrip()
+    return bool(stripped) and stripped[-1] not in ".!?:" and bool(_CODE_LINE.search(stripped))
+
+
+def entry_of(r: Ranked) -> Entry | None:
+    """The API entry whose section holds this sentence (its innermost heading), if any."""
+    section = r.ev["section"]
+    return parse_entry(section[-1]) if section else None
+
+
+def _entry_kind(entry: Entry) -> str:
+    return {"option": "flag", "exception": "exception"}.get(entry.kind, "entry")
+
+
+def _asked_terms(question: str) -> set[str]:
+    """Stemmed terms of the question, and each identifier's parts ("max_redirects" -> max, redirect)."""
+    terms = set(content_terms(question))
+    for t in list(terms):
+        terms.update(stem(p) for p in t.replace(".", "_").split("_") if len(p) > 1)
+    return terms
+
+
+def _param_named(param: str, asked: set[str]) -> bool:
+    parts = {stem(p) for p in param.split("_") if p}
+    return bool(parts) and parts <= asked
+
+
+def asks_for_a_default(question: str, evidence: list[EvidenceItem]) -> bool:
+    """The question names a parameter that a retrieved entry's signature gives a default ("what file
+    extension does edit() use when none is given?" against `edit(…, extension='.txt')`)."""
+    asked = _asked_terms(question)
+    for ev in evidence:
+        entry = parse_entry(ev["section"][-1]) if ev["section"] else None
+        if entry is not None and any(_param_named(p, asked) for p in entry.defaults):
+            return True
+    return False
+
+
+def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_entry: bool) -> Iterator[Offer]:
+    """Candidates a sentence's structure adds: its entry's name, and the defaults its signature gives
+    the parameters the question names (both once per entry, on `first_of_entry`); table cells under
+    the asked column; values the sentence states as defaults. (Identifier/flag/literal spans of the sentence itself are `technical_spans`, which the
+    solver scores like prose spans, by closeness to the question's terms.)"""
+    text = r.sent["text"]
+    wants_default = "default" in question.lower()
+    entry = entry_of(r)
+    if entry is not None and first_of_entry and atype.kind in ENTRY_TYPES:
+        kind = _entry_kind(entry)
+        # An entry of the asked kind (a flag for "which option", an exception for "which exception").
+        factor = 1.3 if _MATCHING.get(atype.kind) == kind else 1.1
+        for name in dict.fromkeys((entry.name, *entry.aliases[1:2])):
+            yield Offer(name, kind, factor, text[:40], entry=True)
+    if entry is not None and first_of_entry and (wants_default or atype.kind in ("value", "number")):
+        asked = _asked_terms(question)
+        for param, value in entry.defaults.items():
+            if _param_named(param, asked):
+                yield Offer(value.strip("'\""), "value", 1.5, param)
+    if " | " in text and "\n" in text:
+        for cell in cell_answers(text, question, atype.noun):
+            kinds = {s.kind for s in technical_spans(cell.text) if s.text == cell.text}
+            kind = next(iter(kinds), "value" if any(ch.isdigit() for ch in cell.text) else "entity")
+            factor = 0.4 + 0.6 * cell.row_match + 0.6 * cell.column_match
+            yield Offer(cell.text, kind, factor, f"{cell.row_key} {cell.header}")
+    if wants_default or atype.kind == "value":
+        for span in default_values(text):
+            yield Offer(span.text, "value", 1.3, text[max(0, span.start - 12) : span.end + 12])

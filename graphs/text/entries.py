@@ -1,0 +1,96 @@
+"""API-reference entries read from their headings: the entry's name, its aliases and the defaults its
+signature declares.
+
+Ingest turns each documented object (a Sphinx `<dl>` entry, a man page's option list item) into a
+section whose heading is the entry's `<dt>`: `widgetry.open_link(host, retries=7)`,
+`class widgetry.Palette`, `-q <level>, --quiet <level>`. That heading is evidence: the entry's
+name is often the answer ("which function …?"), and a default sits in its signature
+(`connect(timeout=5.0)` -> the default of timeout is 5.0). Prose headings ("Making a request",
+"Summer Ledger (1947 film)") are not entries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_KEYWORDS = re.compile(
+    r"^(?:(?:class|exception|async|def|function|method|classmethod|staticmethod|property|attribute|data|"
+    r"decorator|abstractmethod|final|module|type|var|envvar)\s+)+",
+    re.I,
+)
+_NAME = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)(?P<rest>.*)$", re.S)
+_FLAG = re.compile(r"(?<![\w-])--?[A-Za-z0-9][\w-]*")
+_CODE_LIKE = re.compile(r"[._]|[a-z][A-Z]|^[a-z][\w-]*$|^[A-Z][a-z]+[A-Z]")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One documented object: its full name, the names it also goes by, and its signature's defaults."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    defaults: dict[str, str] = field(default_factory=dict)
+    kind: str = "identifier"  # identifier | exception | option (a command-line flag)
+
+    @property
+    def short(self) -> str:
+        """`widgetry.open_link` -> `open_link`: the last dotted part, how prose usually names it."""
+        return self.name.rsplit(".", 1)[-1]
+
+
+def _split_params(params: str) -> list[str]:
+    """Top-level comma-separated parts of a parameter list (defaults may hold brackets and commas)."""
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
+    for ch in params:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        parts.append("".join(cur).strip())
+    return parts
+
+
+def _defaults(params: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in _split_params(params):
+        name, eq, value = part.partition("=")
+        name = name.split(":")[0].strip().lstrip("*")
+        if eq and re.fullmatch(r"[A-Za-z_]\w*", name):
+            out[name] = value.strip()
+    return out
+
+
+def parse_entry(heading: str) -> Entry | None:
+    """The entry a heading documents, or None when the heading is prose."""
+    text = " ".join(heading.replace("¶", " ").split())
+    if not text or len(text) > 400:
+        return None
+    if text.startswith("-"):
+        flags = tuple(dict.fromkeys(_FLAG.findall(text)))
+        return Entry(flags[0], flags, {}, "option") if flags else None
+    keyword = _KEYWORDS.match(text)
+    body = text[keyword.end() :] if keyword else text
+    m = _NAME.match(body)
+    if not m:
+        return None
+    name, rest = m.group("name").rstrip("."), m.group("rest").strip()
+    exceptional = bool(keyword and "exception" in keyword.group(0).lower()) or name.endswith(("Error", "Exception"))
+    kind = "exception" if exceptional else "identifier"
+    if rest.startswith("("):
+        close = rest.rfind(")")
+        params = rest[1:close] if close > 0 else rest[1:]
+        return Entry(name, (name,), _defaults(params), kind)
+    if rest and not rest.startswith(("->", ":", "=")):
+        return None  # words after the name: a prose heading ("Making a request")
+    if not keyword and not _CODE_LIKE.search(name):
+        return None  # a bare capitalised word ("Installation") is a topic, not an entry
+    return Entry(name, (name,), {}, kind)

@@ -1,0 +1,209 @@
+"""The offline reader on structured documents: entry names, signature defaults, table rows, technical
+answer types and enumerations. Invented mini API references (no real manual), hashing embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphs.roles.offline.planner import OfflinePlanner
+from graphs.roles.offline.solver import OfflineSolver
+from graphs.state import EvidenceItem, SentenceRef
+from graphs.text.answer_types import answer_type
+from graphs.text.code_spans import default_values, technical_spans
+from graphs.text.entries import parse_entry
+from graphs.text.tables import cell_answers
+from policies.limits import Limits
+
+# A Sphinx-like page: one <dl> entry per object, a settings table, a code block.
+REFERENCE = """<html><head><title>ferrylib API</title></head><body><div role="main">
+<h1>API reference</h1>
+<dl class="py function">
+<dt id="ferrylib.dock">ferrylib.dock(vessel, berth=None, timeout=5.0, retries=3)</dt>
+<dd><p>Moor a vessel at a berth and wait until the harbour master confirms it.</p>
+<p>Raises <code>BerthTaken</code> when another vessel holds the berth.</p></dd>
+</dl>
+<dl class="py function">
+<dt id="ferrylib.cast_off">ferrylib.cast_off(vessel, *, drift=False)</dt>
+<dd><p>Release the lines of a moored vessel so that it can leave the berth.</p></dd>
+</dl>
+<dl class="py exception">
+<dt id="ferrylib.BerthTaken">exception ferrylib.BerthTaken</dt>
+<dd><p>Raised when a vessel asks for a berth that another vessel already holds.</p></dd>
+</dl>
+<h2>Settings</h2>
+<table>
+<tr><th>Setting</th><th>Default</th><th>Meaning</th></tr>
+<tr><td>TIDE_WINDOW</td><td>45</td><td>Minutes a berth stays reserved around high tide.</td></tr>
+<tr><td>PILOT_LIMIT</td><td>12</td><td>Vessels one pilot may guide per day.</td></tr>
+</table>
+<pre>ferry dock --berth 4 --wait</pre>
+</div></body></html>
+"""
+OPTIONS = """<html><head><title>ferry-dock(1)</title></head><body><div role="main">
+<h1>ferry-dock(1)</h1>
+<h2>OPTIONS</h2>
+<dl>
+<dt>--wait</dt><dd><p>Block until the harbour master confirms the mooring.</p></dd>
+<dt>-q, --quiet</dt><dd><p>Print nothing except errors.</p></dd>
+<dt>--log-level &lt;level&gt;</dt><dd><p>Choose how much the tool reports; the default is warn.</p></dd>
+</dl>
+</div></body></html>
+"""
+
+
+@pytest.fixture
+def reference_agent(make_agent: Any, tmp_path: Path) -> Any:
+    docs = tmp_path / "ref"
+    docs.mkdir()
+    (docs / "api.html").write_text(REFERENCE, encoding="utf-8")
+    (docs / "ferry-dock.html").write_text(OPTIONS, encoding="utf-8")
+    agent = make_agent("structured")
+    agent.ingest(docs)
+    return agent
+
+
+# --------------------------------------------------------------------------- text modules
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which ferrylib function releases the lines of a vessel?", "identifier"),
+        ("Which exception does dock raise when the berth is held?", "exception"),
+        ("Which ferry dock option blocks until the mooring is confirmed?", "option"),
+        ("Which subcommand frees a berth?", "command"),
+        ("Which versions of ferrylib support tides?", "version"),
+        ("What is the default log level of ferry dock?", "value"),
+        ("What is the maximum draught of the Harrier?", "number"),
+    ],
+)
+def test_technical_answer_types(question: str, kind: str) -> None:
+    assert answer_type(question).kind == kind
+
+
+def test_entries_parse_signatures_flags_and_reject_prose() -> None:
+    dock = parse_entry("ferrylib.dock(vessel, berth=None, timeout=5.0, retries=3)¶")
+    assert dock is not None and dock.name == "ferrylib.dock" and dock.short == "dock"
+    assert dock.defaults == {"berth": "None", "timeout": "5.0", "retries": "3"}
+    flag = parse_entry("-q, --quiet")
+    assert flag is not None and flag.kind == "option" and flag.aliases == ("-q", "--quiet")
+    taken = parse_entry("exception ferrylib.BerthTaken")
+    assert taken is not None and taken.kind == "exception"
+    assert parse_entry("Making a mooring request") is None
+    assert parse_entry("Harbour Lights (1951 film)") is None
+    assert parse_entry("Settings") is None
+
+
+def test_technical_spans_and_defaults() -> None:
+    spans = {
+        s.text: s.kind for s in technical_spans("Use ferrylib.dock() with --wait, or set TIDE_WINDOW=45 in ~/.ferryrc.")
+    }
+    assert spans["ferrylib.dock()"] == "code" and spans["--wait"] == "flag"
+    assert spans["TIDE_WINDOW=45"] == "value" and spans["~/.ferryrc"] == "value"
+    assert "e.g" not in {s.text for s in technical_spans("Pick one, e.g. a pier.")}
+    assert [s.text for s in default_values("The level defaults to warn unless set.")] == ["warn"]
+
+
+def test_table_cells_come_from_the_asked_row_and_column() -> None:
+    table = "Setting | Default | Meaning\nTIDE_WINDOW | 45 | Minutes a berth stays reserved.\nPILOT_LIMIT | 12 | Vessels per pilot."
+    cells = cell_answers(table, "What is the default PILOT_LIMIT?", "default")
+    best = max(cells, key=lambda c: c.row_match + c.column_match)
+    assert (best.text, best.row_key, best.header) == ("12", "PILOT_LIMIT", "Default")
+
+
+# --------------------------------------------------------------------------- planner
+def test_enumeration_plans_carry_a_count_and_an_item_question() -> None:
+    plan, _ = OfflinePlanner().plan(
+        "List the three berths of the north pier.", limits=Limits(), feedback=[], previous={}, round=0
+    )
+    assert plan.kind == "enumeration" and plan.info["count"] == 3
+    assert plan.subgoals[0]["query"] == "Which berths of the north pier?"
+    plan, _ = OfflinePlanner().plan(
+        "Which two options silence ferry dock?", limits=Limits(), feedback=[], previous={}, round=0
+    )
+    assert plan.kind == "enumeration" and plan.info["count"] == 2
+    plan, _ = OfflinePlanner().plan(
+        "List the settings of ferrylib.", limits=Limits(), feedback=[], previous={}, round=0
+    )
+    assert plan.kind == "enumeration" and plan.info["count"] == 0
+
+
+# --------------------------------------------------------------------------- solver on hand-made evidence
+def _entry(heading: str, *sentences: str, doc: str = "api") -> EvidenceItem:
+    refs = [
+        SentenceRef(node_id=f"{heading}-{i}", text=t, start=i * 100, end=i * 100 + len(t), sim=0.4)
+        for i, t in enumerate(sentences)
+    ]
+    return EvidenceItem(
+        node_id=f"{heading}-leaf",
+        doc_id=doc,
+        text=" ".join(sentences),
+        source=f"/docs/{doc}.html",
+        title="ferrylib API",
+        section=["API reference", heading],
+        level="leaf",
+        start=0,
+        end=100 * len(sentences),
+        score=0.5,
+        hop=1,
+        query="",
+        sentences=refs,
+    )
+
+
+def test_the_entry_name_answers_which_function() -> None:
+    evidence = [
+        _entry(
+            "ferrylib.cast_off(vessel, *, drift=False)", "Release the lines of a moored vessel so that it can leave."
+        ),
+        _entry("ferrylib.dock(vessel, berth=None, timeout=5.0)", "Moor a vessel at a berth and wait for the master."),
+    ]
+    ex = OfflineSolver().extract("Which ferrylib function releases the lines of a moored vessel?", evidence)
+    assert ex.answer == "ferrylib.cast_off"
+    assert ex.support[0].ev["section"][-1].startswith("ferrylib.cast_off(")  # the citation carries the heading
+
+
+def test_a_signature_default_answers_what_is_the_default() -> None:
+    evidence = [_entry("ferrylib.dock(vessel, berth=None, timeout=5.0, retries=3)", "Moor a vessel at a berth.")]
+    assert OfflineSolver().extract("What is the default timeout of ferrylib.dock?", evidence).answer == "5.0"
+    assert OfflineSolver().extract("How many retries does ferrylib.dock make by default?", evidence).answer == "3"
+
+
+def test_a_table_value_comes_from_its_row_not_the_neighbouring_one() -> None:
+    table = "Setting | Default | Meaning\nTIDE_WINDOW | 45 | Minutes a berth stays reserved.\nPILOT_LIMIT | 12 | Vessels one pilot may guide."
+    evidence = [_entry("Settings", table)]
+    assert OfflineSolver().extract("What is the default value of PILOT_LIMIT?", evidence).answer == "12"
+    assert OfflineSolver().extract("What is the default TIDE_WINDOW?", evidence).answer == "45"
+
+
+def test_enumeration_returns_each_item_with_its_own_support() -> None:
+    evidence = [
+        _entry("--wait", "Block until the harbour master confirms the mooring.", doc="cli"),
+        _entry("-q, --quiet", "Print nothing except errors.", doc="cli"),
+        _entry("--log-level <level>", "Choose how much the tool reports.", doc="cli"),
+    ]
+    items = OfflineSolver().enumerate_items("Which options of ferry dock?", evidence, 3)
+    assert sorted(i.answer for i in items) == ["--log-level", "--wait", "-q"]
+    assert all(len(i.support) == 1 and i.answer in i.support[0].ev["section"][-1] for i in items)
+
+
+# --------------------------------------------------------------------------- end to end
+def test_agent_answers_an_entry_name_and_cites_its_entry(reference_agent: Any) -> None:
+    result = reference_agent.run("Which ferrylib function releases the lines of a moored vessel?")
+    assert "cast_off" in result.short_answer
+    assert any(c.section and "cast_off" in c.section[-1] for c in result.citations)
+
+
+def test_agent_reads_a_default_from_a_signature(reference_agent: Any) -> None:
+    result = reference_agent.run("What is the default timeout of ferrylib.dock?")
+    assert result.short_answer == "5.0"
+    assert any(c.section and c.section[-1].startswith("ferrylib.dock(") for c in result.citations)
+
+
+def test_agent_enumerates_options_each_cited(reference_agent: Any) -> None:
+    result = reference_agent.run("List the three options of ferry dock.")
+    items = [x.strip() for x in result.short_answer.split(",")]
+    assert len(items) == 3 and {"--wait", "--log-level"} <= set(items)
+    cited = {c.section[-1] for c in result.citations if c.section}
+    assert all(any(item in heading for heading in cited) for item in items)
