@@ -90,9 +90,12 @@ class LLMSettings(BaseModel):
     def resolved_backend(self) -> Literal["offline", "openai", "azure"]:
         if self.backend != "auto":
             return self.backend
-        if self.provider == "azure" or self.azure_endpoint:
+        # CONVENTIONS.md: the LLM path is on when OPENAI_API_KEY / OPENAI_BASE_URL (or Azure's endpoint)
+        # is set, or hragent's own settings say so; `backend="offline"` keeps a process with those
+        # variables fully local, and `RunResult.engines` always says which engine ran.
+        if self.provider == "azure" or self.azure_endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT"):
             return "azure"
-        if self.base_url:
+        if self.api_key or self.base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
             return "openai"
         return "offline"
 

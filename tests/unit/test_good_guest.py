@@ -93,14 +93,15 @@ def test_loading_the_embedder_writes_no_environment_variable(monkeypatch: pytest
 
 
 # ------------------------------------------------------------------------------------------ data egress
-def test_ambient_openai_variables_never_switch_the_llm_path_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-someone-elses")
-    monkeypatch.setenv("OPENAI_BASE_URL", "https://api.example.invalid/v1")
-    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://example.openai.azure.com")
-    assert Settings.load().llm.resolved_backend() == "offline"
-    assert LLMSettings(api_key="sk-x").resolved_backend() == "offline"  # type: ignore[arg-type]
-    # A host named in hragent's own settings, or a backend chosen by name, switches it on.
+def test_the_llm_path_follows_the_conventions_and_offline_pins_it_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    assert Settings.load().llm.resolved_backend() == "offline"  # nothing configured: nothing leaves
     assert LLMSettings(base_url="http://127.0.0.1:9/v1").resolved_backend() == "openai"
     assert LLMSettings(azure_endpoint="https://example.openai.azure.com").resolved_backend() == "azure"
-    monkeypatch.setenv("HRAGENT_LLM__BACKEND", "openai")
+    # CONVENTIONS.md: OPENAI_API_KEY / OPENAI_BASE_URL switch the LLM path on ...
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-someone-elses")
     assert Settings.load().llm.resolved_backend() == "openai"
+    # ... and an explicit offline backend keeps such a process fully local.
+    monkeypatch.setenv("HRAGENT_LLM__BACKEND", "offline")
+    assert Settings.load().llm.resolved_backend() == "offline"

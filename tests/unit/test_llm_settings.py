@@ -26,7 +26,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_offline_unless_something_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().llm.resolved_backend() == "offline"
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    assert Settings().llm.resolved_backend() == "offline"  # ambient: egress needs hragent's own setting
+    assert Settings().llm.resolved_backend() == "openai"  # CONVENTIONS.md: the variable turns it on
+    monkeypatch.delenv("OPENAI_BASE_URL")
     monkeypatch.setenv("HRAGENT_LLM__BASE_URL", "http://127.0.0.1:9/v1")
     assert Settings().llm.resolved_backend() == "openai"
     monkeypatch.setenv("HRAGENT_LLM__BACKEND", "offline")
@@ -83,8 +84,8 @@ def test_azure_model(monkeypatch: pytest.MonkeyPatch) -> None:
     assert model.deployment_name == "prod-4o" and model.max_retries == 0
     assert SECRET not in repr(model)
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://example.openai.azure.com")
-    assert LLMSettings().resolved_backend() == "offline"  # ambient endpoint: no egress unless chosen
-    assert LLMSettings(backend="azure").resolved_backend() == "azure"
+    assert LLMSettings().resolved_backend() == "azure"  # CONVENTIONS.md: the endpoint variable turns it on
+    assert LLMSettings(backend="offline").resolved_backend() == "offline"
 
 
 def test_build_roles_offline_or_llm_with_offline_fallback() -> None:

@@ -45,8 +45,8 @@ def fit_to_budget(
     k: int | None = None,
     policy: ContextPolicy | None = None,
 ) -> list[Candidate]:
-    """Rank-ordered, non-overlapping context of at most `budget_chars` characters (the first hit is
-    always kept, cut to nothing only if the budget is smaller than it)."""
+    """Rank-ordered, non-overlapping context of at most `budget_chars` characters and `k` hits (the
+    first hit is always kept whole, even when it alone exceeds the budget)."""
     policy = policy or DEFAULT_CONTEXT
     if budget_chars <= 0 or not ranked:
         return ranked[: k or len(ranked)]
@@ -56,9 +56,11 @@ def fit_to_budget(
     out: list[Candidate] = []
     spans: dict[str, list[tuple[int, int]]] = {}
     used = 0
+    primary = 0  # hits taken; heading lines taken in front of a hit do not count against k
 
-    def take(cand: Candidate) -> None:
-        nonlocal used
+    def take(cand: Candidate, *, counts: bool = True) -> None:
+        nonlocal used, primary
+        primary += counts
         node = cand.node
         start = node.start if cand.start is None else cand.start
         end = node.end if cand.end is None else cand.end
@@ -66,11 +68,9 @@ def fit_to_budget(
         used += _length(cand)
         out.append(cand)
 
-    primary = 0  # heading lines taken in front of a hit do not count against k
     for cand in ranked:
         if k is not None and primary >= k:
             break
-        primary += 1
         node = cand.node
         entry = sections.get(node.section_id or "") if node.level != "section" else None
         left = budget_chars - used
@@ -106,7 +106,10 @@ def fit_to_budget(
                 and len(heading[0]) + _length(cand) <= left
                 and not _covered(spans, entry, heading[1], heading[2])
             ):
-                take(Candidate(entry, cand.score, cand.strategy, text=heading[0], start=heading[1], end=heading[2]))
+                take(
+                    Candidate(entry, cand.score, cand.strategy, text=heading[0], start=heading[1], end=heading[2]),
+                    counts=False,
+                )
                 left = budget_chars - used
         if _length(cand) <= left or not out:
             take(cand)
