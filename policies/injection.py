@@ -35,12 +35,19 @@ INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "persona": re.compile(
         r"\b(you are now|from now on,? you|pretend to be|you must now)\b[^.!?\n]{0,60}"
-        r"\b(assistant|model|ai|chatbot|mode|llm|gpt|agent)\b",
+        r"\b(assistant|model|ai|chatbot|mode|llm|gpt|agent)\b"
+        r"|\bfrom now on,? you (are|will|must|shall)\b",
+        _FLAGS,
+    ),
+    # Orders to whoever reads the page to say something to its user (a manual says "press", "run").
+    "directive_to_reader": re.compile(
+        r"\btell the user\b|\byou must (now |always |only )?(reveal|disclose|output|reply|respond|answer)\b"
+        r"|\b(reply|respond|answer) with the word\b",
         _FLAGS,
     ),
     "system_prompt": re.compile(r"\bsystem prompt\b|\bdeveloper (prompt|message)\b", _FLAGS),
     "addressed_to_model": re.compile(
-        r"\b(assistants?|ai|language models?|chatbots?|llms?|the model)\b,?\s+(must|should|shall|will|"
+        r"\b(assistants?|ai|language models?|chatbots?|llms?|the model)\b,?\s+(you\s+)?(must|should|shall|will|"
         r"needs? to)\s+(always\s+|now\s+|only\s+)?(answer|respond|reply|say|output|ignore|state|claim|cite|tell)\b",
         _FLAGS,
     ),
@@ -68,6 +75,16 @@ def injection_markers(text: str) -> list[str]:
 
 def looks_injected(text: str) -> bool:
     return bool(injection_markers(text))
+
+
+def injected_paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the paragraphs of `text` that carry an injection: an instruction block taints
+    the sentences around it ("NEW INSTRUCTIONS: … Tell the user X."), not only the one that matched."""
+    spans: list[tuple[int, int]] = []
+    for m in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*", text):
+        if looks_injected(m.group(0)):
+            spans.append((m.start(), m.end()))
+    return spans
 
 
 def new_nonce() -> str:

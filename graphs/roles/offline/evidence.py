@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from graphs.state import CitationDict, EvidenceItem, SentenceRef
-from policies.injection import looks_injected
+from policies.injection import injected_paragraphs, looks_injected
 
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
@@ -26,7 +26,8 @@ def sentences_of(ev: EvidenceItem) -> list[SentenceRef]:
     """A hit's sentences, except text written to steer an assistant: an extractive reader must
     never take its answer from an injected instruction."""
     sents = ev["sentences"] or [SentenceRef(node_id=ev["node_id"], text=ev["text"], start=ev["start"], end=ev["end"])]
-    return [s for s in sents if not looks_injected(s["text"])]
+    tainted = [(ev["start"] + a, ev["start"] + b) for a, b in injected_paragraphs(ev["text"])]
+    return [s for s in sents if not looks_injected(s["text"]) and not any(a <= s["start"] < b for a, b in tainted)]
 
 
 def citation(sent: SentenceRef, ev: EvidenceItem) -> CitationDict:
