@@ -9,7 +9,6 @@ batched, so padding wastes little.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,7 +101,6 @@ class OnnxEmbedder:
     def _load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._session is None:
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 import onnxruntime as ort
                 from tokenizers import Tokenizer
 
