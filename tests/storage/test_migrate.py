@@ -32,7 +32,7 @@ def test_migrate_copies_tree_postings_and_vectors(
     code = main(["migrate", "--index", str(tmp_path / "idx"), "--to", postgres_dsn, "--schema", schema])
     out = capsys.readouterr().out
     report = json.loads(out[out.index("{\n") :])  # after the ingest log lines
-    assert code == 0 and report["identical"], report
+    assert code == 0 and report["identical"], json.dumps(report)
     assert report["documents"] == 11 and report["queries"] >= 40 and report["vectors"] > report["nodes"] / 2
     copy = HierarchicalIndex(tmp_path / "idx", HashingEmbedder(), store=PostgresStore(postgres_dsn, schema))
     assert copy.bm25("zorblat", 3, frozenset()) == []  # the ACL came along
@@ -41,3 +41,13 @@ def test_migrate_copies_tree_postings_and_vectors(
     assert again == 2  # the schema already holds an index: a typed error, nothing overwritten
     assert copy.check().ok
     copy.close()
+
+
+def test_rankings_compare_equal_up_to_tied_scores() -> None:
+    from tools.store.postgres.migrate import same_ranking
+
+    assert same_ranking([("a", 0.9), ("b", 0.5), ("c", 0.5)], [("a", 0.9), ("c", 0.5), ("b", 0.5)])
+    assert same_ranking([("a", 0.9), ("b", 0.5)], [("a", 0.9), ("z", 0.5)])  # tied at the cut-off
+    assert not same_ranking([("a", 0.9), ("b", 0.8), ("c", 0.5)], [("b", 0.9), ("a", 0.8), ("c", 0.5)])
+    assert not same_ranking([("a", 0.9), ("b", 0.5)], [("a", 0.9), ("b", 0.4)])
+    assert not same_ranking([("a", 0.9)], [("a", 0.9), ("b", 0.5)])

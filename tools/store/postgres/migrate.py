@@ -125,14 +125,29 @@ def compare(source: Any, target: Any, report: MigrationReport, queries: int = 50
             continue
         report.queries += 1
         words = " ".join(texts[nid].text.split()[:12])
-        a = [n for n, _ in source.bm25(words, 10, none)]
-        b = [n for n, _ in target.bm25(words, 10, none)]
-        report.same_bm25_top10 += a == b
+        report.same_bm25_top10 += same_ranking(source.bm25(words, 10, none), target.bm25(words, 10, none))
         q = np.asarray(vectors[nid], dtype=np.float32)
-        a = [n for n, _ in source.dense("leaf", q, 10, none)]
-        b = [n for n, _ in target.dense("leaf", q, 10, none)]
-        report.same_dense_top10 += a == b
+        report.same_dense_top10 += same_ranking(source.dense("leaf", q, 10, none), target.dense("leaf", q, 10, none))
     return report
+
+
+def same_ranking(a: list[tuple[str, float]], b: list[tuple[str, float]], tol: float = 1e-4) -> bool:
+    """The same top-k up to the order of tied scores: equal score sequences, the same ids at every
+    score above the cut-off, and (at the cut-off score, where either side may keep any of the tied
+    ids) the same number of them."""
+    if len(a) != len(b) or any(abs(x[1] - y[1]) > tol for x, y in zip(a, b, strict=True)):
+        return False
+    if not a:
+        return True
+    cut = a[-1][1]
+    for i, (_, score) in enumerate(a):
+        if score <= cut + tol:
+            break  # the cut-off group: any of the tied ids may be kept
+        group_a = {n for n, sc in a if abs(sc - score) <= tol}
+        group_b = {n for n, sc in b if abs(sc - score) <= tol}
+        if group_a != group_b or b[i][0] not in group_a:
+            return False
+    return True
 
 
 def _all_principals(index: Any) -> frozenset[str]:
