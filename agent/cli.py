@@ -1,4 +1,4 @@
-"""The `hragent` command: ingest, ask, inspect, train-head, graph, demo. Exit codes: 0 ok, 1 usage/config error,
+"""The `hragent` command: ingest, ask, inspect, train-head, graph, mcp, demo. Exit codes: 0 ok, 1 usage/config error,
 2 index problem, 3 bad task, 4 LLM failure."""
 
 from __future__ import annotations
@@ -279,6 +279,20 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """Serve the agent over MCP (stdio) as the principal given here, never one a tool call names."""
+    try:
+        from agent.mcp_server import serve_stdio
+    except ModuleNotFoundError as exc:
+        raise ConfigError("`hragent mcp` needs the MCP SDK: pip install 'hragent[mcp]'") from exc
+
+    agent = _agent(args)
+    principal = [p for p in (args.principal or "").split(",") if p] or None
+    index_dir = Path(args.index or os.environ.get("HRAGENT_INDEX_DIR") or agent.settings.index_dir)  # type: ignore[attr-defined]
+    serve_stdio(agent, principal=principal, index_dir=index_dir)  # type: ignore[arg-type]
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Index the bundled sample corpus and answer a two-document question, offline."""
     from agent.agent import Agent
@@ -340,6 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_index(sub.add_parser("graph", help="print the agent graph as Mermaid"))
     p.set_defaults(func=cmd_graph)
+
+    p = with_index(sub.add_parser("mcp", help="serve ask/retrieve/list_sources as an MCP server over stdio"))
+    p.add_argument(
+        "--principal", help="comma-separated identities every tool call runs as (fixed for the server's life)"
+    )
+    p.set_defaults(func=cmd_mcp)
 
     p = with_index(sub.add_parser("demo", help="index the bundled sample corpus and answer a question"))
     p.add_argument("task", nargs="?", default=None)

@@ -20,6 +20,10 @@ class HragentRetriever(BaseRetriever):
     strategy: str = "auto"
     principal: list[str] | None = None
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.agent.retrieve(query, self.k, strategy=self.strategy, principal=self.principal)
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        """`k` passed to `invoke(query, k=3)` overrides the constructor's for that call (LangChain's
+        standard retriever contract). The principal is the constructor's only: a call cannot widen it."""
+        hits = self.agent.retrieve(query, k or self.k, strategy=self.strategy, principal=self.principal)
         return [Document(page_content=h.text, metadata=h.model_dump(exclude={"text"})) for h in hits]
