@@ -595,15 +595,8 @@ class Agent:
                 if mode == "values":
                     last = chunk
                     continue
-                for node, update in chunk.items():
-                    step = event_from_update(node, update if isinstance(update, dict) else {"items": update})
-                    if step is not None:
-                        yield step
-        final = self._final_state(last, config)
-        result = self._result(final, payload["task"], tid, time.perf_counter() - t0)
-        if thread_id is None:
-            self._forget_finished(config)
-        yield StepEvent(kind="result", node="result", result=result)
+                yield from _step_events(chunk)
+        yield self._result_event(last, config, payload["task"], tid, t0, forget=thread_id is None)
 
     async def astream(
         self,
@@ -629,15 +622,19 @@ class Agent:
                 if mode == "values":
                     last = chunk
                     continue
-                for node, update in chunk.items():
-                    step = event_from_update(node, update if isinstance(update, dict) else {"items": update})
-                    if step is not None:
-                        yield step
+                for step in _step_events(chunk):
+                    yield step
+        yield self._result_event(last, config, payload["task"], tid, t0, forget=thread_id is None)
+
+    def _result_event(
+        self, last: Mapping[str, Any], config: dict[str, Any], task: str, tid: str, t0: float, *, forget: bool
+    ) -> StepEvent:
+        """The closing `result` event of a stream (a one-off thread is forgotten once it finished)."""
         final = self._final_state(last, config)
-        result = self._result(final, payload["task"], tid, time.perf_counter() - t0)
-        if thread_id is None:
+        result = self._result(final, task, tid, time.perf_counter() - t0)
+        if forget:
             self._forget_finished(config)
-        yield StepEvent(kind="result", node="result", result=result)
+        return StepEvent(kind="result", node="result", result=result)
 
     # ------------------------------------------------------------------ results
     def _result(self, final: Mapping[str, Any], task: str, tid: str, elapsed: float) -> RunResult:
@@ -691,3 +688,11 @@ class Agent:
             run_id=tid,
             thread_id=tid,
         )
+
+
+def _step_events(chunk: Mapping[str, Any]) -> Iterator[StepEvent]:
+    """The typed events of one `updates` chunk (nodes that report nothing a caller watches yield none)."""
+    for node, update in chunk.items():
+        step = event_from_update(node, update if isinstance(update, dict) else {"items": update})
+        if step is not None:
+            yield step
