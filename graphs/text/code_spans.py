@@ -1,5 +1,5 @@
 """Candidate answer spans of technical text: identifiers, command-line flags, exceptions, versions and
-literal values ("36", "True", "'utf-8'", "~/.gitconfig").
+literal values ("7", "True", "'latin-1'", "~/.widgetrc").
 
 Prose spans (`graphs.text.spans`) find names by capitals; API references name things with dots,
 underscores, CamelCase and dashes instead, so they need their own surface cues. Pure regular
@@ -15,13 +15,13 @@ from graphs.text.spans import Span
 
 # Longest patterns first: a span claimed by one kind is not offered again by a later one.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("value", re.compile(r"(?<![\w.-])[A-Za-z_]\w*=(?:'[^']{0,40}'|\"[^\"]{0,40}\"|[\w.+-]+)")),  # count=True
+    ("value", re.compile(r"(?<![\w.-])[A-Za-z_]\w*=(?:'[^']{0,40}'|\"[^\"]{0,40}\"|[\w.+-]+)")),  # retries=7
     ("flag", re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*(?:=[\w<>.-]+)?")),
     ("exception", re.compile(r"\b(?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Warning)\b")),
     ("code", re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?")),  # widgetry.open_link, Palette.mix()
     ("code", re.compile(r"\b\w+\(\)")),
-    ("code", re.compile(r"\b_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")),  # REQUESTS_CA_BUNDLE
-    ("code", re.compile(r"\b_?[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")),  # get_app_dir
+    ("code", re.compile(r"\b_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")),  # WIDGETRY_HUB_URL
+    ("code", re.compile(r"\b_?[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")),  # open_link
     ("code", re.compile(r"\b[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*\b|\b[A-Z]{2,}[a-z][A-Za-z0-9]*\b")),
     ("version", re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)*\+?(?![\w.]*\w)")),
     ("value", re.compile(r"\b(?:True|False|None)\b")),
@@ -30,7 +30,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("value", re.compile(r"'([^'\s][^']{0,38})'|\"([^\"\s][^\"]{0,38})\"")),
 ]
 _ABBREVIATION = re.compile(r"^(?:[a-zA-Z]\.)+[a-zA-Z]?$")  # e.g, i.e, U.S
-# "Defaults to 30." / "default is origin" / "(default: 80)": the value after the word default.
+# "Defaults to 30." / "default is mauve" / "(default: 80)": the value after the word default.
 DEFAULT_PHRASE = re.compile(
     r"\b(?:defaults?\s+(?:is\s+|to\s+|value\s+is\s+|of\s+)?|by\s+default\s+(?:is\s+|uses\s+|to\s+)?|"
     r"default:\s*)(?P<value>[`'\"]?[\w~$./+-]+(?:\s+[\w./-]+)?)",
@@ -61,7 +61,7 @@ def technical_spans(sentence: str) -> list[Span]:
 
 
 def default_values(sentence: str) -> list[Span]:
-    """Values a sentence states as defaults ("Defaults to 30.", "by default is origin")."""
+    """Values a sentence states as defaults ("Defaults to 30.", "by default is mauve")."""
     out: list[Span] = []
     for m in DEFAULT_PHRASE.finditer(sentence):
         value = m.group("value").strip("`'\".,;:")
@@ -69,7 +69,7 @@ def default_values(sentence: str) -> list[Span]:
         if not value or first.lower() in _DEFAULT_STOP:
             continue
         if len(value.split()) > 1 and not any(ch.isdigit() for ch in value.split()[1]):
-            value = first  # "defaults to origin unless" -> "origin"
+            value = first  # "defaults to mauve unless" -> "mauve"
         start = sentence.find(value, m.start("value"))
         out.append(Span(value, start, start + len(value), "value"))
     return out

@@ -41,10 +41,10 @@ def _row(**over: Any) -> dict[str, Any]:
 def test_matching_respects_word_boundaries_case_and_quotes() -> None:
     assert contains(["ok"], "Returns True if OK.")
     assert not contains(["ok"], "the token expired")
-    assert contains(["--no-ff"], "use git merge --no-ff here")
-    assert not contains(["--no-ff"], "use --no-fff")
+    assert contains(["--no-zap"], "use widget merge --no-zap here")
+    assert not contains(["--no-zap"], "use --no-zapp")
     assert contains(["it's"], "it\u2019s fine")
-    assert contains(["$(prefix)/etc/gitconfig"], "writes $(prefix)/etc/gitconfig instead")
+    assert contains(["$(prefix)/etc/widgetrc"], "writes $(prefix)/etc/widgetrc instead")
     assert first_end(["beta", "alpha"], "Alpha then beta") == 5
 
 

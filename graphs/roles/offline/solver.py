@@ -33,7 +33,7 @@ _PERSON_OPENING = re.compile(
     r"^[^()]{0,80}\((?:born\b|b\.|c\.|[A-Z][a-z]+ \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}|\d{4}\s*[–-])"
 )
 # Span kinds of technical text: matched against the question verbatim, not after normalisation
-# (normalising "--oneline" to "oneline" would find it in "--pretty=oneline").
+# (normalising "--brief" to "brief" would find it in "--format=brief").
 STRUCTURAL_KINDS = frozenset(["entry", "code", "flag", "exception", "value", "version"])
 FOLLOW_KINDS = frozenset(["person", "name", "org", "entity", "place", "quoted"])
 # Which named things a bridge usually runs through: people and works more than countries.
@@ -118,14 +118,14 @@ class _Pool:
                 or (entries_only and k not in self.entries)
                 or any(k in p or p in k for p in picked)
             ):
-                continue  # one kind of item; "--soft" and "soft" are one item
+                continue  # one kind of item; "--quiet" and "quiet" are one item
             picked.append(k)
         return [Extraction(self.surface[k], round(min(1.0, combined[k]), 4), self.cites(k)[:1]) for k in picked]
 
 
 def heading_terms(heading: str) -> set[str]:
     """Content terms of a heading, with the parts of compound names too: "ferry-dock(1)" and
-    "max_redirects" also match questions that spell them "ferry dock", "max redirects"."""
+    "max_hops" also match questions that spell them "ferry dock", "max hops"."""
     terms = set(content_terms(heading))
     for t in list(terms):
         if any(ch in t for ch in "-_."):

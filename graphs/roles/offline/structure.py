@@ -59,7 +59,7 @@ def _entry_kind(entry: Entry) -> str:
 
 
 def _asked_terms(question: str) -> set[str]:
-    """Stemmed terms of the question, and each identifier's parts ("max_redirects" -> max, redirect)."""
+    """Stemmed terms of the question, and each identifier's parts ("max_hops" -> max, hop)."""
     terms = set(content_terms(question))
     for t in list(terms):
         terms.update(stem(p) for p in t.replace(".", "_").split("_") if len(p) > 1)
@@ -73,7 +73,7 @@ def _param_named(param: str, asked: set[str]) -> bool:
 
 def asks_for_a_default(question: str, evidence: list[EvidenceItem]) -> bool:
     """The question names a parameter that a retrieved entry's signature gives a default ("what file
-    extension does edit() use when none is given?" against `edit(…, extension='.txt')`)."""
+    suffix does save() use when none is given?" against `save(…, suffix='.wdg')`)."""
     asked = _asked_terms(question)
     for ev in evidence:
         entry = parse_entry(ev["section"][-1]) if ev["section"] else None
