@@ -14,7 +14,8 @@ import numpy as np
 from tools.errors import ConfigError, IndexStoreError
 from tools.store.embedded import EmbeddedStore
 from tools.store.fts import term_counts
-from tools.store.postgres.store import NODE_INSERT, PostgresStore
+from tools.store.postgres.postings import copy_rows, record_stats, write_leaves
+from tools.store.postgres.store import NODE_COLUMNS, NODE_TYPES, PostgresStore
 from tools.store.records import EMBEDDED_LEVELS
 
 BATCH_DOCS = 200
@@ -80,30 +81,32 @@ def _copy_batch(source: EmbeddedStore, target: PostgresStore, docs: Sequence[tup
     counts = term_counts([fts.get(n[0], "") for n in leaves])
     db = target.db()
     with db.transaction(), db.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO docs(doc_id, source, title, media_type, content_hash, acl, version, pending_version, text,"
-            " updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,NULL,%s,%s)",
-            [(d[0], d[1], d[2], d[3], d[4], json.loads(d[5]), d[6], d[7], d[8]) for d in docs],
+        copy_rows(
+            cur,
+            "docs",
+            ("doc_id", "source", "title", "media_type", "content_hash", "acl", "version", "text", "updated_at"),
+            ("text", "text", "text", "text", "text", "text[]", "text", "text", "float8"),
+            ((d[0], d[1], d[2], d[3], d[4], json.loads(d[5]), d[6], d[7], d[8]) for d in docs),
         )
-        cur.executemany(NODE_INSERT, nodes)
-        cur.executemany(
-            "INSERT INTO leaf_lengths(node_id, doc_id, version, section_id, len) VALUES (%s,%s,%s,%s,%s)",
-            [(n[0], n[1], n[2], n[5] or "", sum(c.values())) for n, c in zip(leaves, counts, strict=True)],
-        )
-        cur.executemany(
-            "INSERT INTO postings(term, node_id, doc_id, tf) VALUES (%s,%s,%s,%s)",
-            [(t, n[0], n[1], tf) for n, c in zip(leaves, counts, strict=True) for t, tf in c.items()],
-        )
+        copy_rows(cur, "nodes", NODE_COLUMNS, NODE_TYPES, nodes)
+        added = write_leaves(db, [(n[0], n[1], n[2], n[5] or "") for n in leaves], counts)
+        record_stats(db, *added)
         if vectors:
             for level in EMBEDDED_LEVELS:
                 ids = [n for n in nodes if n[3] == level]
                 for j in range(0, len(ids), 1000):
                     chunk = ids[j : j + 1000]
                     stored = source.chroma.get(level, [n[0] for n in chunk])
-                    cur.executemany(
-                        f"INSERT INTO vec_{level}(node_id, doc_id, version, section_id, embedding)"
-                        " VALUES (%s,%s,%s,%s,%s)",
-                        [(n[0], n[1], n[2], n[5] or "", stored[n[0]]) for n in chunk if n[0] in stored],
+                    copy_rows(
+                        cur,
+                        f"vec_{level}",
+                        ("node_id", "doc_id", "version", "section_id", "embedding"),
+                        ("text", "text", "text", "text", "vector"),
+                        (
+                            (n[0], n[1], n[2], n[5] or "", np.asarray(stored[n[0]], dtype=np.float32))
+                            for n in chunk
+                            if n[0] in stored
+                        ),
                     )
     return len(nodes)
 

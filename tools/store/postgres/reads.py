@@ -4,21 +4,18 @@ ACL (`text[]`, GIN-indexed) in the same query, so one snapshot decides both visi
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from tools.embeddings import Vector
-from tools.store.fts import query_terms
+from tools.store.postgres.bm25 import bm25_search
 from tools.store.records import NodeRecord
 from tools.types import Level
 
 CURRENT = "JOIN docs d ON d.doc_id = {t}.doc_id AND d.version = {t}.version"
 VISIBLE = "(d.acl = '{}' OR d.acl && %(ids)s::text[])"
-# FTS5's Okapi BM25 constants (k1, b), so scores match the embedded backend's.
-K1, B = 1.2, 0.75
 
 
 def as_array(value: Any) -> Vector:
@@ -183,51 +180,7 @@ class PostgresReads:
     def bm25(
         self, match: str, k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int
     ) -> list[tuple[str, float]]:
-        """Okapi BM25 as FTS5 computes it (k1=1.2, b=0.75, IDF floored at 1e-6) from the postings,
-        leaving out terms in more than `common_df` leaves as the embedded backend does."""
-        terms = query_terms(match)
-        if not terms:
-            return []
-        db = self.db()
-        n_rows, avgdl = db.execute("SELECT count(*), coalesce(avg(len), 0) FROM leaf_lengths").fetchone()
-        probe = db.execute(
-            "SELECT t, (SELECT count(*) FROM (SELECT 1 FROM postings p WHERE p.term = t LIMIT %s) x)"
-            " FROM unnest(%s::text[]) AS t",
-            (common_df + 1, terms),
-        ).fetchall()
-        df = {t: int(n) for t, n in probe}
-        kept = [t for t in terms if 0 < df[t] <= common_df] if len(terms) > 1 else [t for t in terms if df[t]]
-        if not kept:
-            kept = sorted((t for t in terms if df[t]), key=df.__getitem__)[:3]
-            exact = db.execute(
-                "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term", (kept,)
-            ).fetchall()
-            df.update({t: int(n) for t, n in exact})
-        if not kept or not n_rows:
-            return []
-        idf = [max(math.log((n_rows - df[t] + 0.5) / (df[t] + 0.5)), 1e-6) for t in kept]
-        section = "AND l.section_id = ANY(%(secs)s)" if section_ids is not None else ""
-        rows = db.execute(
-            # The matching postings first (term-first primary key), materialised so the planner's
-            # statistics about the other tables cannot reorder the joins around them.
-            "WITH p AS MATERIALIZED (SELECT p.node_id, p.tf, q.idf FROM unnest(%(terms)s::text[], %(idf)s::float8[])"
-            " AS q(term, idf) JOIN postings p ON p.term = q.term)"
-            " SELECT p.node_id, sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * l.len / %(avgdl)s)))"
-            " AS score FROM p JOIN leaf_lengths l ON l.node_id = p.node_id"
-            f" {CURRENT.format(t='l')} WHERE {VISIBLE} {section}"
-            " GROUP BY p.node_id ORDER BY score DESC, p.node_id LIMIT %(k)s",
-            {
-                "k1": K1,
-                "b": B,
-                "avgdl": float(avgdl),
-                "terms": kept,
-                "idf": idf,
-                "ids": sorted(identities),
-                "secs": list(section_ids or []),
-                "k": k,
-            },
-        ).fetchall()
-        return [(r[0], float(r[1])) for r in rows]
+        return bm25_search(self.db(), match, k, identities, section_ids, common_df)
 
     def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
         wanted = {t.lower(): t for t in titles if t}

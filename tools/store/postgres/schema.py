@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tools.errors import ConfigError, IndexStoreError
+from tools.errors import ConfigError, IndexMismatchError, IndexStoreError
 from tools.store.records import EMBEDDED_LEVELS
 
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -34,14 +34,22 @@ CREATE TABLE IF NOT EXISTS nodes (
 );
 CREATE INDEX IF NOT EXISTS nodes_doc ON nodes (doc_id, version, level, ord);
 CREATE INDEX IF NOT EXISTS nodes_parent ON nodes (parent_id, ord);
-CREATE TABLE IF NOT EXISTS postings (
-  term text NOT NULL, node_id text NOT NULL, doc_id text NOT NULL, tf int NOT NULL, PRIMARY KEY (term, node_id)
-);
-CREATE INDEX IF NOT EXISTS postings_doc ON postings (doc_id);
 CREATE TABLE IF NOT EXISTS leaf_lengths (
-  node_id text PRIMARY KEY, doc_id text NOT NULL, version text NOT NULL, section_id text NOT NULL, len int NOT NULL
+  lid bigserial PRIMARY KEY, node_id text UNIQUE NOT NULL, doc_id text NOT NULL, version text NOT NULL,
+  section_id text NOT NULL, len int NOT NULL
 );
 CREATE INDEX IF NOT EXISTS leaf_lengths_doc ON leaf_lengths (doc_id);
+CREATE INDEX IF NOT EXISTS leaf_lengths_section ON leaf_lengths (section_id);
+-- One row per (term, leaf): the term as a 64-bit hash (see postings.term_key), the leaf as its integer
+-- id, and tf and the leaf's length carried in the primary key's index so scoring is an index-only scan.
+CREATE TABLE IF NOT EXISTS postings (
+  term bigint NOT NULL, lid bigint NOT NULL, tf int NOT NULL, len int NOT NULL,
+  PRIMARY KEY (term, lid) INCLUDE (tf, len)
+);
+CREATE INDEX IF NOT EXISTS postings_lid ON postings (lid);
+-- Corpus statistics as append-only deltas (one row per writer transaction, compacted now and then), so
+-- concurrent writers never wait on one shared counter row.
+CREATE TABLE IF NOT EXISTS bm25_stats (id bigserial PRIMARY KEY, leaves bigint NOT NULL, tokens bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS garbage (doc_id text NOT NULL, version text NOT NULL, PRIMARY KEY (doc_id, version));
 """
 
@@ -78,10 +86,15 @@ def connect(dsn: str, schema: str) -> Any:
         conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
     except psycopg.Error as exc:
         raise IndexStoreError(f"cannot connect to the index database: {type(exc).__name__}") from exc
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    ready = conn.execute(
+        "SELECT to_regnamespace(%s) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')",
+        (f'"{schema}"',),
+    ).fetchone()[0]
+    if not ready:  # only the first open of an index runs DDL (and waits for the DDL lock)
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     conn.execute(f'SET search_path TO "{schema}", public')
     conn.execute("SET hnsw.iterative_scan = relaxed_order")
     conn.execute("SET hnsw.ef_search = 100")
@@ -89,9 +102,35 @@ def connect(dsn: str, schema: str) -> Any:
     return conn
 
 
+def check_layout(conn: Any) -> None:
+    """An index written by the first PostgreSQL layout (text postings) cannot be read by this one."""
+    old = conn.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'postings'"
+        " AND column_name = 'node_id'"
+    ).fetchone()
+    if old:
+        raise IndexMismatchError(
+            "this PostgreSQL index uses the first postings layout; migrate it again into a new schema"
+        )
+
+
 def create_tables(conn: Any, dim: int | None) -> None:
+    """Create what is missing, and only that. Looks first without locking: once the tables exist
+    (every open after the first), no DDL runs at all. That matters: `CREATE INDEX IF NOT EXISTS` on an
+    existing table still takes a share lock on it, which would queue behind every open writer
+    transaction (and every later open behind it)."""
+
+    def missing() -> tuple[bool, bool]:
+        base, vec = conn.execute("SELECT to_regclass('bm25_stats'), to_regclass('vec_leaf')").fetchone()
+        return base is None, bool(dim) and vec is None
+
+    if not any(missing()):
+        return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
-        conn.execute(BASE_DDL)
-        if dim:
+        base, vec = missing()  # again, under the lock: another process may have just created them
+        if base:
+            check_layout(conn)  # the first layout had no bm25_stats
+            conn.execute(BASE_DDL)
+        if vec and dim:
             conn.execute(vector_ddl(dim))

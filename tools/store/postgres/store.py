@@ -19,16 +19,29 @@ from tools.embeddings import Vector
 from tools.ingest.tree import DocumentTree
 from tools.store.fts import term_counts
 from tools.store.postgres.check import check_store
+from tools.store.postgres.postings import compact_stats, copy_rows, delete_doc_leaves, record_stats, write_leaves
 from tools.store.postgres.reads import PostgresReads
 from tools.store.postgres.schema import check_schema_name, connect, create_tables
 from tools.store.records import EMBEDDED_LEVELS, IndexCheck, VectorRow
 from tools.store.sqlite_tree import node_rows
 from tools.types import Level
 
-NODE_INSERT = (
-    'INSERT INTO nodes(node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end",'
-    " content_hash, text, summary) VALUES(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+NODE_COLUMNS = (
+    "node_id",
+    "doc_id",
+    "version",
+    "level",
+    "parent_id",
+    "section_id",
+    "ord",
+    "section",
+    "start",
+    "end",
+    "content_hash",
+    "text",
+    "summary",
 )
+NODE_TYPES = ("text",) * 6 + ("int4", "text", "int4", "int4", "text", "text", "text")
 
 
 def safe_location(dsn: str, schema: str) -> str:
@@ -119,16 +132,33 @@ class PostgresStore(PostgresReads):
 
     @contextmanager
     def _doc_locks(self, doc_ids: list[str]) -> Iterator[object]:
+        """Advisory locks on the documents, then one transaction for everything written under them:
+        pending nodes, vectors and the publish of every document of the batch commit together (one
+        WAL flush instead of one per statement), and a writer that dies leaves nothing behind."""
         db = self.db()
+        compact_stats(db)
         taken: list[str] = []
         try:
             for doc_id in doc_ids:
                 db.execute("SELECT pg_advisory_lock(hashtext(%s), hashtext(%s))", (self.schema, doc_id))
                 taken.append(doc_id)
-            yield self
+            self._local.stats = [0, 0]  # (leaves, tokens) this writer transaction adds to the BM25 corpus
+            with db.transaction():
+                yield self
+                record_stats(db, *self._local.stats)
         finally:
+            self._local.stats = None
             for doc_id in reversed(taken):
                 db.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))", (self.schema, doc_id))
+
+    def _count(self, leaves: int, tokens: int) -> None:
+        """Account BM25 rows added or removed; outside a writer transaction, recorded at once."""
+        stats = getattr(self._local, "stats", None)
+        if stats is None:
+            record_stats(self.db(), leaves, tokens)
+            return
+        stats[0] += leaves
+        stats[1] += tokens
 
     def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:
         row = (
@@ -143,8 +173,8 @@ class PostgresStore(PostgresReads):
     ) -> None:
         doc = tree.doc
         db = self.db()
-        with db.transaction():
-            db.execute(
+        with self._tx(), db.cursor() as cur:
+            cur.execute(
                 "INSERT INTO docs(doc_id, source, title, media_type, content_hash, acl, version, pending_version,"
                 " text, updated_at) VALUES (%s,%s,%s,%s,%s,%s,NULL,%s,%s,%s)"
                 " ON CONFLICT (doc_id) DO UPDATE SET pending_version = excluded.pending_version",
@@ -160,18 +190,33 @@ class PostgresStore(PostgresReads):
                     time.time(),
                 ),
             )
-            db.execute("DELETE FROM nodes WHERE doc_id = %s AND version = %s", (tree.doc_id, tree.version))
-            with db.cursor() as cur:
-                cur.executemany(NODE_INSERT, node_rows(tree, summaries))
+            cur.execute("DELETE FROM nodes WHERE doc_id = %s AND version = %s", (tree.doc_id, tree.version))
+            copy_rows(cur, "nodes", NODE_COLUMNS, NODE_TYPES, node_rows(tree, summaries))
 
     def upsert_vectors(self, level: Level, rows: Sequence[VectorRow], vectors: Vector, acl: tuple[str, ...]) -> None:
         db = self.db()
-        with db.transaction(), db.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO vec_{level}(node_id, doc_id, version, section_id, embedding) VALUES (%s,%s,%s,%s,%s)"
-                " ON CONFLICT (node_id) DO UPDATE SET version = excluded.version, embedding = excluded.embedding",
-                [(r.node_id, r.doc_id, r.version, r.section_id, vectors[i]) for i, r in enumerate(rows)],
+        with self._tx(), db.cursor() as cur:
+            cur.execute(f"DELETE FROM vec_{level} WHERE node_id = ANY(%s)", ([r.node_id for r in rows],))
+            copy_rows(
+                cur,
+                f"vec_{level}",
+                ("node_id", "doc_id", "version", "section_id", "embedding"),
+                ("text", "text", "text", "text", "vector"),
+                ((r.node_id, r.doc_id, r.version, r.section_id, vectors[i]) for i, r in enumerate(rows)),
             )
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """A transaction of its own, unless this thread's writer transaction is already open (then the
+        statements join it; a nested `transaction()` would cost a savepoint round trip each)."""
+        from psycopg.pq import TransactionStatus
+
+        db = self.db()
+        if db.info.transaction_status != TransactionStatus.IDLE:
+            yield
+            return
+        with db.transaction():
+            yield
 
     def publish(
         self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...], bm25_texts: Sequence[str]
@@ -182,7 +227,7 @@ class PostgresStore(PostgresReads):
         leaves = tree.by_level("leaf")
         counts = term_counts(bm25_texts)
         db = self.db()
-        with db.transaction():
+        with self._tx():
             row = db.execute("SELECT version FROM docs WHERE doc_id = %s FOR UPDATE", (tree.doc_id,)).fetchone()
             old = row[0] if row else None
             db.execute(
@@ -200,34 +245,21 @@ class PostgresStore(PostgresReads):
                     tree.doc_id,
                 ),
             )
-            db.execute("DELETE FROM postings WHERE doc_id = %s", (tree.doc_id,))
-            db.execute("DELETE FROM leaf_lengths WHERE doc_id = %s", (tree.doc_id,))
+            if old:
+                gone = delete_doc_leaves(db, tree.doc_id)
+                self._count(-gone[0], -gone[1])
             if old and old != tree.version:
                 db.execute("DELETE FROM nodes WHERE doc_id = %s AND version = %s", (tree.doc_id, old))
                 db.execute(
                     "INSERT INTO garbage(doc_id, version) VALUES (%s, %s) ON CONFLICT DO NOTHING", (tree.doc_id, old)
                 )
-            with db.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO leaf_lengths(node_id, doc_id, version, section_id, len) VALUES (%s,%s,%s,%s,%s)",
-                    [
-                        (n.node_id, tree.doc_id, tree.version, n.section_id or "", sum(c.values()))
-                        for n, c in zip(leaves, counts, strict=True)
-                    ],
-                )
-                cur.executemany(
-                    "INSERT INTO postings(term, node_id, doc_id, tf) VALUES (%s,%s,%s,%s)",
-                    [
-                        (t, n.node_id, tree.doc_id, tf)
-                        for n, c in zip(leaves, counts, strict=True)
-                        for t, tf in c.items()
-                    ],
-                )
+            rows = [(n.node_id, tree.doc_id, tree.version, n.section_id or "") for n in leaves]
+            self._count(*write_leaves(db, rows, counts))
         return str(old) if old else None
 
     def drop_version(self, doc_id: str, version: str) -> None:
         db = self.db()
-        with db.transaction():
+        with self._tx():
             for level in self._vector_levels():
                 if version:
                     db.execute(f"DELETE FROM vec_{level} WHERE doc_id = %s AND version = %s", (doc_id, version))
@@ -242,7 +274,8 @@ class PostgresStore(PostgresReads):
         """Garbage is anyone's to clear; a pending version only when no live writer holds its
         document (a dead writer's session, and so its lock, is gone)."""
         db = self.db()
-        for doc_id, version in db.execute("SELECT doc_id, version FROM garbage").fetchall():
+        # SKIP LOCKED: a record another writer is clearing (in its open transaction) is left to it.
+        for doc_id, version in db.execute("SELECT doc_id, version FROM garbage FOR UPDATE SKIP LOCKED").fetchall():
             self.drop_version(doc_id, version)
         pending = db.execute("SELECT doc_id FROM docs WHERE pending_version IS NOT NULL").fetchall()
         for (doc_id,) in pending:
@@ -258,7 +291,7 @@ class PostgresStore(PostgresReads):
 
     def _clear_pending(self, doc_id: str) -> None:
         db = self.db()
-        with db.transaction():
+        with self._tx():
             row = db.execute(
                 "SELECT pending_version, version FROM docs WHERE doc_id = %s FOR UPDATE", (doc_id,)
             ).fetchone()
@@ -276,12 +309,14 @@ class PostgresStore(PostgresReads):
 
     def delete(self, source: str) -> str | None:
         db = self.db()
-        with db.transaction():
+        with self._tx():
             row = db.execute("SELECT doc_id FROM docs WHERE source = %s FOR UPDATE", (source,)).fetchone()
             if row is None:
                 return None
             doc_id = str(row[0])
-            for table in ("postings", "leaf_lengths", "nodes", "docs"):
+            gone = delete_doc_leaves(db, doc_id)
+            self._count(-gone[0], -gone[1])
+            for table in ("nodes", "docs"):
                 db.execute(f"DELETE FROM {table} WHERE doc_id = %s", (doc_id,))
             db.execute("INSERT INTO garbage(doc_id, version) VALUES (%s, '') ON CONFLICT DO NOTHING", (doc_id,))
         return doc_id

@@ -1,0 +1,83 @@
+"""Okapi BM25 on PostgreSQL, scored as FTS5 scores it (k1=1.2, b=0.75, IDF floored at 1e-6), in two
+prepared statements:
+
+1. corpus size and token total (sum of the `bm25_stats` deltas) and, per query term, its document
+   frequency counted up to `common_df + 1` from the postings index (terms in more leaves are left
+   out, as the embedded backend leaves them out);
+2. the scores, from the postings' covering index alone (tf and leaf length live in the index), then
+   top-k pruning: only the best `k × PRUNE` leaves are joined to `docs` for the version and ACL check;
+   when fewer than k of them may be seen, the query runs again over every match (exact either way,
+   up to the order of tied scores).
+
+Postings only ever exist for the published version of a document (`publish` swaps them in the same
+transaction as the version), so scoring needs no version join; the final join still checks it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from tools.store.fts import query_terms
+from tools.store.postgres.postings import term_key
+
+K1, B = 1.2, 0.75
+PRUNE = 4
+VISIBLE = "(d.acl = '{}' OR d.acl && %(ids)s::text[])"
+
+PROBE = (
+    "SELECT (SELECT coalesce(sum(leaves), 0) FROM bm25_stats), (SELECT coalesce(sum(tokens), 0) FROM bm25_stats),"
+    " q.term, (SELECT count(*) FROM (SELECT 1 FROM postings p WHERE p.term = q.term LIMIT %s) x)"
+    " FROM unnest(%s::bigint[]) AS q(term)"
+)
+EXACT_DF = "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term"
+SCORES = (
+    "SELECT p.lid, sum(q.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.len / %(avgdl)s)))"
+    " AS score FROM unnest(%(terms)s::bigint[], %(idf)s::float8[]) AS q(term, idf)"
+    " JOIN postings p ON p.term = q.term {where} GROUP BY p.lid"
+)
+TOP = (
+    "WITH s AS MATERIALIZED ({scores} ORDER BY score DESC {limit})"
+    " SELECT l.node_id, s.score FROM s JOIN leaf_lengths l ON l.lid = s.lid"
+    " JOIN docs d ON d.doc_id = l.doc_id AND d.version = l.version"
+    " WHERE " + VISIBLE.replace("{}", "{{}}") + " ORDER BY s.score DESC, l.node_id LIMIT %(k)s"
+)
+IN_SECTIONS = "WHERE p.lid IN (SELECT lid FROM leaf_lengths WHERE section_id = ANY(%(secs)s))"
+
+
+def bm25_search(
+    db: Any, match: str, k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int
+) -> list[tuple[str, float]]:
+    terms = query_terms(match)
+    if not terms:
+        return []
+    keys = [term_key(t) for t in terms]
+    probe = db.execute(PROBE, (common_df + 1, keys), prepare=True).fetchall()
+    n_rows, tokens = int(probe[0][0]), int(probe[0][1])
+    df = {int(r[2]): int(r[3]) for r in probe}
+    kept = [t for t in keys if 0 < df[t] <= common_df] if len(keys) > 1 else [t for t in keys if df[t]]
+    if not kept:
+        kept = sorted((t for t in keys if df[t]), key=df.__getitem__)[:3]
+        df.update({int(t): int(n) for t, n in db.execute(EXACT_DF, (kept,)).fetchall()})
+    if not kept or not n_rows:
+        return []
+    params = {
+        "k1": K1,
+        "b": B,
+        "avgdl": tokens / n_rows,
+        "terms": kept,
+        "idf": [max(math.log((n_rows - df[t] + 0.5) / (df[t] + 0.5)), 1e-6) for t in kept],
+        "ids": sorted(identities),
+        "secs": list(section_ids or []),
+        "k": k,
+        "cand": k * PRUNE,
+    }
+    if section_ids is not None:
+        query = TOP.format(scores=SCORES.format(where=IN_SECTIONS), limit="")
+        return [(r[0], float(r[1])) for r in db.execute(query, params, prepare=True).fetchall()]
+    pruned = TOP.format(scores=SCORES.format(where=""), limit="LIMIT %(cand)s")
+    rows = db.execute(pruned, params, prepare=True).fetchall()
+    if len(rows) < k and sum(df[t] for t in kept) > k * PRUNE:  # too few of the best may be seen: score all
+        full = TOP.format(scores=SCORES.format(where=""), limit="")
+        rows = db.execute(full, params, prepare=True).fetchall()
+    return [(r[0], float(r[1])) for r in rows]
