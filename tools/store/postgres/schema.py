@@ -86,11 +86,11 @@ def connect(dsn: str, schema: str) -> Any:
         conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
     except psycopg.Error as exc:
         raise IndexStoreError(f"cannot connect to the index database: {type(exc).__name__}") from exc
-    ready = conn.execute(
+    ready: Any = conn.execute(
         "SELECT to_regnamespace(%s) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')",
         (f'"{schema}"',),
-    ).fetchone()[0]
-    if not ready:  # only the first open of an index runs DDL (and waits for the DDL lock)
+    ).fetchone()
+    if not ready[0]:  # only the first open of an index runs DDL (and waits for the DDL lock)
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
