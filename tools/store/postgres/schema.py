@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from tools.errors import ConfigError, IndexMismatchError, IndexStoreError
+from tools.store.postgres import pg_search
 from tools.store.records import EMBEDDED_LEVELS
 
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -132,5 +133,7 @@ def create_tables(conn: Any, dim: int | None) -> None:
         if base:
             check_layout(conn)  # the first layout had no bm25_stats
             conn.execute(BASE_DDL)
+            if pg_search.available(conn):  # ParadeDB's BM25 index, where the server has it (untested here)
+                pg_search.enable(conn)
         if vec and dim:
             conn.execute(vector_ddl(dim))

@@ -254,7 +254,8 @@ class PostgresStore(PostgresReads):
                     "INSERT INTO garbage(doc_id, version) VALUES (%s, %s) ON CONFLICT DO NOTHING", (tree.doc_id, old)
                 )
             rows = [(n.node_id, tree.doc_id, tree.version, n.section_id or "") for n in leaves]
-            self._count(*write_leaves(db, rows, counts))
+            texts = list(bm25_texts) if self.uses_pg_search() else None
+            self._count(*write_leaves(db, rows, counts, texts))
         return str(old) if old else None
 
     def drop_version(self, doc_id: str, version: str) -> None:
