@@ -137,3 +137,48 @@ def test_another_handle_sees_a_publish_and_its_title_cache_follows(backend: Back
     assert reader.bm25("red kite", 3, frozenset())
     writer.close()
     reader.close()
+
+
+def test_bm25_finds_the_visible_leaves_below_many_better_hidden_ones(backend: Backend, tmp_path: Path) -> None:
+    """More high-scoring leaves than a pruned first pass reads are hidden by their ACL: the visible,
+    lower-scoring ones still come back, ranked, and so do the hidden ones for their reader."""
+    root = tmp_path / "docs"
+    root.mkdir()
+    for i in range(48):  # the word three times in a short private note: high BM25
+        (root / f"p{i:02d}.md").write_text(f"# Private {i}\n\nQuokka quokka quokka note {i}.\n", encoding="utf-8")
+    for i in range(6):  # once, in a longer public note: lower BM25
+        body = f"A quokka was seen near the harbour wall on day {i}, close to the old ferry ramp and the boats."
+        (root / f"o{i:02d}.md").write_text(f"# Open {i}\n\n{body}\n", encoding="utf-8")
+    index = backend.open(tmp_path / "idx")
+    ingest_paths(index, sorted(root.glob("p*.md")), acl=["alice"])
+    ingest_paths(index, sorted(root.glob("o*.md")))
+    public = index.bm25("quokka", 5, frozenset())
+    assert len(public) == 5 and all(index.get([n], frozenset())[n].title.startswith("Open") for n, _ in public)
+    assert [s for _, s in public] == sorted((s for _, s in public), reverse=True)
+    alice = index.bm25("quokka", 5, frozenset({"alice"}))
+    assert all(index.get([n], frozenset({"alice"}))[n].title.startswith("Private") for n, _ in alice)
+    assert min(s for _, s in alice) > max(s for _, s in public)
+    clean(index)
+    index.close()
+
+
+def test_bm25_statistics_follow_updates_and_deletes(backend: Backend, tmp_path: Path) -> None:
+    """IDF and the average length come from the corpus as it is now: a removed document no longer
+    counts, so the scores equal those of an index that never held it."""
+    docs = corpus(tmp_path / "docs")
+    index = backend.open(tmp_path / "idx")
+    ingest_paths(index, [docs])
+    (docs / "bats.md").unlink()
+    ingest_paths(index, [docs], prune=True)
+    fresh = backend.open(tmp_path / "idx2") if backend.name == "embedded" else None
+    if fresh is None:  # another schema on the same server
+        from tests.support.backends import Backend as B
+        from tests.support.postgres import fresh_schema
+
+        fresh = B("postgres", {**backend.env, "HRAGENT_INDEX__SCHEMA_NAME": fresh_schema()}).open(tmp_path / "idx2")
+    ingest_paths(fresh, [docs])
+    for probe in ("owls hunt lemmings", "eel river fish"):
+        a, b = index.bm25(probe, 5, frozenset()), fresh.bm25(probe, 5, frozenset())
+        assert [round(s, 9) for _, s in a] == [round(s, 9) for _, s in b] and a
+    index.close()
+    fresh.close()

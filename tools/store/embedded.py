@@ -226,13 +226,19 @@ class EmbeddedStore:
     def bm25(
         self, match: str, k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int
     ) -> list[tuple[str, float]]:
-        rows = self.tree.bm25(match, max(k * 3, k + 10), common_df)
-        visible = self.tree.visible([r[0] for r in rows], identities)
-        out = [(nid, s) for nid, s in rows if nid in visible]
-        if section_ids is not None:
-            allowed = set(section_ids)
-            out = [(nid, s) for nid, s in out if visible[nid] in allowed]
-        return out[:k]
+        """FTS5 ranks before the ACL and section filters apply, so the candidate list widens (×4 a
+        round) until k leaves pass them or every match has been read."""
+        want = max(k * 3, k + 10)
+        while True:
+            rows = self.tree.bm25(match, want, common_df)
+            visible = self.tree.visible([r[0] for r in rows], identities)
+            out = [(nid, s) for nid, s in rows if nid in visible]
+            if section_ids is not None:
+                allowed = set(section_ids)
+                out = [(nid, s) for nid, s in out if visible[nid] in allowed]
+            if len(out) >= k or len(rows) < want:
+                return out[:k]
+            want *= 4
 
     def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
         return self.tree.find_titles(titles, identities)
