@@ -89,7 +89,8 @@ def _copy_batch(source: EmbeddedStore, target: PostgresStore, docs: Sequence[tup
             ((d[0], d[1], d[2], d[3], d[4], json.loads(d[5]), d[6], d[7], d[8]) for d in docs),
         )
         copy_rows(cur, "nodes", NODE_COLUMNS, NODE_TYPES, nodes)
-        added = write_leaves(db, [(n[0], n[1], n[2], n[5] or "") for n in leaves], counts)
+        texts = [fts.get(n[0], "") for n in leaves] if target.uses_pg_search() else None
+        added = write_leaves(db, [(n[0], n[1], n[2], n[5] or "") for n in leaves], counts, texts)
         record_stats(db, *added)
         if vectors:
             for level in EMBEDDED_LEVELS:
