@@ -120,7 +120,10 @@ class IndexSettings(BaseModel):
 
     leaf_headings: bool = True  # embed leaves with their heading path in front
     dl_sections: bool = True  # HTML definition-list entries (API objects, options) become sections
-    embed_sentences: bool = True  # sentence vectors (needed by the sentence_window strategy)
+    # Sentence vectors are ~85 % of a full ingest's texts and only the sentence_window strategy
+    # searches them; the agent's sentence scores are embedded on demand instead (#20, RESULTS.md).
+    # Turn on for sentence_window (it raises ConfigError on an index built without them).
+    embed_sentences: bool = False
     section_vectors: Literal["text", "mean"] = "mean"  # section vector: mean of its leaves, or its summary text
     backend: Literal["embedded", "postgres"] = Field(
         "embedded", description="embedded: SQLite + FTS5 + Chroma in index_dir; postgres: one schema in `dsn`."

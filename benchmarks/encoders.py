@@ -2,7 +2,7 @@
 dense recall on the pooled HotpotQA dev paragraphs (the cheap stand-in for `benchmarks.retrieval`:
 every paragraph embedded once as "title. text", each question ranks them by cosine).
 
-    python -m benchmarks.encoders [--limit N]
+    python -m benchmarks.encoders [--limit N] [--encoders onnx-int8,...] [--batch 32]
 
 Each encoder is loaded and warmed before its clock starts; they take turns on slices of 64 texts in
 one process, so a change in the shared machine's load hits them alike. Writes `benchmarks/results/encoders.json`.
@@ -21,10 +21,10 @@ from benchmarks.hotpot import gold_titles, load_questions, pooled_corpus, print_
 from tools.embeddings import SentenceTransformerEmbedder
 from tools.encoders import OnnxEmbedder
 
-ENCODERS: dict[str, Any] = {
-    "torch-fp32 (sentence-transformers)": lambda: SentenceTransformerEmbedder(device="cpu"),
-    "onnx-fp32": lambda: OnnxEmbedder(precision="fp32"),
-    "onnx-int8": lambda: OnnxEmbedder(precision="int8"),
+ENCODERS: dict[str, Any] = {  # name -> factory(batch size); the first one chosen is the reference
+    "torch-fp32": lambda b: SentenceTransformerEmbedder(device="cpu", batch_size=b),
+    "onnx-fp32": lambda b: OnnxEmbedder(precision="fp32", batch_size=b),
+    "onnx-int8": lambda b: OnnxEmbedder(precision="int8", batch_size=b),
 }
 
 
@@ -36,7 +36,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions (and their paragraphs)")
     ap.add_argument("--slice", type=int, default=64, help="texts per round-robin slice")
+    ap.add_argument("--encoders", default=",".join(ENCODERS), help=f"comma-separated, of: {', '.join(ENCODERS)}")
+    ap.add_argument("--batch", type=int, default=32, help="texts per model call (every encoder)")
     args = ap.parse_args(argv)
+    chosen = [e.strip() for e in args.encoders.split(",") if e.strip()]
+    if unknown := [e for e in chosen if e not in ENCODERS]:
+        raise SystemExit(f"unknown encoders {unknown}; choose from {list(ENCODERS)}")
     records = load_questions()
     if args.limit:
         records = records[: args.limit]
@@ -45,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = [f"{t}. {corpus[t]}" for t in titles]
     questions = [r["question"] for r in records]
     golds = [gold_titles(r) for r in records]
-    encoders = {name: factory() for name, factory in ENCODERS.items()}
+    encoders = {name: ENCODERS[name](args.batch) for name in chosen}
     for enc in encoders.values():
         enc.embed(texts[:32])  # load, export on first use, warm up
     # Round-robin over slices, so a change in the shared machine's load hits every encoder alike.

@@ -16,11 +16,14 @@ Writes `benchmarks/results/ingest.json`.
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,48 @@ class CountingEmbedder:
     def embed(self, texts: Sequence[str], **kwargs: Any) -> Any:
         self.texts += len(texts)
         return self.inner.embed(texts, **kwargs)
+
+
+# Where an ingest's time goes: (label, module, owner attribute or None, function name). Seconds are
+# summed over threads (parsing runs on the parse-ahead thread, overlapping the rest).
+PHASES = (
+    ("parse HTML (parse-ahead thread)", "tools.ingest.prefetch", None, "_load"),
+    ("build trees (token counts)", "tools.index", None, "build_tree"),
+    ("tree + FTS5 writes (SQLite)", "tools.index", "HierarchicalIndex", "_write_pending"),
+    ("publish (FTS5 rows, version swap)", "tools.index", "HierarchicalIndex", "_publish"),
+    ("encoder", "tools.index", "HierarchicalIndex", "_vectors_for"),
+    ("Chroma adds", "tools.index", "HierarchicalIndex", "_upsert_vectors"),
+)
+
+
+@contextmanager
+def phase_timer() -> Iterator[dict[str, float]]:
+    """Wraps the ingest's stages for the duration of one build and sums their wall seconds."""
+    import importlib
+
+    spent = {label: 0.0 for label, *_ in PHASES}
+    lock = threading.Lock()
+    undo = []
+    for label, module_name, owner_name, fn_name in PHASES:
+        module = importlib.import_module(module_name)
+        owner = getattr(module, owner_name) if owner_name else module
+        original = getattr(owner, fn_name)
+
+        def timed(*args: Any, _f: Any = original, _label: str = label, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return _f(*args, **kwargs)
+            finally:
+                with lock:
+                    spent[_label] += time.perf_counter() - t0
+
+        setattr(owner, fn_name, functools.wraps(original)(timed))
+        undo.append((owner, fn_name, original))
+    try:
+        yield spent
+    finally:
+        for owner, fn_name, original in undo:
+            setattr(owner, fn_name, original)
 
 
 def manual_pages(root: str | None, limit: int) -> list[Path]:
@@ -82,9 +127,10 @@ def run_hragent(folder: Path, embedder: str, index: dict[str, Any], *, edit_one:
     settings = Settings(checkpointer="none", llm={"backend": "offline"}, index=index, embedder=embedder)  # type: ignore[arg-type]
     agent = Agent(work / "idx", settings=settings)
     agent.embedder.embed(["warm up"])  # load (and on first use export) the model before the clock
-    t0 = time.perf_counter()
-    report = agent.ingest(folder)
-    elapsed = time.perf_counter() - t0
+    with phase_timer() as phases:
+        t0 = time.perf_counter()
+        report = agent.ingest(folder)
+        elapsed = time.perf_counter() - t0
     leaves = int(agent.index.stats()["levels"].get("leaf", 0))
     rows = [
         {
@@ -94,6 +140,7 @@ def run_hragent(folder: Path, embedder: str, index: dict[str, Any], *, edit_one:
             "leaves": leaves,
             "disk_kb_per_leaf": disk_bytes(work / "idx") / 1024 / max(leaves, 1),
             "documents": report.documents,
+            "phases_s": {k: round(v, 1) for k, v in phases.items()},
         }
     ]
     if edit_one:
@@ -133,10 +180,10 @@ def run_peer(kind: str, pages: list[tuple[str, str]], embedder: str, extract_s: 
 
 SYSTEMS: dict[str, tuple[str, str, dict[str, Any]]] = {
     # name: (kind, embedder spec, index settings); hragent rows use the index defaults plus the override.
-    "hragent": ("hragent", "minilm", {}),  # the default: ONNX fp32, sentence vectors on (+ a re-ingest)
-    "hragent:no-sentences": ("hragent", "minilm", {"embed_sentences": False}),
+    "hragent": ("hragent", "minilm", {}),  # the default: ONNX fp32, no sentence vectors (+ a re-ingest)
+    "hragent:sentences": ("hragent", "minilm", {"embed_sentences": True}),  # the default before #20's 4th session
     "hragent:int8": ("hragent", "minilm-int8", {}),
-    "hragent:int8:no-sentences": ("hragent", "minilm-int8", {"embed_sentences": False}),
+    "hragent:int8:sentences": ("hragent", "minilm-int8", {"embed_sentences": True}),
     "hragent:torch": ("hragent", "minilm-torch", {}),  # the encoder before #20 (PyTorch fp32)
     "llamaindex:torch": ("llamaindex", "minilm-torch", {}),
     "llamaindex:int8": ("llamaindex", "minilm-int8", {}),
@@ -144,14 +191,7 @@ SYSTEMS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "flat1000:fp32": ("flat", "minilm-fp32", {}),
     "flat1000:int8": ("flat", "minilm-int8", {}),
 }
-DEFAULT_SYSTEMS = (
-    "hragent",
-    "hragent:no-sentences",
-    "hragent:int8:no-sentences",
-    "hragent:torch",
-    "llamaindex:torch",
-    "flat1000:torch",
-)
+DEFAULT_SYSTEMS = ("hragent", "hragent:int8", "hragent:torch", "llamaindex:torch", "flat1000:torch")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -208,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in rows:
         if r.get("notes"):
             print(f"  {r['system'].strip()}: {r['notes']}")
+        if r.get("phases_s"):
+            print(f"  {r['system']}: " + ", ".join(f"{k} {v}s" for k, v in r["phases_s"].items()))
     payload = {"corpus": label, "pages": len(files), "extract_s": round(extract_s, 1), "rows": rows}
     path = write_results("ingest", payload)
     print(f"\nwrote {path}")

@@ -73,6 +73,8 @@ def measure(
     agent = Agent(index_dir, settings=settings, embedder=cache)  # type: ignore[arg-type]
     leaves = int(agent.index.stats()["levels"].get("leaf", 0))
     rows = []
+    if not agent.index.config.embed_sentences:  # the default index: sentence_window would raise ConfigError
+        strategies = [s for s in strategies if s != "sentence_window"]
     for name in strategies:
         for q in questions:  # warm: caches the question vectors, loads HNSW segments and SQLite pages
             agent.retrieve(q, 5, strategy=name)

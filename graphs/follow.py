@@ -89,8 +89,9 @@ def followed_leaves(
 def sentence_similarities(
     index: HierarchicalIndex, query_vec: np.ndarray, sentences: Sequence[NodeRecord]
 ) -> dict[str, float]:
-    """Cosine similarity of each sentence's stored vector to the query (absent when not embedded)."""
+    """Cosine similarity of each sentence's vector to the query (embedded on demand when the index
+    stores none, see `HierarchicalIndex.sentence_vectors`)."""
     if not sentences:
         return {}
-    vecs = index.vectors("sentence", [s.node_id for s in sentences])
+    vecs = index.sentence_vectors(sentences)
     return {nid: round(float(vec @ query_vec), 4) for nid, vec in vecs.items()}

@@ -27,6 +27,7 @@ from tools.embeddings import Embedder, ProgressCallback, Vector
 from tools.errors import ConfigError, IndexMismatchError, IndexNotFoundError
 from tools.hierarchy.merge import section_leaf_members
 from tools.ingest.blocks import ParsedDocument
+from tools.ingest.lazy_vectors import LazySentenceVectors, sentence_embedding_text
 from tools.ingest.tree import (
     DocumentTree,
     Node,
@@ -87,6 +88,7 @@ class HierarchicalIndex:
         self.location = self._store.location
         self._pool_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._lazy_sentences: LazySentenceVectors | None = None
         manifest = self._store.load_manifest()
         if manifest is None:
             if not create:
@@ -509,6 +511,18 @@ class HierarchicalIndex:
         """Stored vectors by id (for de-duplication, merging and re-scoring)."""
         return self._store.vectors(level, node_ids) if node_ids else {}
 
+    def sentence_vectors(self, sentences: Sequence[NodeRecord]) -> dict[str, Vector]:
+        """Vectors of sentence records the caller already fetched (so already ACL-filtered): the
+        stored ones, or, on an index built without them, embedded now and cached in memory
+        (`tools.ingest.lazy_vectors`), the same text and so the same vector ingest would have stored."""
+        if not sentences:
+            return {}
+        if self.config.embed_sentences:
+            return self.vectors("sentence", [s.node_id for s in sentences])
+        if self._lazy_sentences is None:
+            self._lazy_sentences = LazySentenceVectors(self.embedder)
+        return self._lazy_sentences.get(sentences)
+
     def bm25(
         self, query: str, k: int, identities: frozenset[str], *, section_ids: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:
@@ -543,6 +557,4 @@ def _version_tag(content_hash: str, acl: tuple[str, ...]) -> str:
 
 
 def _sentence_embedding_text(tree: DocumentTree, node: Node) -> str:
-    """Sentences often lack their subject ("He was born in…"), so the section's title goes in front."""
-    title = node.section[-1] if node.section else tree.doc.title
-    return f"{title}. {node.text}"
+    return sentence_embedding_text(tree.doc.title, node.section, node.text)

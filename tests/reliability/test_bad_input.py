@@ -62,7 +62,8 @@ def assert_doc_invariants(doc: loaders.ParsedDocument) -> None:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     """One hashing-embedder agent over the sample corpus for every task test (read-only use)."""
-    agent = Agent(tmp_path_factory.mktemp("sample") / "idx", settings=offline_settings(), embedder=HashingEmbedder())
+    settings = offline_settings(index={"embed_sentences": True})  # every level: the fuzzing covers every strategy
+    agent = Agent(tmp_path_factory.mktemp("sample") / "idx", settings=settings, embedder=HashingEmbedder())
     agent.ingest(SAMPLE)
     yield agent
     agent.close()

@@ -12,6 +12,7 @@ import pytest
 
 from agent import Agent
 from agent.cli import main
+from tests.conftest import offline_settings
 from tests.reliability.helpers import write
 from tools.embeddings import HashingEmbedder
 from tools.index import HierarchicalIndex
@@ -124,7 +125,7 @@ def test_prune_keeps_indexed_file_that_became_unreadable(tmp_path: Path) -> None
 
 def test_agent_delete_removes_every_trace(make_agent: Any, tmp_path: Path) -> None:
     docs = corpus(tmp_path / "docs")
-    agent: Agent = make_agent()
+    agent: Agent = make_agent(settings=offline_settings(index={"embed_sentences": True}))  # every level
     agent.ingest(docs)
     target = docs / "bats.md"
     target.unlink()  # deleting by a path that no longer exists must work

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from agent import Agent
+from tests.conftest import SAMPLE, offline_settings
 from tools.retrieval import STRATEGIES, retrieve
 
 
-def test_every_strategy_returns_citable_hits(sample_agent: Agent) -> None:
+@pytest.fixture
+def full_agent(make_agent: Any) -> Agent:
+    """The sample corpus in an index with sentence vectors (sentence_window needs them; off by default)."""
+    agent: Agent = make_agent(settings=offline_settings(index={"embed_sentences": True}))
+    agent.ingest(SAMPLE)
+    return agent
+
+
+def test_every_strategy_returns_citable_hits(full_agent: Agent) -> None:
     for name in STRATEGIES:
-        hits = sample_agent.retrieve("Where was Mira Okafor born?", k=4, strategy=name)
+        hits = full_agent.retrieve("Where was Mira Okafor born?", k=4, strategy=name)
         assert 0 < len(hits) <= 4, name
         for hit in hits:
             assert hit.source.endswith(".md")
@@ -15,10 +28,10 @@ def test_every_strategy_returns_citable_hits(sample_agent: Agent) -> None:
             assert hit.level in {"leaf", "chunk", "section", "sentence"}
 
 
-def test_levels_match_strategy(sample_agent: Agent) -> None:
-    assert {h.level for h in sample_agent.retrieve("Kestrel drone", 3, strategy="parent_child")} == {"chunk"}
-    assert {h.level for h in sample_agent.retrieve("Kestrel drone", 3, strategy="flat")} == {"leaf"}
-    assert {h.level for h in sample_agent.retrieve("Kestrel drone", 3, strategy="sentence_window")} == {"sentence"}
+def test_levels_match_strategy(full_agent: Agent) -> None:
+    assert {h.level for h in full_agent.retrieve("Kestrel drone", 3, strategy="parent_child")} == {"chunk"}
+    assert {h.level for h in full_agent.retrieve("Kestrel drone", 3, strategy="flat")} == {"leaf"}
+    assert {h.level for h in full_agent.retrieve("Kestrel drone", 3, strategy="sentence_window")} == {"sentence"}
 
 
 def test_token_budget_limits_context(sample_agent: Agent) -> None:

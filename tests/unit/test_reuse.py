@@ -124,6 +124,38 @@ def test_the_ingest_report_counts_encoded_and_reused_texts(tmp_path: Path, make_
     agent = make_agent()
     first = agent.ingest(docs)
     assert first.encoded > 0 and first.reused == 0 and first.embedded >= first.encoded
-    (docs / "toasters.md").write_text(PAGES["toasters.md"].replace("every week", "every day"))
+    (docs / "ovens.md").write_text(PAGES["ovens.md"].replace("ten minutes", "fifteen minutes"))
     second = agent.ingest(docs)
-    assert second.updated and second.encoded == 2 and second.reused > 0
+    # The default index embeds leaves only: the edited leaf is new, the page's other leaf is reused.
+    assert second.updated and second.encoded == 1 and second.reused == 1
+
+
+def test_sentence_vectors_on_demand_equal_the_stored_ones(tmp_path: Path) -> None:
+    """An index without sentence vectors embeds a retrieved leaf's sentences when asked, with the
+    text ingest would have used: the scores equal a full index's, and a second ask is cached."""
+    docs = _corpus(tmp_path / "docs")
+    full = HierarchicalIndex(tmp_path / "full", HashingEmbedder(), config=IndexConfig(embed_sentences=True))
+    ingest_paths(full, [docs])
+    emb = CountingEmbedder()
+    lean = HierarchicalIndex(tmp_path / "lean", emb, config=IndexConfig(embed_sentences=False))
+    ingest_paths(lean, [docs])
+    assert not any(t.startswith("Filling. ") for t in emb.seen)  # no sentence text was embedded
+    leaf = retrieve(lean, "fill the kettle", 1, strategy="flat")[0]
+    sentences = lean.descendants(leaf.node_id, "sentence", frozenset())
+    assert len(sentences) == 2
+    emb.seen.clear()
+    lazy = lean.sentence_vectors(sentences)
+    assert len(emb.seen) == 2 and all(t.startswith("Filling. ") for t in emb.seen)
+    twin = {
+        s.text: s.node_id
+        for s in full.descendants(
+            retrieve(full, "fill the kettle", 1, strategy="flat")[0].node_id, "sentence", frozenset()
+        )
+    }
+    stored = full.sentence_vectors(list(full.get(list(twin.values()), frozenset()).values()))
+    for s in sentences:
+        assert np.allclose(lazy[s.node_id], stored[twin[s.text]], atol=1e-6)
+    emb.seen.clear()
+    assert lean.sentence_vectors(sentences).keys() == lazy.keys() and emb.seen == []
+    full.close()
+    lean.close()

@@ -17,7 +17,7 @@ from typing import Any
 
 from tools.acl import can_see
 from tools.errors import IndexStoreError
-from tools.ingest.tree import DocumentTree
+from tools.ingest.tree import DocumentTree, Node
 from tools.store.records import NodeRecord
 
 _SCHEMA = """
@@ -45,9 +45,23 @@ NODE_COLUMNS = (
 )
 
 
+# Levels whose rows keep no text of their own: their offsets point into the document's text, which
+# the reads slice (`NODE_COLUMNS`). Leaves keep theirs (BM25 and the hierarchy head read it directly);
+# chunk and sentence text would be a second and third copy of every leaf (#20: disk per leaf).
+_SLICED_LEVELS = frozenset({"document", "section", "chunk", "sentence"})
+
+
+def _stored_text(tree: DocumentTree, node: Node) -> str:
+    if node.level in _SLICED_LEVELS and (
+        node.level in ("document", "section") or tree.doc.text[node.start : node.end] == node.text
+    ):
+        return ""
+    return node.text
+
+
 def node_rows(tree: DocumentTree, summaries: dict[str, str]) -> list[tuple[Any, ...]]:
-    """The `nodes` rows of a tree; document and section rows keep no text (their offsets point into
-    the document's text)."""
+    """The `nodes` rows of a tree; document, section, chunk and sentence rows keep no text when their
+    offsets give it back from the document's text."""
     return [
         (
             n.node_id,
@@ -61,7 +75,7 @@ def node_rows(tree: DocumentTree, summaries: dict[str, str]) -> list[tuple[Any, 
             n.start,
             n.end,
             n.content_hash,
-            "" if n.level in ("document", "section") else n.text,
+            _stored_text(tree, n),
             summaries.get(n.node_id),
         )
         for n in tree.nodes
