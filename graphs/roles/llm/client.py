@@ -62,19 +62,29 @@ class Meter:
     budget: RoleBudget | None = None
     calls: int = 0
     tokens: int = 0
+    held: int = 0  # tokens reserved in the budget for the request in flight
 
     def before_request(self, estimated_tokens: int) -> None:
+        """Reserve a call and the prompt's estimated tokens, or raise `LLMBudgetError`."""
         if self.budget is not None:
-            refusal = self.budget.left().refusal(estimated_tokens)
+            refusal = self.budget.reserve(estimated_tokens)
             if refusal:
                 raise LLMBudgetError(refusal)
-            self.budget.charge(calls=1)
+            self.held = estimated_tokens
         self.calls += 1
 
     def add_tokens(self, n: int) -> None:
+        """The reply's real token count replaces the reservation."""
         self.tokens += n
         if self.budget is not None:
-            self.budget.charge(tokens=n)
+            self.budget.settle(self.held, n)
+        self.held = 0
+
+    def release(self) -> None:
+        """A request that failed spent its call but no tokens."""
+        if self.budget is not None:
+            self.budget.settle(self.held, 0)
+        self.held = 0
 
     def seconds_left(self) -> float:
         return self.budget.left().seconds if self.budget is not None else math.inf
@@ -342,7 +352,11 @@ class StructuredLLM:
             if self.request_timeout_s is not None:
                 kwargs["timeout"] = max(0.05, min(self.request_timeout_s, meter.seconds_left()))
             t0 = time.perf_counter()
-            reply: BaseMessage = runnable.invoke(messages, **kwargs)
+            try:
+                reply: BaseMessage = runnable.invoke(messages, **kwargs)
+            except BaseException:
+                meter.release()
+                raise
             tokens = self._tokens(reply, estimate)
             meter.add_tokens(tokens)
             ms = round((time.perf_counter() - t0) * 1000, 1)

@@ -63,6 +63,7 @@ def subgoal_question(subgoal: Subgoal, query: str) -> str:
 
 class LLMSolver(LLMRole):
     role = "solver"
+    reads_concurrently = True  # reads wait on the model: the solve node overlaps independent ones
 
     def __init__(self, llm: StructuredLLM, fallback: Solver, *, on_failure: OnFailure = "auto") -> None:
         super().__init__(llm, on_failure=on_failure)
