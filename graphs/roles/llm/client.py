@@ -313,6 +313,9 @@ class StructuredLLM:
                 bound = self.model.bind(response_format={"type": "json_schema", "json_schema": fmt})
             else:
                 bound = self.model.bind_tools([schema], tool_choice=name)
+            # Never streamed, even when a watcher's callbacks would make langchain stream it: the
+            # JSON is of no use half-way, and a server's streamed tool calls are its least reliable part.
+            bound = bound.bind(stream=False)
             tags = [*INTERNAL_TAGS, f"hragent:{role or 'role'}", f"hragent:{name}"]
             self._bound[key] = bound.with_config(run_name=f"hragent.{role or 'role'}.{name}", tags=tags)
         return self._bound[key]
