@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from agent.core import AgentCore
 from agent.inputs import principal_payload
+from agent.runs import RunsMixin
 from tools.acl import PrincipalLike
 
-if TYPE_CHECKING:
-    from agent.agent import Agent
 
-
-class AdaptersMixin(AgentCore):
+class AdaptersMixin(RunsMixin):
     """The agent dropped into other LangChain / LangGraph apps."""
 
     def as_retriever(self, *, k: int = 5, strategy: str = "auto", principal: PrincipalLike = None) -> Any:
@@ -35,4 +32,4 @@ class AdaptersMixin(AgentCore):
         outcome, claims and citations (see `agent/tool.py`). Runs as `principal`."""
         from agent.tool import make_tool
 
-        return make_tool(cast("Agent", self), name=name, description=description, principal=principal)
+        return make_tool(self, name=name, description=description, principal=principal)
