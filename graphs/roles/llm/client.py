@@ -259,13 +259,22 @@ class StructuredLLM:
         out = reply.text + "".join(json.dumps(c["args"]) for c in getattr(reply, "tool_calls", []) or [])
         return prompt_estimate + (self.count_tokens(out) if self.count_tokens else len(out) // 4)
 
+    def _schema_tokens(self, schema: type[BaseModel]) -> int:
+        """What the bound schema adds to a prompt (servers count tool definitions and response
+        formats as prompt tokens); JSON mode already pastes it into the system message."""
+        if self.method == "json_mode":
+            return 0
+        text = json.dumps(flat_schema(schema), separators=(",", ":"))
+        return self.count_tokens(text) if self.count_tokens else len(text) // 4
+
     def _send(self, schema: type[BaseModel], messages: list[BaseMessage], meter: Meter, role: str) -> BaseMessage:
-        return self._send_runnable(self._runnable(schema, role), tool_name(schema), messages, meter, role)
+        runnable = self._runnable(schema, role)
+        return self._send_runnable(runnable, tool_name(schema), messages, meter, role, self._schema_tokens(schema))
 
     def _send_runnable(
-        self, runnable: Any, name: str, messages: list[BaseMessage], meter: Meter, role: str
+        self, runnable: Any, name: str, messages: list[BaseMessage], meter: Meter, role: str, extra_tokens: int = 0
     ) -> BaseMessage:
-        estimate = self._estimate(messages)
+        estimate = self._estimate(messages) + extra_tokens
 
         def attempt() -> BaseMessage:
             meter.before_request(estimate)
