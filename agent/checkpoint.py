@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
+
+from tools.errors import ConfigError
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 
 class ThreadedAsyncMixin:
@@ -46,3 +51,21 @@ class ThreadedSqliteSaver(ThreadedAsyncMixin, SqliteSaver):
 def with_async_methods(saver_cls: type[Any]) -> type[Any]:
     """`saver_cls` (a sync-only saver class, e.g. `PostgresSaver`) with the async methods added."""
     return type(f"Threaded{saver_cls.__name__}", (ThreadedAsyncMixin, saver_cls), {})
+
+
+def postgres_saver(settings: Settings) -> Any:
+    """LangGraph's Postgres checkpointer (for many processes / the LangGraph server's database)."""
+    if settings.postgres_dsn is None:
+        raise ConfigError("checkpointer='postgres' needs HRAGENT_POSTGRES_DSN (postgresql://user:pass@host/db)")
+    try:
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection
+        from psycopg.rows import dict_row
+    except ImportError as exc:
+        raise ConfigError("the Postgres checkpointer needs: pip install 'hragent[postgres]'") from exc
+    conn = Connection.connect(
+        settings.postgres_dsn.get_secret_value(), autocommit=True, prepare_threshold=0, row_factory=dict_row
+    )
+    saver = with_async_methods(PostgresSaver)(conn)
+    saver.setup()
+    return saver

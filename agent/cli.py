@@ -172,10 +172,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     principal = [p for p in (args.principal or "").split(",") if p] or None
     if args.stream:
         result = None
+        writing = False  # inside a run of answer tokens, printed as they arrive on one line
         for event in agent.stream(args.task, principal=principal, strategy=args.strategy):  # type: ignore[attr-defined]
             if event.kind == "result":
                 result = event.result
-            elif not args.json:
+            elif args.json:
+                continue
+            elif event.kind == "answer_token":
+                print(("· answer: " if not writing else "") + event.data["text"], end="", file=sys.stderr, flush=True)
+                writing = True
+            else:
+                if writing:
+                    print(file=sys.stderr)
+                    writing = False
                 print(f"· {event.kind}: {_summarise(event.data)}", file=sys.stderr, flush=True)
         assert result is not None
     else:

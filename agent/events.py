@@ -1,8 +1,17 @@
-"""Typed step events for `Agent.stream`: one per finished node, then the final result."""
+"""Typed events for `Agent.stream`: one per finished node, `answer_token` events while the answer
+is written, then the final result.
+
+Answer tokens come from LangGraph's `stream_mode="messages"`, kept only for the compose node's
+prose request (tagged `hragent:answer`); every other model request is tagged `nostream` and its
+tool-call JSON never becomes an event. When no model writes prose (the offline engine, the
+structured composer, a fallback) the composed answer is sent in word-sized chunks instead, just
+before `answer_composed`, so a watcher sees the same kinds of events whichever engine ran."""
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -10,8 +19,17 @@ from pydantic import BaseModel, Field
 from agent.results import RunResult
 
 EventKind = Literal[
-    "plan_made", "plan_review", "subgoal_retrieved", "subgoal_solved", "claims_verified", "answer_composed", "result"
+    "plan_made",
+    "plan_review",
+    "subgoal_retrieved",
+    "subgoal_solved",
+    "claims_verified",
+    "answer_token",
+    "answer_composed",
+    "result",
 ]
+ANSWER_TAG = "hragent:answer"  # graphs.roles.llm.client tags the composer's prose request with it
+_WORDS = re.compile(r"\s*\S+\s*")
 
 
 class StepEvent(BaseModel):
@@ -87,3 +105,20 @@ def _event(node: str, update: dict[str, Any]) -> StepEvent | None:
     if node == "compose":
         return StepEvent(kind="answer_composed", node=node, data={"answer": update.get("answer", "")})
     return None
+
+
+def token_event(message: Any, metadata: Mapping[str, Any]) -> StepEvent | None:
+    """An `answer_token` event for one `messages`-mode chunk of the answer prose, else None
+    (another role's request, a message a node wrote to state, an empty delta)."""
+    if metadata.get("langgraph_node") != "compose" or ANSWER_TAG not in (metadata.get("tags") or []):
+        return None
+    text = message.content if isinstance(message.content, str) else getattr(message, "text", "")
+    if not text:
+        return None
+    return StepEvent(kind="answer_token", node="compose", data={"text": text, "origin": "model"})
+
+
+def composed_chunks(answer: str) -> Iterator[StepEvent]:
+    """The finished answer as `answer_token` events, one word (with its spacing) each."""
+    for m in _WORDS.finditer(answer):
+        yield StepEvent(kind="answer_token", node="compose", data={"text": m.group(0), "origin": "composed"})

@@ -12,8 +12,8 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from agent.agent import Agent
     from agent.results import RunResult
+    from agent.runs import RunsMixin
     from tools.acl import PrincipalLike
 
 
@@ -31,7 +31,7 @@ def _artifact(result: RunResult) -> dict[str, Any]:
     }
 
 
-def make_tool(agent: Agent, *, name: str, description: str, principal: PrincipalLike = None) -> StructuredTool:
+def make_tool(agent: RunsMixin, *, name: str, description: str, principal: PrincipalLike = None) -> StructuredTool:
     """A tool answering with `agent.run` (sync callers) or `agent.arun` (async callers), as `principal`."""
 
     def ask(question: str) -> tuple[str, dict[str, Any]]:

@@ -45,6 +45,7 @@ from benchmarks.hotpot import RESULTS, ROOT, exact_match, f1_score, load_questio
 
 SAMPLE = ROOT / "agent" / "sample_corpus"
 SAMPLE_QUESTIONS = ROOT / "tests" / "fixtures" / "sample_corpus_questions.json"
+FOLLOW_UP_ALL = "llm, follow-up sends all"
 
 
 def _sentence_match(quote: str, gold: str) -> bool:
@@ -165,6 +166,10 @@ def print_rows(table: dict[str, dict[str, Any]]) -> None:
     for name, s in table.items():
         if s["per_role"]:
             print(f"{name}: per role (mean per question): {json.dumps(s['per_role'])}")
+    now, before = table.get("llm", {}).get("per_role", {}), table.get(FOLLOW_UP_ALL, {}).get("per_role", {})
+    if "reader.follow_up" in now and "reader.follow_up" in before:
+        new, old = now["reader.follow_up"]["tokens"], before["reader.follow_up"]["tokens"]
+        print(f"follow-up reads: {new:.0f} tokens per question, {new / old:.1%} of re-sending everything ({old:.0f})")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
             index = index_for(folder, Path(tmp) / "idx", args.embedder)
             variants: list[tuple[str, dict[str, Any]]] = [("offline", {"backend": "offline"}), ("llm", llm)]
             if args.compare_follow_up:
-                variants.append(("llm, follow-up sends all", {**llm, "prompt": {"follow_up_evidence": "all"}}))
+                variants.append((FOLLOW_UP_ALL, {**llm, "prompt": {"follow_up_evidence": "all"}}))
             for name, llm_settings in variants:
                 settings = Settings(checkpointer="none", embedder=args.embedder, llm=llm_settings)  # type: ignore[arg-type]
                 with Agent(index, settings=settings) as agent:

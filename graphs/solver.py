@@ -1,18 +1,43 @@
 """The `solve` node (L-level): read each freshly retrieved subgoal, then answer it or ask for
-another hop; when no subgoal can move any more, combine the answers into a draft."""
+another hop; when no subgoal can move any more, combine the answers into a draft.
+
+The subgoals read in one step are independent (a dependent one is only retrieved once what it
+depends on is settled), so a solver whose reads wait on a model (`reads_concurrently`) reads them
+concurrently on a small thread pool, in the caller's context (the run's shared LLM budget, its
+cancel signal, LangGraph's callbacks). Results are merged in subgoal order, so the update is the
+same whichever read finishes first."""
 
 from __future__ import annotations
 
+import contextvars
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from graphs.common import TERMINAL, deps_failed, deps_ready, event, limits_of, round_subgoals, usage_update
 from graphs.deps import GraphDeps
+from graphs.roles.base import Reading, Usage
 from graphs.state import AgentState, Subgoal
 from policies.limits import budget_exhausted
 from tools.logs import get_logger
 
 log = get_logger(__name__)
+
+# At most this many subgoal reads wait on the model at once (plans rarely have more independent subgoals).
+READ_WORKERS = 4
+
+
+def read_each(
+    items: list[Subgoal], read: Callable[[Subgoal], tuple[Reading, Usage]], *, concurrent: bool
+) -> list[tuple[Reading, Usage]]:
+    """`read` of every item, in item order; concurrently (bounded) when asked and worth it. Each
+    read runs in a copy of this context, so the budget, cancel event and callbacks are the caller's."""
+    if not concurrent or len(items) < 2:
+        return [read(sg) for sg in items]
+    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(items)), thread_name_prefix="hragent-read") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, read, sg) for sg in items]
+        return [f.result() for f in futures]
 
 
 def make_solve_node(deps: GraphDeps) -> Any:
@@ -25,14 +50,18 @@ def make_solve_node(deps: GraphDeps) -> Any:
         updates: dict[str, Subgoal] = {}
         llm_calls = tokens = 0
         engines: dict[str, str] = {}
-        for sg in round_subgoals(state):
-            if sg.get("status") != "retrieved":
-                continue
+        solver = deps.roles.solver
+        ready = [sg for sg in round_subgoals(state) if sg.get("status") == "retrieved"]
+
+        def read(sg: Subgoal) -> tuple[Reading, Usage]:
+            last_hop = sg.get("hops", 0) >= limits.max_hops or spent is not None
+            query = sg.get("hop_query", sg["query"])
+            return solver.read(state["task"], sg, query, evidence.get(sg["id"], []), last_hop=last_hop)
+
+        readings = read_each(ready, read, concurrent=bool(getattr(solver, "reads_concurrently", False)))
+        for sg, (reading, usage) in zip(ready, readings, strict=True):
             query = sg.get("hop_query", sg["query"])
             last_hop = sg.get("hops", 0) >= limits.max_hops or spent is not None
-            reading, usage = deps.roles.solver.read(
-                state["task"], sg, query, evidence.get(sg["id"], []), last_hop=last_hop
-            )
             llm_calls += usage.llm_calls
             tokens += usage.tokens
             engines["solver"] = usage.engine + (" (degraded)" if usage.degraded else "")

@@ -23,6 +23,11 @@ from policies.limits import Limits
 PER_CALL_REASONS = frozenset({"llm_invalid_output", "llm_request_refused"})
 
 
+# How far a real token count may exceed its estimate before concurrent requests could overdraw a
+# token budget together (the estimate is the prompt's characters / 4, or the embedder's tokenizer).
+TOKEN_SLACK = 2.0
+
+
 def is_sticky(reason: str) -> bool:
     """Whether a fallback for `reason` sends the rest of the run offline."""
     return bool(reason) and reason not in PER_CALL_REASONS
@@ -45,6 +50,11 @@ class RoleBudget:
     down: str = ""
     events: list[dict[str, str]] = field(default_factory=list)
     cancelled: threading.Event | None = field(default_factory=_CANCEL.get)
+    # Reads of independent subgoals share one budget from several threads: checking what is left
+    # and charging for a request must be one step, or two requests could both take the last call.
+    _lock: threading.Condition = field(default_factory=threading.Condition, repr=False, compare=False)
+    _in_flight: int = field(default=0, repr=False, compare=False)
+    _held: float = field(default=0, repr=False, compare=False)
 
     def left(self) -> Remaining:
         if self.cancelled is not None and self.cancelled.is_set():
@@ -58,8 +68,45 @@ class RoleBudget:
         )
 
     def charge(self, *, calls: int = 0, tokens: int = 0) -> None:
-        self.calls_used += calls
-        self.tokens_used += tokens
+        with self._lock:
+            self.calls_used += calls
+            self.tokens_used += tokens
+
+    def reserve(self, estimated_tokens: int) -> str | None:
+        """Take one call and `estimated_tokens` for a request about to be sent, or name the spent
+        budget (and take nothing). The estimate is held until `settle` puts the reply's real count
+        in its place.
+
+        A prompt's real count is only known from its reply, so a request that would run alongside
+        others goes ahead only while the tokens left cover every request in flight at
+        `TOKEN_SLACK` times its estimate; otherwise it waits for them and is judged on what they
+        really spent, exactly as one sent after them would be. Calls are exact either way."""
+        with self._lock:
+            while self._in_flight and not self._fits_alongside(estimated_tokens):
+                waited = self._lock.wait(timeout=max(0.01, min(1.0, self.deadline - time.time())))
+                if not waited and time.time() >= self.deadline:
+                    break
+            refusal = self.left().refusal(estimated_tokens)
+            if refusal is None:
+                self.calls_used += 1
+                self.tokens_used += estimated_tokens
+                self._held += estimated_tokens
+                self._in_flight += 1
+            return refusal
+
+    def settle(self, estimated_tokens: int, real_tokens: int) -> None:
+        """A reserved request ended: its real token count (0 when it failed) replaces the estimate."""
+        with self._lock:
+            self.tokens_used += real_tokens - estimated_tokens
+            self._held -= estimated_tokens
+            self._in_flight -= 1
+            self._lock.notify_all()
+
+    def _fits_alongside(self, estimated_tokens: int) -> bool:
+        if self.cancelled is not None and self.cancelled.is_set():
+            return True  # refused at once below
+        left = self.left().tokens - self._held * (TOKEN_SLACK - 1)
+        return left >= estimated_tokens * TOKEN_SLACK
 
     def record(self, role: str, reason: str, detail: str = "") -> None:
         """Note that `role` fell back to the offline engine; after a sticky reason later calls in the

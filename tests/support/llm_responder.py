@@ -9,7 +9,8 @@ import json
 import re
 from typing import Any
 
-_EVIDENCE = re.compile(r"^\[(S\d+)\] \([^)]*\) (.+)$", re.M)
+# `[S1] sentence` under a `(title › section)` line; older prompts put `(where)` after the id.
+_EVIDENCE = re.compile(r"^\[(S\d+)\] (?:\([^)]*\) )?(.+)$", re.M)
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _SPAN = re.compile(r"\b(?:[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*|\d[\d,.]*(?:\s?%|\s\w+)?)")
 _STOP = frozenset(
@@ -55,6 +56,11 @@ def _block(name: str, text: str) -> str:
     return m.group(2).strip() if m else ""
 
 
+def _question(user: str) -> str:
+    """A reading prompt's subgoal question (the block's first line; a follow-up adds its search)."""
+    return (_block("subgoal_question", user).splitlines() or [""])[0]
+
+
 def _tool(body: dict[str, Any]) -> str:
     tools = body.get("tools") or []
     if tools:
@@ -98,7 +104,7 @@ def arguments(body: dict[str, Any]) -> dict[str, Any]:
         task = _after("Task:", user)
         return {"kind": "lookup", "subgoals": [{"query": task, "kind": "lookup", "depends_on": []}]}
     if tool == "submit_reading":
-        question = _block("subgoal_question", user)
+        question = _question(user)
         best = _best(question, evidence)
         if best is None:
             return {"answer": "", "support": [], "confidence": 0.0}
@@ -169,8 +175,8 @@ def hopping(body: dict[str, Any]) -> dict[str, Any]:
     (naming the entity of its best sentence and keeping that sentence as support), the way a model
     does for a bridge question; the follow-up read answers. For measuring what follow-ups send."""
     user = _user(body)
-    if _tool(body) == "submit_reading" and "set follow_query" in user and '<data name="search"' not in user:
-        question = _block("subgoal_question", user)
+    if _tool(body) == "submit_reading" and "Another search is allowed" in user and "follow-up search:" not in user:
+        question = _question(user)
         best = _best(question, _EVIDENCE.findall(user))
         if best is not None:
             entity = _span(question, best[1])

@@ -12,6 +12,7 @@ Usage::
         llm = ChatOpenAI(base_url=stub.base_url, api_key="x", max_retries=0)
         stub.script(["429", "ok"])          # next two requests, in order
         stub.fault_rate = 0.3; stub.seed(7)  # then random faults, reproducibly
+        stub.chat_delay_s = 0.3              # a slow model; requests carry `t` and `t_end`
 
 Faults apply to every request (chat, embeddings, models), scripted ones first.
 ``StubOpenAI(personality="ollama")`` (or ``openai_reasoning``, ``azure``, ``vllm``,
@@ -134,7 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
         stub = self.stub
         path = self.path.split("?", 1)[0]
         fault = stub._next_fault()
-        stub._record(path, body, dict(self.headers), fault)
+        entry = stub._record(path, body, dict(self.headers), fault)
         if fault == "drop":
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -156,7 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if refused:
                     self._send_json(*refused)
                 else:
+                    time.sleep(stub.chat_delay_s)  # a slow model: every answer takes this long
                     self._chat(body, fault)
+                entry["t_end"] = time.monotonic()
             elif self.command == "GET" and path.rstrip("/") == "/v1/models":
                 now = int(time.time())
                 data = [{"id": m, "object": "model", "created": now, "owned_by": "stub"} for m in stub.models]
@@ -310,6 +313,7 @@ class StubOpenAI:
         self.fault_rate = 0.0
         self.fault_kinds: list[str] = list(FAULT_KINDS)
         self.latency_s = 0.2
+        self.chat_delay_s = 0.0  # > 0: every chat answer waits this long (a slow model; `t`/`t_end` show overlap)
         self.context_tokens = 0  # > 0: prompts are "truncated" to this many tokens (as Ollama's num_ctx)
         self.retry_after = "1"
         self.requests: list[dict[str, Any]] = []
@@ -379,11 +383,13 @@ class StubOpenAI:
                 return self._rng.choice(self.fault_kinds)
             return "ok"
 
-    def _record(self, path: str, body: Any, headers: dict[str, str], fault: str) -> None:
+    def _record(self, path: str, body: Any, headers: dict[str, str], fault: str) -> dict[str, Any]:
+        """Log a request as it arrives (`t`); a chat answer adds `t_end` once it was sent."""
         entry = {"path": path, "json": body, "headers": headers, "fault": fault, "t": time.monotonic()}
         with self._lock:
             self.requests.append(entry)
             self.counts[fault] += 1
+        return entry
 
     def _call_id(self) -> str:
         with self._lock:

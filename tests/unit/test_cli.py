@@ -35,6 +35,20 @@ def test_ask_renders_citations(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "Citations" in out and "section:" in out and "quote:" in out and "Verification" in out
 
 
+def test_ask_stream_prints_steps_and_the_answer_as_it_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = str(tmp_path / "idx")
+    main(["ingest", str(SAMPLE), "--index", index])
+    capsys.readouterr()
+    assert main(["ask", "What is the maximum payload of the Harrier?", "--index", index, "--stream"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    answer = [line for line in err if line.startswith("· answer: ")]
+    assert len(answer) == 1 and "[1]" in answer[0]  # the tokens, on one line
+    assert err.index(answer[0]) > next(i for i, line in enumerate(err) if line.startswith("· claims_verified"))
+    assert err[-1].startswith("· answer_composed")
+
+
 def test_errors_map_to_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = str(tmp_path / "idx")
     main(["ingest", str(SAMPLE), "--index", index])

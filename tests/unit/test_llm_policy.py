@@ -11,9 +11,10 @@ from typing import Any
 from graphs.roles.budget import RoleBudget, is_sticky, role_budget
 from graphs.roles.llm import LLMSolver, LLMVerifier
 from graphs.roles.llm.schemas import ReadingOutput
-from graphs.roles.llm.solver import hop_evidence
+from graphs.roles.llm.solver import hop_evidence, reading_view
 from graphs.roles.offline import OfflineSolver, OfflineVerifier
 from graphs.state import ClaimDict, Draft, EvidenceItem
+from policies.budget import PromptLimits
 from policies.limits import Limits
 from tests.support.fake_llm import fake_llm, tool_reply
 from tests.unit.test_llm_roles import EVIDENCE, TASK, item, subgoal
@@ -33,7 +34,7 @@ def test_a_flagged_sentence_is_labelled_and_is_never_the_readers_support() -> No
     assert reading.answer == "" and reading.support == [] and reading.not_found
     assert not usage.degraded  # the model was used; its only support was unusable
     user = model.prompts[0][1].text
-    assert "[S1] (Notes › Kestrel) [FLAGGED: reads like instructions (addressed_to_model)" in user
+    assert "(Notes › Kestrel)\n[S1] [FLAGGED: reads like instructions (addressed_to_model)" in user
 
 
 def test_a_flagged_citation_is_dropped_from_the_draft() -> None:
@@ -99,6 +100,38 @@ def test_a_follow_up_hop_sends_new_evidence_and_what_was_relied_on() -> None:
     shown = hop_evidence(subgoal(support=["a:1:s0"], hops=2), evidence)
     assert [e["node_id"] for e in shown] == ["a:1", "b:1"]
     assert hop_evidence(subgoal(hops=1), evidence[:2]) == evidence[:2]  # first hop: everything
+
+
+def test_a_follow_up_hops_own_sentences_never_fall_past_the_cap() -> None:
+    """40 sentences gathered on hop 1 (three relied on), 30 new ones on hop 2, a cap of 30: every
+    new sentence is shown, the relied-on ones come first on top of the cap, nothing else of hop 1."""
+    old = [hop_item(f"a:{i}", f"Old fact number {i} about the Kestrel.", 1) for i in range(40)]
+    new = [hop_item(f"b:{i}", f"New fact number {i} about Lakeside Works.", 2) for i in range(30)]
+    relied = ["a:3:s0", "a:17:s0", "a:39:s0"]
+    view = reading_view(subgoal(support=relied, hops=2), [*old, *new], PromptLimits(read_sentences=30))
+    shown = [s.sentence["node_id"] for s in view.shown]
+    assert shown[:3] == relied and shown[3:] == [f"b:{i}:s0" for i in range(30)]
+    everything = reading_view(
+        subgoal(support=relied, hops=2), [*old, *new], PromptLimits(read_sentences=30, follow_up_evidence="all")
+    )
+    assert not any(s.sentence["node_id"].startswith("b:") for s in everything.shown)  # why "all" is not the default
+
+
+def test_a_first_read_is_capped_as_before() -> None:
+    first = [hop_item(f"a:{i}", f"Fact number {i} about the Kestrel.", 1) for i in range(40)]
+    view = reading_view(subgoal(), first, PromptLimits(read_sentences=30))
+    assert [s.sentence["node_id"] for s in view.shown] == [f"a:{i}:s0" for i in range(30)]
+
+
+def test_the_evidence_names_each_place_once_per_run_of_sentences() -> None:
+    evidence = [
+        item("p:1", ["The Kestrel is manufactured at Lakeside Works.", "It opened in 2011."], title="Plants"),
+        item("q:1", ["Lakeside Works is located in Tampere."], title="Sites"),
+    ]
+    body = reading_view(subgoal(), evidence, PromptLimits()).render("n0nce")
+    lines = body.splitlines()[1:-1]
+    assert lines[0].startswith("(Plants") and lines[1].startswith("[S1] The Kestrel")
+    assert lines[2].startswith("[S2] It opened") and lines[3].startswith("(Sites") and lines[4].startswith("[S3]")
 
 
 def test_a_found_answer_never_asks_for_another_hop() -> None:

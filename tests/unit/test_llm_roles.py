@@ -181,8 +181,8 @@ def test_read_maps_sentence_ids_to_node_ids_and_keeps_evidence_in_a_data_block()
     user = model.prompts[0][1].text
     start = user.index('<data name="evidence"')
     end = user.index("</data", start)
-    assert "[S2] (Products › Kestrel) The Kestrel is manufactured at Lakeside Works." in user[start:end]
-    assert "[S3] (Plants › Lakeside Works) Lakeside Works is located in Tampere, Finland." in user[start:end]
+    assert "\n[S2] The Kestrel is manufactured at Lakeside Works." in user[start:end]
+    assert "\n(Plants › Lakeside Works)\n[S3] Lakeside Works is located in Tampere, Finland." in user[start:end]
 
 
 def test_read_drops_follow_query_on_last_hop() -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Literal
 
 from graphs.roles.base import Roles
-from graphs.roles.llm.client import Meter, StructuredLLM, parse_reply
+from graphs.roles.llm.client import Meter, StructuredLLM
 from graphs.roles.llm.composer import LLMComposer
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.planner import LLMPlanner
+from graphs.roles.llm.replies import parse_reply
 from graphs.roles.llm.solver import LLMSolver
 from graphs.roles.llm.verifier import LLMVerifier
 

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ValidationError
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying
 from tenacity.stop import stop_any, stop_base
 
@@ -32,6 +31,7 @@ from graphs.roles.budget import RoleBudget
 from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.failures import advice, classify, describe, lacks_tools
 from graphs.roles.llm.prompts import JSON_MODE_RULE, JSON_REPAIR_USER, REPAIR_USER, REPLY_RULE
+from graphs.roles.llm.replies import OutputInvalid, parse_reply, tool_name
 from graphs.roles.llm.schema_text import flat_schema, strict_schema
 from policies.budget import PromptLimits
 from tools.errors import LLMBudgetError, LLMConfigError, LLMError, LLMOutputError, LLMUnavailableError
@@ -43,16 +43,10 @@ T = TypeVar("T", bound=BaseModel)
 Method = Literal["function_calling", "json_schema", "json_mode"]
 TokenCounter = Callable[[str], int]
 
-_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
-_WRAPPER_KEYS = frozenset({"name", "arguments", "parameters", "type"})
 INTERNAL_TAGS = ("hragent", "nostream")
 # A server that reports reading well under what we sent truncated the prompt silently.
 TRUNCATION_MIN_TOKENS = 256
 TRUNCATION_RATIO = 0.6  # "nostream": LangGraph's messages stream skips these calls
-
-
-def tool_name(schema: type[BaseModel]) -> str:
-    return str(schema.model_config.get("title") or schema.__name__)
 
 
 @dataclass
@@ -62,19 +56,29 @@ class Meter:
     budget: RoleBudget | None = None
     calls: int = 0
     tokens: int = 0
+    held: int = 0  # tokens reserved in the budget for the request in flight
 
     def before_request(self, estimated_tokens: int) -> None:
+        """Reserve a call and the prompt's estimated tokens, or raise `LLMBudgetError`."""
         if self.budget is not None:
-            refusal = self.budget.left().refusal(estimated_tokens)
+            refusal = self.budget.reserve(estimated_tokens)
             if refusal:
                 raise LLMBudgetError(refusal)
-            self.budget.charge(calls=1)
+            self.held = estimated_tokens
         self.calls += 1
 
     def add_tokens(self, n: int) -> None:
+        """The reply's real token count replaces the reservation."""
         self.tokens += n
         if self.budget is not None:
-            self.budget.charge(tokens=n)
+            self.budget.settle(self.held, n)
+        self.held = 0
+
+    def release(self) -> None:
+        """A request that failed spent its call but no tokens."""
+        if self.budget is not None:
+            self.budget.settle(self.held, 0)
+        self.held = 0
 
     def seconds_left(self) -> float:
         return self.budget.left().seconds if self.budget is not None else math.inf
@@ -108,82 +112,6 @@ class _Stop(stop_base):
 
 def _as_stop(stop: stop_base | Callable[[RetryCallState], bool]) -> stop_base:
     return stop if isinstance(stop, stop_base) else _Stop(stop)
-
-
-class OutputInvalid(Exception):
-    """The reply could not be turned into the schema; `raw` is what the model sent."""
-
-    def __init__(self, error: str, raw: str) -> None:
-        super().__init__(error)
-        self.error = error
-        self.raw = raw
-
-
-def _summarize(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
-
-
-def _json_in_text(text: str) -> Any:
-    """The JSON value a reply's text holds: the whole text, else the first object inside prose
-    (servers that ignore a forced tool call often answer "Here is the result: {...}")."""
-    text = _FENCE.sub("", text.strip())
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        first = text.find("{")
-        if first > 0:
-            try:
-                value, _ = json.JSONDecoder().raw_decode(text[first:])
-                return value
-            except json.JSONDecodeError:
-                pass
-        raise OutputInvalid(f"the reply is not valid JSON ({exc.msg} at position {exc.pos})", text) from None
-
-
-def _unwrap(data: Any, name: str) -> Any:
-    """Small models often send the call itself, `{"name": "submit_x", "arguments": {...}}` (the
-    arguments sometimes as a JSON string), where only the arguments belong."""
-    for _ in range(2):
-        if not (isinstance(data, dict) and data.keys() <= _WRAPPER_KEYS and data.get("name") in (name, None)):
-            return data
-        inner = data.get("arguments", data.get("parameters"))
-        if isinstance(inner, str):
-            try:
-                inner = json.loads(inner)
-            except json.JSONDecodeError:
-                return data
-        if not isinstance(inner, dict):
-            return data
-        data = inner
-    return data
-
-
-def parse_reply(message: BaseMessage, schema: type[T], context: Mapping[str, Any] | None = None) -> T:
-    """The schema instance in a reply: the first matching tool call, else a JSON object in the text."""
-    name = tool_name(schema)
-    data: Any
-    if isinstance(message, AIMessage) and message.tool_calls:
-        call = next((c for c in message.tool_calls if c["name"] == name), message.tool_calls[0])
-        data = call["args"]
-    elif isinstance(message, AIMessage) and message.invalid_tool_calls:
-        raw = str(message.invalid_tool_calls[0].get("args") or "")
-        raise OutputInvalid("the function arguments are not valid JSON", raw)
-    else:
-        text = message.text.strip()
-        if not text:
-            raise OutputInvalid(f"the reply has no call to `{name}` and no JSON", "")
-        data = _json_in_text(text)
-    data = _unwrap(data, name)
-    if not isinstance(data, dict):
-        raise OutputInvalid("the arguments must be a JSON object", json.dumps(data)[:2000])
-    try:
-        return schema.model_validate(data, context=dict(context or {}))
-    except ValidationError as exc:
-        raise OutputInvalid(_summarize(exc), json.dumps(data, ensure_ascii=False)) from None
 
 
 class StructuredLLM:
@@ -303,6 +231,9 @@ class StructuredLLM:
                 bound = self.model.bind(response_format={"type": "json_schema", "json_schema": fmt})
             else:
                 bound = self.model.bind_tools([schema], tool_choice=name)
+            # Never streamed, even when a watcher's callbacks would make langchain stream it: the
+            # JSON is of no use half-way, and a server's streamed tool calls are its least reliable part.
+            bound = bound.bind(stream=False)
             tags = [*INTERNAL_TAGS, f"hragent:{role or 'role'}", f"hragent:{name}"]
             self._bound[key] = bound.with_config(run_name=f"hragent.{role or 'role'}.{name}", tags=tags)
         return self._bound[key]
@@ -328,13 +259,22 @@ class StructuredLLM:
         out = reply.text + "".join(json.dumps(c["args"]) for c in getattr(reply, "tool_calls", []) or [])
         return prompt_estimate + (self.count_tokens(out) if self.count_tokens else len(out) // 4)
 
+    def _schema_tokens(self, schema: type[BaseModel]) -> int:
+        """What the bound schema adds to a prompt (servers count tool definitions and response
+        formats as prompt tokens); JSON mode already pastes it into the system message."""
+        if self.method == "json_mode":
+            return 0
+        text = json.dumps(flat_schema(schema), separators=(",", ":"))
+        return self.count_tokens(text) if self.count_tokens else len(text) // 4
+
     def _send(self, schema: type[BaseModel], messages: list[BaseMessage], meter: Meter, role: str) -> BaseMessage:
-        return self._send_runnable(self._runnable(schema, role), tool_name(schema), messages, meter, role)
+        runnable = self._runnable(schema, role)
+        return self._send_runnable(runnable, tool_name(schema), messages, meter, role, self._schema_tokens(schema))
 
     def _send_runnable(
-        self, runnable: Any, name: str, messages: list[BaseMessage], meter: Meter, role: str
+        self, runnable: Any, name: str, messages: list[BaseMessage], meter: Meter, role: str, extra_tokens: int = 0
     ) -> BaseMessage:
-        estimate = self._estimate(messages)
+        estimate = self._estimate(messages) + extra_tokens
 
         def attempt() -> BaseMessage:
             meter.before_request(estimate)
@@ -342,7 +282,11 @@ class StructuredLLM:
             if self.request_timeout_s is not None:
                 kwargs["timeout"] = max(0.05, min(self.request_timeout_s, meter.seconds_left()))
             t0 = time.perf_counter()
-            reply: BaseMessage = runnable.invoke(messages, **kwargs)
+            try:
+                reply: BaseMessage = runnable.invoke(messages, **kwargs)
+            except BaseException:
+                meter.release()
+                raise
             tokens = self._tokens(reply, estimate)
             meter.add_tokens(tokens)
             ms = round((time.perf_counter() - t0) * 1000, 1)

@@ -5,8 +5,8 @@ ids; quotes are then taken from our stored text, never from the model, so they s
 Data text cannot close its own block: angle brackets are replaced before it enters a prompt, and
 each block ends only at a marker carrying the prompt's random nonce (`policies.injection.fence`).
 Sentences that read like instructions (`policies.injection`) are shown labelled and can never be
-an answer's support or a claim's citation; each sentence carries its document title and the end of
-its heading path (for API references: the entry it belongs to).
+an answer's support or a claim's citation; each run of sentences from one place is headed by its
+document title and the end of its heading path (for API references: the entry it belongs to).
 """
 
 from __future__ import annotations
@@ -116,10 +116,18 @@ class EvidenceView:
         )
 
     def render(self, nonce: str, name: str = "evidence") -> str:
+        """One `[Sn] sentence` line each, under a `(title › headings)` line that names where the
+        sentences below it come from; consecutive sentences of one place share that line (a
+        section's sentences would otherwise repeat the same long path, a third of a read's prompt)."""
         lines = []
+        where: str | None = None
         for s in self.shown:
+            here = clean(where_of(s.item), 200) or "untitled"
+            if here != where:
+                lines.append(f"({here})")
+                where = here
             label = f"{flag_label(self.flagged[s.alias])} " if s.alias in self.flagged else ""
-            lines.append(f"[{s.alias}] ({clean(where_of(s.item), 200)}) {label}{clean(s.sentence['text'], self.chars)}")
+            lines.append(f"[{s.alias}] {label}{clean(s.sentence['text'], self.chars)}")
         return data_block(name, lines, nonce)
 
 

@@ -57,7 +57,8 @@ Write a new plan that fixes these problems: rephrase or split the subgoals that 
 # ---------------------------------------------------------------- solver: one subgoal
 READER_SYSTEM = (
     """You are the reader of a question-answering agent. You get one subgoal question and numbered \
-evidence sentences retrieved for it. Answer the subgoal from the evidence only, never from memory.
+evidence sentences retrieved for it, each run of them under a "(document › section)" line. Answer the \
+subgoal from the evidence only, never from memory.
 - answer: the shortest span that answers it (a name, a date, a number with its unit, a place, yes or no); \
 '' when the evidence does not contain it.
 - support: the ids ([S1], [S2], ...) of the sentences that state the answer.
@@ -66,30 +67,35 @@ evidence sentences retrieved for it. Answer the subgoal from the evidence only, 
 - follow_query / follow_titles: only when the answer is missing and another search is allowed: a better search \
 query, and names of entities the evidence points to (for example the company or person a sentence mentions). \
 Put the sentences the next search builds on in support: they are shown again with its results.
-Example: question "When was the Ardent Bridge opened?", evidence "[S1] (Ardent Bridge) The Ardent Bridge was \
+Example: question "When was the Ardent Bridge opened?", evidence "(Ardent Bridge)" then "[S1] The Ardent Bridge was \
 opened in May 1931." → {{"answer": "May 1931", "support": ["S1"], "confidence": 0.9, "not_found": false}}.
 """
     + DATA_RULE
 )
 
-READER_USER = """Overall task (for context): {task}
-The subgoal question is in this data block:
+READER_USER = """{task_line}
+{question_note}
 {question}
-{search_note}{item_note}{evidence}
+{item_note}{evidence}
 {hop_note}"""
-READER_SEARCH_NOTE = "These results come from a follow-up search for:\n{search}\n"
+READER_TASK = "Overall task (for context): {task}"
+READER_TASK_IS_QUESTION = "This subgoal is the whole task."  # a one-subgoal plan: the task is not repeated
+READER_QUESTION = "Subgoal question:"
+# A follow-up hop: the search that found the evidence is the block's second line (one block, not two).
+READER_QUESTION_AND_SEARCH = "Subgoal question, then the follow-up search that found this evidence:"
+READER_SEARCH_LINE = "follow-up search: {search}"
 
 READER_ITEM_NOTE = (
     "This subgoal gathers one item of a comparison or yes/no question: answer with this item's value of the asked "
     "attribute (a number with unit, a date, yes or no), citing the sentence that states it.\n"
 )
 READER_LAST_HOP = "This is the last search for this subgoal: leave follow_query empty."
-READER_MORE_HOPS = "If the answer is missing, set follow_query to a better search query; otherwise leave it empty."
+READER_MORE_HOPS = "Another search is allowed: set follow_query only if the answer is missing."
 
 # ---------------------------------------------------------------- solver: whole task
 DRAFTER_SYSTEM = (
     """You are the solver of a question-answering agent. Combine the subgoal answers and the numbered \
-evidence sentences into the answer to the task.
+evidence sentences (each run of them under a "(document › section)" line) into the answer to the task.
 - short_answer: the bare answer (a name, a number with its unit, a date; yes or no for a yes/no question), copied \
 verbatim from a cited sentence (same words and spelling; only yes/no may be your own); '' when the evidence does \
 not answer the task.
@@ -98,7 +104,7 @@ not answer the task.
 sentences that state it. A claim must say only what its cited sentences say.
 - confidence: 0 to 1.
 Use only the evidence; never answer from memory.
-Example: task "Who designed the Ardent Bridge?", evidence "[S2] (Ardent Bridge) It was designed by Mara Quill." → \
+Example: task "Who designed the Ardent Bridge?", evidence "(Ardent Bridge)" then "[S2] It was designed by Mara Quill." → \
 {{"short_answer": "Mara Quill", "claims": [{{"text": "The Ardent Bridge was designed by Mara Quill.", \
 "citations": ["S2"]}}], "confidence": 0.9, "not_found": false}}.
 """

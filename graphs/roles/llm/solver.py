@@ -2,9 +2,10 @@
 (`DraftOutput`). The model names sentences by id; support and citations are our node ids and
 stored text, so quotes stay verbatim; sentences flagged as instructions never become either.
 
-A follow-up hop shows the reader only that hop's new evidence plus the sentences an earlier read
-relied on (not everything gathered so far), and always asks the subgoal's question, with the
-rewritten search query as context. A reading that found an answer never asks for another hop."""
+A follow-up hop shows the reader only that hop's new evidence plus what earlier hops established
+(the sentences an earlier read relied on, first and outside the sentence cap, not everything
+gathered so far), and always asks the subgoal's question, with the rewritten search query as
+context. A reading that found an answer never asks for another hop."""
 
 from __future__ import annotations
 
@@ -20,12 +21,20 @@ from graphs.roles.llm.prompts import (
     READER_ITEM_NOTE,
     READER_LAST_HOP,
     READER_MORE_HOPS,
-    READER_SEARCH_NOTE,
+    READER_QUESTION,
+    READER_QUESTION_AND_SEARCH,
+    READER_SEARCH_LINE,
     READER_SYSTEM,
+    READER_TASK,
+    READER_TASK_IS_QUESTION,
     READER_USER,
 )
 from graphs.roles.llm.schemas import DraftOutput, ReadingOutput
 from graphs.state import ClaimDict, Draft, EvidenceItem, PlanInfo, Subgoal
+from policies.budget import PromptLimits
+
+# A follow-up read is shown at most this many sentences earlier reads relied on (their summary).
+EARLIER_SENTENCES = 5
 
 
 def _current(subgoals: dict[str, Subgoal]) -> list[Subgoal]:
@@ -34,14 +43,20 @@ def _current(subgoals: dict[str, Subgoal]) -> list[Subgoal]:
     return [s for s in ordered if s.get("round", 0) == latest] or ordered
 
 
+def relied_on(subgoal: Subgoal) -> list[str]:
+    """The sentences earlier reads of this subgoal relied on (its support), at most
+    `EARLIER_SENTENCES`: what a follow-up read is shown of the earlier hops."""
+    return list(dict.fromkeys(subgoal.get("support") or []))[:EARLIER_SENTENCES]
+
+
 def hop_evidence(subgoal: Subgoal, evidence: list[EvidenceItem]) -> list[EvidenceItem]:
-    """What a read of this hop needs: the sentences an earlier read of the subgoal relied on, plus
-    the newest hop's sentences that no earlier hop showed (the model already read those and asked
-    for more). On the first hop that is everything."""
+    """What a read of this hop needs: what earlier hops established (the sentences an earlier read
+    of the subgoal relied on), plus the newest hop's sentences that no earlier hop showed (the
+    model already read those and asked for more). On the first hop that is everything."""
     latest = max((e.get("hop", 0) for e in evidence), default=0)
     if latest <= 1:
         return evidence
-    relied = set(subgoal.get("support") or [])
+    relied = set(relied_on(subgoal))
     seen = {s["node_id"] for e in evidence if e.get("hop", 0) < latest for s in e["sentences"]}
     kept_items: list[EvidenceItem] = []
     for item in evidence:
@@ -55,6 +70,20 @@ def hop_evidence(subgoal: Subgoal, evidence: list[EvidenceItem]) -> list[Evidenc
     return kept_items
 
 
+def reading_view(subgoal: Subgoal, evidence: list[EvidenceItem], limits: PromptLimits) -> EvidenceView:
+    """The sentences one read shows. A follow-up read shows the relied-on sentences first and on
+    top of the `read_sentences` cap, so the new hop's sentences are never pushed out by old ones."""
+    if limits.follow_up_evidence == "all":
+        first = subgoal.get("support") or []
+        return EvidenceView(evidence, limit=limits.read_sentences, chars=limits.sentence_chars, first=first)
+    shown = hop_evidence(subgoal, evidence)
+    relied = relied_on(subgoal)
+    present = {s["node_id"] for e in shown for s in e["sentences"]}
+    follow_up = any(e.get("hop", 0) > 1 for e in evidence)
+    earlier = sum(1 for nid in relied if nid in present) if follow_up else 0
+    return EvidenceView(shown, limit=limits.read_sentences + earlier, chars=limits.sentence_chars, first=relied)
+
+
 def subgoal_question(subgoal: Subgoal, query: str) -> str:
     """The question the subgoal asks (its first search, with slots filled), not a rewritten query."""
     queries = subgoal.get("queries") or []
@@ -63,6 +92,7 @@ def subgoal_question(subgoal: Subgoal, query: str) -> str:
 
 class LLMSolver(LLMRole):
     role = "solver"
+    reads_concurrently = True  # reads wait on the model: the solve node overlaps independent ones
 
     def __init__(self, llm: StructuredLLM, fallback: Solver, *, on_failure: OnFailure = "auto") -> None:
         super().__init__(llm, on_failure=on_failure)
@@ -75,13 +105,7 @@ class LLMSolver(LLMRole):
         def offline() -> tuple[Reading, Usage]:
             return self.fallback.read(task, subgoal, query, evidence, last_hop=last_hop)
 
-        shown = hop_evidence(subgoal, evidence) if self.limits.follow_up_evidence == "new" else evidence
-        view = EvidenceView(
-            shown,
-            limit=self.limits.read_sentences,
-            chars=self.limits.sentence_chars,
-            first=subgoal.get("support") or [],
-        )
+        view = reading_view(subgoal, evidence, self.limits)
         if not view:  # nothing to read: the model could only guess
             return offline()
         return self._guarded(lambda meter: self._read(meter, task, subgoal, query, view, last_hop), offline)
@@ -92,12 +116,14 @@ class LLMSolver(LLMRole):
         item = subgoal.get("kind") in ("compare_item", "yesno_item")
         nonce = new_nonce()
         question = subgoal_question(subgoal, query)
+        same = " ".join(task.split()).casefold() == " ".join(question.split()).casefold()
+        lines = [clean(question, 400)]
+        if query != question:
+            lines.append(READER_SEARCH_LINE.format(search=clean(query, 400)))
         user = READER_USER.format(
-            task=task,
-            question=data_block("subgoal_question", [clean(question, 400)], nonce),
-            search_note=READER_SEARCH_NOTE.format(search=data_block("search", [clean(query, 400)], nonce))
-            if query != question
-            else "",
+            task_line=READER_TASK_IS_QUESTION if same else READER_TASK.format(task=task),
+            question_note=READER_QUESTION_AND_SEARCH if len(lines) > 1 else READER_QUESTION,
+            question=data_block("subgoal_question", lines, nonce),
             item_note=READER_ITEM_NOTE if item else "",
             evidence=view.render(nonce),
             hop_note=READER_LAST_HOP if last_hop else READER_MORE_HOPS,
