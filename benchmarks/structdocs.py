@@ -111,7 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split", choices=("all", "dev", "test"), default="dev")
     parser.add_argument("--manuals", help=f"comma list of manuals to index (default all: {','.join(MANUALS)})")
     parser.add_argument("--kinds", help="comma list of question kinds")
-    parser.add_argument("--id-prefix", help="only questions whose id starts with this (e.g. sd-dh: the hard plain-word set)")
+    parser.add_argument(
+        "--id-prefix", help="only questions whose id starts with this (e.g. sd-dh: the hard plain-word set)"
+    )
     parser.add_argument("--limit", type=int, help="first N questions only (quick checks)")
     parser.add_argument("--budget-chars", type=int, help="pass budget_chars to Agent.retrieve (when it has one)")
     parser.add_argument("--out", default="structdocs")
