@@ -5,6 +5,11 @@ documents whose title the query names. Pass 2 starts from the best first-pass hi
 pseudo-relevance-feedback query (query vector + seed vector, no second model call) and the documents
 whose titles the seed's text names — the bridge a multi-hop question needs and a single dense query
 misses. The seed stays first; the rest is the fusion of both passes. Weights: `policies.retrieval`.
+
+On structured pages (API entries, options, subsections) pass 1 also runs BM25 for the query plus the
+entry headings of its best hits: a plain-words question reaches the entry whose name it never says.
+Under a caller's character budget the candidate pool is shallower and a seed inside an entry gets no
+second pass, so the budget goes to distinct first-pass entries (measured in `benchmarks.structdocs`).
 """
 
 from __future__ import annotations
