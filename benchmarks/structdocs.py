@@ -111,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split", choices=("all", "dev", "test"), default="dev")
     parser.add_argument("--manuals", help=f"comma list of manuals to index (default all: {','.join(MANUALS)})")
     parser.add_argument("--kinds", help="comma list of question kinds")
+    parser.add_argument(
+        "--id-prefix", help="only questions whose id starts with this (e.g. sd-dh: the hard plain-word set)"
+    )
     parser.add_argument("--limit", type=int, help="first N questions only (quick checks)")
     parser.add_argument("--budget-chars", type=int, help="pass budget_chars to Agent.retrieve (when it has one)")
     parser.add_argument("--out", default="structdocs")
@@ -120,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = [q for q in load_questions(split=args.split) if q.answerable and q.manual in manuals]
     if args.kinds:
         questions = [q for q in questions if q.kind in args.kinds.split(",")]
+    if args.id_prefix:
+        questions = [q for q in questions if q.id.startswith(args.id_prefix)]
     questions = questions[: args.limit] if args.limit else questions
     files = corpus_files(manuals)
     wanted = args.systems.split(",") if args.systems else [f"tree:{s}" for s in HRAGENT_STRATEGIES] + list(BASELINES)

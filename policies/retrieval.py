@@ -35,6 +35,18 @@ class AutoRetrievalPolicy(BaseModel):
         0.0, ge=0.0, description="First pass: the best leaf of each section whose section vector matches."
     )
     section_depth: int = Field(10, ge=1, description="Sections the section signal looks at.")
+    w_heading_bm25: float = Field(
+        0.5,
+        ge=0.0,
+        description="First pass: BM25 for the query plus the entry headings of the best hits (structured documents).",
+    )
+    heading_bm25_hits: int = Field(3, ge=1, description="Hits whose entry headings expand the BM25 query.")
+    budget_depth_factor: int = Field(
+        2, ge=1, description="depth_factor when the caller sets a character budget (few hits fit; a shallow pool)."
+    )
+    budget_second_pass: bool = Field(
+        False, description="Under a character budget, run the second pass also for a seed inside an entry."
+    )
     prf_headings: int = Field(
         0, ge=0, description="Second pass: a dense query of the query plus the headings of this many top hits."
     )

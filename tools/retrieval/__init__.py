@@ -94,7 +94,9 @@ def retrieve_candidates(
         raise ConfigError(f"unknown retrieval strategy {strategy!r}; choose one of {choices}") from exc
     if k <= 0 or not query.strip():
         return []
-    request = RetrievalRequest(query, k * 2 if dedup else k, identities, budget_tokens, dict(options or {}))
+    request = RetrievalRequest(
+        query, k * 2 if dedup else k, identities, budget_tokens, dict(options or {}), budget_chars=budget_chars or None
+    )
     found = fn(index, request)
     if rerank is not None:
         found = rerank(query, found)

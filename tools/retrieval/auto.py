@@ -5,6 +5,11 @@ documents whose title the query names. Pass 2 starts from the best first-pass hi
 pseudo-relevance-feedback query (query vector + seed vector, no second model call) and the documents
 whose titles the seed's text names — the bridge a multi-hop question needs and a single dense query
 misses. The seed stays first; the rest is the fusion of both passes. Weights: `policies.retrieval`.
+
+On structured pages (API entries, options, subsections) pass 1 also runs BM25 for the query plus the
+entry headings of its best hits: a plain-words question reaches the entry whose name it never says.
+Under a caller's character budget the candidate pool is shallower and a seed inside an entry gets no
+second pass, so the budget goes to distinct first-pass entries (measured in `benchmarks.structdocs`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from policies.retrieval import AutoRetrievalPolicy
-from tools.index import HierarchicalIndex
+from tools.index import HierarchicalIndex, NodeRecord
 from tools.retrieval.base import Candidate, RetrievalRequest, candidates_from, rrf
 from tools.retrieval.titles import title_matcher
 
@@ -56,6 +61,18 @@ def _section_leaves(
     return [best[s] for s in sections if s in best]
 
 
+def entry_headings(nodes: Sequence[NodeRecord]) -> list[str]:
+    """The entry headings (API signatures, option names, subsection titles) of `nodes`, in order and
+    without repeats. A heading that only repeats its document's title is left out: a flat page (a
+    Wikipedia paragraph) has no entries, so its hits add nothing here."""
+    out: list[str] = []
+    for node in nodes:
+        heading = node.section[-1].strip() if node.section else ""
+        if heading and heading.lower() != node.title.strip().lower() and heading not in out:
+            out.append(heading)
+    return out
+
+
 def _normalize(vec: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vec))
     return vec / norm if norm > 0 else vec
@@ -66,7 +83,8 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
     policy = request.options.get("auto_policy")
     p = policy if isinstance(policy, AutoRetrievalPolicy) else DEFAULT_POLICY
     ids = request.identities
-    depth = max(request.k * p.depth_factor, p.min_depth)
+    budgeted = request.budget_chars is not None
+    depth = max(request.k * (p.budget_depth_factor if budgeted else p.depth_factor), p.min_depth)
     qv = np.asarray(request.vector(index), dtype=np.float32)
     matcher = title_matcher(index)
 
@@ -87,15 +105,29 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
     ]
     leaders = [leaves[0] for leaves in per_mention if leaves][: p.lead_named]
     by_section = _section_leaves(index, qv, p.section_depth, depth, ids) if p.w_section > 0 else []
-    first = [
-        n for n, _ in rrf([dense, sparse, named, by_section], p.rrf_k, [p.w_dense, p.w_bm25, p.w_named, p.w_section])
-    ]
+    signals = [dense, sparse, named, by_section]
+    weights = [p.w_dense, p.w_bm25, p.w_named, p.w_section]
+    first = [n for n, _ in rrf(signals, p.rrf_k, weights)]
     if not first:
         return []
+    if p.w_heading_bm25 > 0:
+        # A plain-words question shares no word with the entry that answers it, but its best hits are
+        # often that entry's neighbours: their headings carry the vocabulary (identifiers, option
+        # names) the answer is filed under. BM25 only: no second embedding.
+        tops = index.get(first[: p.heading_bm25_hits], ids)
+        heads = entry_headings([tops[n] for n in first[: p.heading_bm25_hits] if n in tops])
+        if heads:
+            expanded = [n for n, _ in index.bm25(request.query + " " + " ".join(heads), depth, ids)]
+            first = [n for n, _ in rrf([*signals, expanded], p.rrf_k, [*weights, p.w_heading_bm25])]
 
     # Second pass from the seed: its vector expands the query, its text names the next documents.
     second: list[str] = []
     seed = index.get(first[:1], ids).get(first[0]) if p.seeds else None
+    # Under a character budget, a seed inside an entry of a structured page gets no second pass: its
+    # extra leaves (mostly the seed's neighbours) take room from the first pass's. A seed on a flat
+    # page (a paragraph whose only heading is its title) still brings the bridge page along.
+    if seed is not None and budgeted and not p.budget_second_pass and entry_headings([seed]):
+        seed = None
     if seed is not None:
         linked_docs = _doc_leaves(
             index, matcher.find(seed.text, exclude=frozenset([seed.doc_id]))[: p.max_linked_docs], ids

@@ -20,6 +20,7 @@ class RetrievalRequest:
     budget_tokens: int | None = None
     options: dict[str, object] = field(default_factory=dict)
     _vector: Vector | None = None
+    budget_chars: int | None = None  # the caller's character budget (hits grow to whole entries within it)
 
     def vector(self, index: HierarchicalIndex) -> Vector:
         """The query embedding, computed once per request however many strategies use it."""
