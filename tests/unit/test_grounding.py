@@ -226,3 +226,29 @@ def test_the_counted_noun_of_a_list_question_weighs_half() -> None:
     # tidewater found (weight 1); compression, mode (half each) not: 1 of 2.
     g = ground(asked_terms(task), "--fast", claim, index_items({"s": [fast]}), question=task)
     assert g.share == 0.5
+
+
+def test_a_life_span_states_birth_and_death() -> None:
+    person = entry("Oren Valdis", ["Oren Valdis"], "Oren Valdis (4 May 1871 – 2 June 1933) was a Norvish cartographer.")
+    claim = ClaimDict(text="Oren Valdis was born in 1871.", citations=[cite(person, 0)])
+    task = "In which year was the cartographer Oren Valdis born?"
+    g = ground(asked_terms(task), "1871", claim, index_items({"s": [person]}), question=task)
+    assert g.share == 1.0
+    bare = entry("Oren Valdis", ["Oren Valdis"], "Oren Valdis drew the 1871 coastal charts.")
+    claim = ClaimDict(text="Oren Valdis was born in 1871.", citations=[cite(bare, 0)])
+    assert "born" in ground(asked_terms(task), "1871", claim, index_items({"s": [bare]}), question=task).missing
+
+
+def test_two_pages_that_each_name_one_of_the_askeds_join_but_neighbours_do_not() -> None:
+    a = entry("Ivo Stenmark", ["Ivo Stenmark"], "Ivo Stenmark is a Norvish cinematographer.")
+    b = entry("Lena Oduya", ["Lena Oduya"], "Lena Oduya worked as a cinematographer in Lagos.")
+    task = "What occupation do Ivo Stenmark and Lena Oduya share?"
+    claim = ClaimDict(text="Ivo Stenmark and Lena Oduya share cinematographer.", citations=[cite(a, 0), cite(b, 0)])
+    g = ground(asked_terms(task), "cinematographer", claim, index_items({"s": [a, b]}), question=task)
+    assert g.share >= 0.8
+    # Two entries naming the answer, neither naming what the question asks about, do not add up.
+    n1 = entry("tw", ["API", "tidewater.open_spool()"], "Opens the spool before a message is written.")
+    n2 = entry("tw", ["API", "tidewater.close_spool()"], "Closes the spool after the queue is flushed to disk.")
+    task = "Which function writes every pending queue message to disk?"
+    claim = ClaimDict(text="Spool writes every pending queue message to disk.", citations=[cite(n1, 0), cite(n2, 0)])
+    assert ground(asked_terms(task), "spool", claim, index_items({"s": [n1, n2]}), question=task).share < 0.7

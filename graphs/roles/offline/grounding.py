@@ -130,11 +130,18 @@ def index_items(evidence: Mapping[str, Sequence[EvidenceItem]]) -> dict[str, Evi
     return out
 
 
+# A life span after a name ("(3 June 1901 – 9 May 1975)", "(born 1962)") states birth and death
+# without the words.
+_LIFE_SPAN = re.compile(r"\((?:born\b|b\.\s)[^()]*\d{3,4}|\([^()]*\b\d{3,4}\s*[–-]\s*[^()]*\b\d{3,4}\s*\)")
+_LIFE_WORDS = " born birth died death "
+
+
 def _window(cit: CitationDict, item: EvidenceItem | None) -> str:
     parts = [cit["quote"], " ".join(cit["section"])]
     if item is not None:
         parts += [item["text"], item["title"], " ".join(item["section"])]
-    return " ".join(parts)
+    text = " ".join(parts)
+    return text + _LIFE_WORDS if _LIFE_SPAN.search(text) else text
 
 
 def _linked(a: EvidenceItem, b: EvidenceItem) -> bool:
@@ -158,10 +165,11 @@ def carried(answers: Iterable[str], text: str) -> str:
 def ground(
     asked: set[str], answer: str, claim: ClaimDict, items: Mapping[str, EvidenceItem], question: str = ""
 ) -> Grounding:
-    """The best window among the claim's citations that name `answer`: share of `asked` (minus the
-    answer's own terms) that its entry states, possibly joined by a linked item the claim cites. A
-    window whose heading names a sibling of what `question` names counts for nothing; what the
-    question names (`named_terms`) weighs double, a list question's counted kind half."""
+    """The window of the claim's citations that name `answer`: share of `asked` (minus the
+    answer's own terms) that the best entry naming it states, with the items the claim cites that
+    are linked to it, and other answer-naming entries that bring another asked name. A window whose heading names a sibling of what `question` names counts
+    for nothing; what the question names (`named_terms`) weighs double, a list question's counted
+    kind half."""
     wanted = asked - terms(answer) - FRAME_WORDS
     names = named_terms(question) if question else set()
     kinds = counted_kinds(question) if question else set()
@@ -173,19 +181,31 @@ def ground(
     anchors = [(c, it) for c, it in found if key in f" {normalize_answer(c['quote'] + ' ' + ' '.join(c['section']))} "]
     if not anchors:
         return Grounding(0.0, tuple(sorted(wanted)), False)
-    best = Grounding(-1.0, (), True)
-    for cit, item in anchors:
-        headings = " ".join([*cit["section"], item["title"] if item else ""])
-        sibling = sibling_of_asked(question, headings) if question else ""
+    # Each cited entry that names the answer is a window; one whose heading names a sibling of what
+    # the question names is not.
+    siblings = [sibling_of_asked(question, " ".join([*c["section"], it["title"] if it else ""])) for c, it in anchors]
+    valid = [a for a, sib in zip(anchors, siblings, strict=True) if not (question and sib)]
+    if not valid:
+        return Grounding(0.0, tuple(sorted(wanted)), True, next(s for s in siblings if s))
+
+    def window_terms(cit: CitationDict, item: EvidenceItem | None) -> set[str]:
         have = terms(_window(cit, item))
         if item is not None:
             for other_cit, other in found:
                 if other is not None and _linked(item, other):
                     have |= terms(_window(other_cit, other))
-        hit = {t for t in wanted if _matches(t, have)}
-        share = 0.0 if sibling else (sum(weight[t] for t in hit) / total if wanted else 1.0)
-        if share > best.share:
-            best = Grounding(round(share, 4), tuple(sorted(wanted - hit)), True, sibling)
-        elif best.share < 0:
-            best = Grounding(0.0, tuple(sorted(wanted - hit)), True, sibling)
-    return best
+        return have
+
+    def share_of(have: set[str]) -> float:
+        return sum(weight[t] for t in wanted if _matches(t, have)) / total if wanted else 1.0
+
+    windows = sorted((window_terms(c, it) for c, it in valid), key=share_of, reverse=True)
+    have = windows[0]
+    # Another window that names the answer joins only when it brings a name the question asks about
+    # that the best one lacks: "X and Y share …" is grounded by X's page and Y's page together, not
+    # by two neighbouring entries that each repeat a few of the question's words.
+    for other in windows[1:]:
+        if {t for t in names & wanted if _matches(t, other)} - {t for t in names if _matches(t, have)}:
+            have = have | other
+    hit = {t for t in wanted if _matches(t, have)}
+    return Grounding(round(share_of(have), 4), tuple(sorted(wanted - hit)), True)

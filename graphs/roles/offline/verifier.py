@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from graphs.roles.base import Usage
-from graphs.roles.offline.grounding import asked_terms, carried, ground, index_items
+from graphs.roles.offline.grounding import asked_terms, carried, ground, index_items, terms
 from graphs.state import ClaimDict, Draft, EvidenceItem, Report
 from graphs.text.dates import MONTHS
 from graphs.text.entries import parse_entry
@@ -243,7 +243,12 @@ class OfflineVerifier:
     ) -> None:
         """Demote a supported claim whose answer-naming window does not state what was asked
         (`grounding`): the answer and the question's terms must meet in one entry, not only across
-        the union of everything the claim cites."""
+        the union of everything the claim cites.
+
+        What each claim is asked: a single claim, or an enumeration item, the task; a step of a
+        chain its own statement, less what earlier steps state (the bridge entity a step was filled
+        with is checked where it was found). A comparison's quoted sentences are not checked: their
+        answer is one of the options the question itself names."""
         short = draft.get("short_answer", "").strip()
         items = draft.get("items") or []
         if (not short and not items) or short.lower() in {"yes", "no"}:
@@ -251,7 +256,9 @@ class OfflineVerifier:
         answers = [short, *items, *re.split(r"\s+and\s+|\s*,\s*", short)]
         by_node = index_items(evidence)
         single = len(claims) == 1
+        stated: set[str] = set()  # terms earlier steps of a chain state
         for i, claim in enumerate(claims):
+            earlier, stated = stated, stated | terms(claim["text"])
             if claim.get("verdict") != "supported":
                 continue
             # An enumeration names item i in claim i (the sentence that names it); other drafts name
@@ -259,8 +266,13 @@ class OfflineVerifier:
             answer = items[i] if items and i < len(items) else carried(answers, claim["text"])
             if not answer:
                 continue  # an intermediate claim (a bridge's first hop): its answer is not the headline
-            quoted = bool(items) or any(c["quote"].strip() == claim["text"].strip() for c in claim.get("citations", []))
-            asked = asked_terms(task) if single or quoted else asked_terms(claim["text"])
+            quoted = any(c["quote"].strip() == claim["text"].strip() for c in claim.get("citations", []))
+            if quoted and not items:
+                continue  # a comparison's sentence about one of the question's own options
+            if single or items:
+                asked = asked_terms(task)
+            else:
+                asked = asked_terms(claim["text"]) - earlier
             g = ground(asked, answer, claim, by_node, question=task)
             if g.share >= self.t.support_grounding:
                 continue
