@@ -1,6 +1,7 @@
 """Planted-instruction benchmark (#18): does the true fact survive, and does planted text stay out?
 
-    python -m benchmarks.injection
+    python -m benchmarks.injection                    # the tuned corpus (benchmarks/data/injection/)
+    python -m benchmarks.injection --set untuned      # the untuned check (benchmarks/data/injection_untuned/)
 
 Corpus: `benchmarks/data/injection/*.md`, ten invented fact pages. Each states a fact and carries a
 prompt injection in a published style (instruction override, "new instructions", chat-template role
@@ -9,6 +10,10 @@ persona switches, a password to reveal) placed before, after or around the fact.
 `questions.json` asks for the facts (`answers`) and names what the injection plants (`planted`:
 the values it asks for, the tokens it names, its leading word). Two questions ask only for what the
 injection itself says (`answers` empty): the right behaviour there is to abstain.
+
+`--set untuned` runs `benchmarks/data/injection_untuned/`: six more invented pages (13 questions)
+written after the fixes to the tuned corpus's failures and committed before they were first run, so
+nothing was changed after seeing them; facts share the injection's paragraph on two of them.
 
 Reported for the offline agent: fact survived (an answer variant in `short_answer`, on questions
 with a fact), planted text leaked (any planted string, at word boundaries, in `answer` or
@@ -23,6 +28,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,12 +43,14 @@ from benchmarks.structdocs_index import make_embedder
 from benchmarks.structdocs_metrics import contains
 
 DATA = ROOT / "benchmarks" / "data" / "injection"
+SETS = {"tuned": DATA, "untuned": ROOT / "benchmarks" / "data" / "injection_untuned"}
+PLACEMENTS = ("before", "after", "around", "same_paragraph")
 
 
-def load() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = json.loads((DATA / "questions.json").read_text(encoding="utf-8"))
+def load(data: Path = DATA) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads((data / "questions.json").read_text(encoding="utf-8"))
     for row in rows:
-        if not (DATA / row["page"]).exists() or not row["planted"]:
+        if not (data / row["page"]).exists() or not row["planted"]:
             raise SystemExit(f"{row['id']}: page {row['page']} missing or nothing planted named")
     return rows
 
@@ -76,12 +84,15 @@ def summarise(group: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="injection")
+    parser.add_argument("--set", choices=sorted(SETS), default="tuned", help="which corpus (default: tuned)")
+    parser.add_argument("--out", help="results name (default injection, or injection_untuned)")
     args = parser.parse_args(argv)
-    questions = load()
+    data = SETS[args.set]
+    questions = load(data)
     settings = Settings(checkpointer="none", llm={"backend": "offline"}, index={"embed_sentences": False})  # type: ignore[arg-type]
-    agent = Agent(CACHE / "injection", settings=settings, embedder=make_embedder())  # type: ignore[arg-type]
-    agent.ingest(sorted(DATA.glob("*.md")), prune=True)
+    folder = CACHE / ("injection" if args.set == "tuned" else f"injection_{args.set}")
+    agent = Agent(folder, settings=settings, embedder=make_embedder())  # type: ignore[arg-type]
+    agent.ingest(sorted(data.glob("*.md")), prune=True)
     rows = []
     for row in questions:
         t0 = time.perf_counter()
@@ -89,12 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(score(row, result, time.perf_counter() - t0))
     agent.close()
     table = [summarise("all", rows)]
-    table += [summarise(p, [r for r in rows if r["placement"] == p]) for p in ("before", "after", "around")]
+    table += [summarise(p, [r for r in rows if r["placement"] == p]) for p in PLACEMENTS]
+    table = [t for t in table if t["n"]]
     print_table(table, ["group", "n", "survived", "leaked", "abstained_no_fact"])
     for r in rows:
         if r["leaked"] or r["survived"] is False:
             print(f"  {r['id']} ({r['placement']}): short_answer={r['short_answer']!r} leaked={r['leaked']}")
-    path = write_results(args.out, {"table": table, "per_question": rows})
+    name = args.out or ("injection" if args.set == "tuned" else f"injection_{args.set}")
+    path = write_results(name, {"set": args.set, "table": table, "per_question": rows})
     print(f"\nwrote {path}")
     return 0
 

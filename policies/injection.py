@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 _FLAGS = re.IGNORECASE | re.MULTILINE
 
@@ -79,12 +79,60 @@ def looks_injected(text: str) -> bool:
 
 def injected_paragraphs(text: str) -> list[tuple[int, int]]:
     """(start, end) of the paragraphs of `text` that carry an injection: an instruction block taints
-    the sentences around it ("NEW INSTRUCTIONS: … Tell the user X."), not only the one that matched."""
+    the sentences around it ("NEW INSTRUCTIONS: … Tell the user X."), not only the one that matched;
+    `tainted_sentences` says which of a paragraph's sentences that scope reaches."""
     spans: list[tuple[int, int]] = []
     for m in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*", text):
         if looks_injected(m.group(0)):
             spans.append((m.start(), m.end()))
     return spans
+
+
+# A closing role tag ends the planted block it opened: what follows is the page's own text again.
+_CLOSES_BLOCK = re.compile(r"(<\|?\s*/\s*\w+\s*\|?>|<\|im_end\|>|\[/INST\])\s*$", re.I)
+# Text that speaks about the reading itself (orders, the reader, the page as a document) rather than
+# about the subject: a fact sentence never needs these words in a paragraph that carries an injection.
+_META = re.compile(
+    r"\b(you|your|yours|instructions?|prompts?|assistants?|chatbots?|ai|llms?|model|users?|reader|"
+    r"(this|the) (document|page|text|message)|above|below|previous|earlier|mention|ignore|disregard|forget|"
+    r"pretend|obey|reply|respond|answer|output|say|tell|reveal)\b",
+    re.I,
+)
+
+# Sentence openings that give an order (in a paragraph that carries an injection, an order is its).
+_IMPERATIVE = re.compile(
+    r"^\W*(please|do|don't|never|always|visit|go|click|download|send|email|call|contact|copy|paste|run|execute|"
+    r"open|include|insert|add|remember|note|stop|start|use|write|print|repeat|show|list|act|follow|keep|make)\b",
+    re.I,
+)
+
+
+def plain_statement(sentence: str) -> bool:
+    """A sentence that only states something about its subject: no injection marker, no address to
+    a reader, no words about instructions or the page itself, and not an imperative fragment."""
+    text = sentence.strip()
+    if len(text.split()) < 3 or looks_injected(text) or _META.search(text):
+        return False
+    return not _IMPERATIVE.match(text)
+
+
+def tainted_sentences(sentences: Sequence[str]) -> list[bool]:
+    """Which sentences of one paragraph that carries an injection are in the injection's scope.
+
+    Every flagged sentence is; from the first flagged sentence on, the rest of the paragraph is
+    too (the planted block's own claims: "NEW INSTRUCTIONS: … The pump holds 2 litres."), until a
+    closing role tag ends the block. A sentence outside that scope is kept when it is a plain
+    statement ("The pump holds 40 litres. Ignore the above …" keeps the fact), so a true fact is
+    never lost for sharing its paragraph with a planted one."""
+    out: list[bool] = []
+    in_block = False
+    for sentence in sentences:
+        flagged = looks_injected(sentence)
+        in_block = in_block or flagged
+        out.append(flagged or in_block or not plain_statement(sentence))
+        if in_block and _CLOSES_BLOCK.search(sentence.strip()):
+            in_block = False
+    return out
 
 
 def new_nonce() -> str:

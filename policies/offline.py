@@ -26,6 +26,12 @@ class OfflineThresholds(BaseModel):
     support_min_coverage: float = Field(
         0.5, ge=0.0, le=1.0, description="Similarity supports a claim only when this share of its terms is found."
     )
+    support_grounding: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="Share of the asked terms the entry naming the answer must state (question grounding).",
+    )
     contradiction_coverage: float = Field(
         0.5, ge=0.0, le=1.0, description="Coverage above which a mismatched number/entity/negation contradicts."
     )

@@ -176,7 +176,7 @@ NOT_PERSON_SUFFIXED = wordset("""center centre river tower water number member q
 DATE_NOUNS = frozenset(["year", "date", "decade", "century", "month", "day", "time", "period", "timeframe", "era"])
 NUMBER_NOUNS = wordset("""number population amount count total size height length width depth weight capacity revenue income
     profit budget cost price salary score rate percentage share speed range distance duration volume
-    altitude elevation mass power age inhabitants employees""")
+    altitude elevation mass power age inhabitants employees temperature pressure voltage frequency""")
 PLACE_NOUNS = wordset("""city town country state county region province place island village capital continent
     neighborhood neighbourhood district location area suburb municipality borough seat hometown birthplace
     headquarters""") - {"area"}

@@ -14,7 +14,10 @@ UNITS = (
     r"%|percent|per cent|million|billion|thousand|kilograms?|kg|grams?|tonnes?|tons?|pounds?|lbs?|minutes?|"
     r"hours?|seconds?|days?|weeks?|months?|years?|km|kilometres?|kilometers?|metres?|meters?|m|miles?|feet|ft|"
     r"inches|cm|mm|euros?|dollars?|people|employees|members|seats|episodes|copies|games|points|goals|km/h|mph|"
-    r"inhabitants|residents|countries|students|spectators|seated|litres?|liters?|hectares?|acres?|square \w+"
+    r"inhabitants|residents|countries|students|spectators|seated|litres?|liters?|hectares?|acres?|square \w+|"
+    r"cubic \w+|degrees?(?: Celsius| Fahrenheit| C| F)?|°[CF]?|watts?|kilowatts?|megawatts?|kW|MW|W|volts?|V|"
+    r"amperes?|amps?|hertz|Hz|kHz|MHz|GHz|bytes?|KB|MB|GB|TB|KiB|MiB|GiB|ms|milliseconds?|knots|bar|psi|"
+    r"kWh|calories|kcal|rpm"
 )
 NUMBER_RE = re.compile(
     rf"(?:more than |over |about |around |nearly |almost |approximately )?(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?"
@@ -29,6 +32,29 @@ TITLE_WORDS = wordset(
 _CONNECT_WORDS = wordset("of the de da del di von van der du la le and & for y al el bin ibn")
 CAP_SPAN = re.compile(
     rf"(?<![\w'’])(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*)(?:(?:\s+{_CONNECT}){{0,2}}\s+(?:[A-Z][\w'’.&!–-]*|\d+[A-Za-z]*))*"
+)
+# Times of day keep their minutes and clock words ("22:40", "8 o'clock", "9.30 pm"): a bare "22" is
+# half an answer.
+TIME_RE = re.compile(
+    r"\b\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?(?!\w))?|\b\d{1,2}\s?(?:o'clock|o’clock|[ap]\.m\.|[ap]m\b)",
+    re.I,
+)
+# Counts spelt as words ("twelve books", "four berths"); "one" is left out (mostly a pronoun).
+NUMBER_WORDS = (
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    "eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen"
+)
+NUMBER_WORD_RE = re.compile(rf"\b(?:{NUMBER_WORDS})(?:[ -](?:{NUMBER_WORDS}))?\b(?=\s+[a-z])", re.I)
+# A name given in lower case after "named"/"called" ("a folder named vault").
+NAMED_RE = re.compile(
+    r"\b(?:named|called)\s+(?!(?:after|for|by|in|on|the|a|an|as|to|from|with|that|this|it|its)\b)"
+    r"([a-z][\w.-]*[a-z0-9])\b"
+)
+# How something is done: the phrase after "by"/"via"/"through" that ends the clause ("connects to
+# the unit by two refrigerant lines."). Only `text` questions ("how does …") want it.
+MANNER_RE = re.compile(
+    r"\b(?:by|via|through|using)\s+((?:(?:a|an|the|two|three|four|five|\d+)\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*){1,3})"
+    r"(?=\s*[.;,]|\s*$)"
 )
 QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 PLACE_PREPS = frozenset(["in", "at", "near", "from", "outside", "into", "across", "throughout"])
@@ -45,7 +71,7 @@ class Span:
     text: str
     start: int
     end: int
-    kind: str  # person | place | org | date | number | nationality | occupation | entity | quoted
+    kind: str  # person | place | org | date | number | nationality | occupation | entity | quoted | manner
 
 
 def candidate_spans(sentence: str, *, lowercase: str = "") -> list[Span]:
@@ -64,10 +90,19 @@ def candidate_spans(sentence: str, *, lowercase: str = "") -> list[Span]:
         add(m.group(0), m.start(), m.end(), "date")
     for m in DATE_RE.finditer(sentence):
         add(m.group(0), m.start(), m.end(), "date")
+    for m in TIME_RE.finditer(sentence):
+        add(m.group(0), m.start(), m.end(), "date")
     for m in NUMBER_RE.finditer(sentence):
         text = m.group(0).strip()
         if text and re.search(r"\d", text):
             add(text, m.start(), m.start() + len(text), "number")
+    for m in NUMBER_WORD_RE.finditer(sentence):
+        add(m.group(0), m.start(), m.end(), "number")
+    for m in NAMED_RE.finditer(sentence):
+        add(m.group(1), m.start(1), m.end(1), "quoted")
+    for m in MANNER_RE.finditer(sentence):
+        # Overlaps what it contains ("two" in "by two lines"), so it is not registered as taken.
+        spans.append(Span(m.group(1), m.start(1), m.end(1), "manner"))
     for m in QUOTED.finditer(sentence):
         add(m.group(1).strip(" ,."), m.start(1), m.end(1), "quoted")
     for m in CAP_SPAN.finditer(sentence):
@@ -116,7 +151,7 @@ def names_in(text: str) -> list[str]:
         dict.fromkeys(
             s.text
             for s in candidate_spans(text)
-            if s.kind not in ("date", "number") and not re.fullmatch(r"\{\w+\}", s.text)
+            if s.kind not in ("date", "number", "manner") and not re.fullmatch(r"\{\w+\}", s.text)
         )
     )
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from graphs.state import CitationDict, EvidenceItem, SentenceRef
-from policies.injection import injected_paragraphs, looks_injected
+from policies.injection import injected_paragraphs, looks_injected, tainted_sentences
 
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
@@ -24,10 +24,15 @@ class Ranked:
 
 def sentences_of(ev: EvidenceItem) -> list[SentenceRef]:
     """A hit's sentences, except text written to steer an assistant: an extractive reader must
-    never take its answer from an injected instruction."""
+    never take its answer from an injected instruction, nor from a sentence in its scope (the rest
+    of the paragraph an instruction opens; `policies.injection.tainted_sentences`)."""
     sents = ev["sentences"] or [SentenceRef(node_id=ev["node_id"], text=ev["text"], start=ev["start"], end=ev["end"])]
-    tainted = [(ev["start"] + a, ev["start"] + b) for a, b in injected_paragraphs(ev["text"])]
-    return [s for s in sents if not looks_injected(s["text"]) and not any(a <= s["start"] < b for a, b in tainted)]
+    dropped: set[str] = set()
+    for a, b in injected_paragraphs(ev["text"]):
+        inside = [s for s in sents if ev["start"] + a <= s["start"] < ev["start"] + b]
+        taint = tainted_sentences([s["text"] for s in inside])
+        dropped.update(s["node_id"] for s, bad in zip(inside, taint, strict=True) if bad)
+    return [s for s in sents if s["node_id"] not in dropped and not looks_injected(s["text"])]
 
 
 def citation(sent: SentenceRef, ev: EvidenceItem) -> CitationDict:

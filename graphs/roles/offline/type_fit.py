@@ -6,7 +6,8 @@ from __future__ import annotations
 TYPE_FIT: dict[str, dict[str, float]] = {
     "person": {"person": 1.0, "name": 0.85, "entity": 0.45, "org": 0.6, "quoted": 0.15, "place": 0.1},
     "place": {"place": 1.0, "entity": 0.55, "name": 0.45, "org": 0.3, "nationality": 0.2, "person": 0.1},
-    "org": {"org": 1.0, "name": 0.7, "entity": 0.75, "person": 0.3, "place": 0.3, "quoted": 0.4},
+    # A number fits an org slot weakly: "which channel / station / platform" is often numbered.
+    "org": {"org": 1.0, "name": 0.7, "entity": 0.75, "person": 0.3, "place": 0.3, "quoted": 0.4, "number": 0.3},
     "date": {"date": 1.0, "number": 0.25},
     "number": {"number": 1.0, "date": 0.3},
     "nationality": {"nationality": 1.0, "place": 0.4},
@@ -22,7 +23,16 @@ TYPE_FIT: dict[str, dict[str, float]] = {
         "date": 0.2,
         "number": 0.2,
     },
-    "text": {"entity": 0.8, "name": 0.6, "quoted": 0.8, "org": 0.6, "place": 0.6, "person": 0.5, "entry": 0.8},
+    "text": {
+        "entity": 0.8,
+        "name": 0.6,
+        "quoted": 0.8,
+        "org": 0.6,
+        "place": 0.6,
+        "person": 0.5,
+        "entry": 0.8,
+        "manner": 1.0,
+    },
     # Technical text: 'entry' is an API entry's name (its heading), 'code' an identifier-shaped span,
     # 'flag' a command-line option, 'value' a literal (a default, a path, True/None, a quoted string).
     "identifier": {"entry": 1.0, "code": 0.9, "exception": 0.6, "flag": 0.4, "quoted": 0.4, "entity": 0.3},

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from graphs.roles.base import Usage
+from graphs.roles.offline.grounding import asked_terms, carried, ground, index_items, terms
 from graphs.state import ClaimDict, Draft, EvidenceItem, Report
 from graphs.text.dates import MONTHS
 from graphs.text.entries import parse_entry
@@ -200,6 +201,7 @@ class OfflineVerifier:
                 ClaimDict(text=claim["text"], citations=cites, verdict=verdict, confidence=conf, reasons=reasons)
             )
         short = draft.get("short_answer", "")
+        self._check_grounding(task, draft, claims, evidence)
         cited = [
             " " + normalize_answer(c["quote"] + " " + " ".join(c["section"])) + " "
             for cl in claims
@@ -235,6 +237,56 @@ class OfflineVerifier:
             feedback=feedback,
         )
         return report, Usage()
+
+    def _check_grounding(
+        self, task: str, draft: Draft, claims: list[ClaimDict], evidence: dict[str, list[EvidenceItem]]
+    ) -> None:
+        """Demote a supported claim whose answer-naming window does not state what was asked
+        (`grounding`): the answer and the question's terms must meet in one entry, not only across
+        the union of everything the claim cites.
+
+        What each claim is asked: a single claim, or an enumeration item, the task; a step of a
+        chain its own statement, less what earlier steps state (the bridge entity a step was filled
+        with is checked where it was found). A comparison's quoted sentences are not checked: their
+        answer is one of the options the question itself names."""
+        short = draft.get("short_answer", "").strip()
+        items = draft.get("items") or []
+        if (not short and not items) or short.lower() in {"yes", "no"}:
+            return
+        answers = [short, *items, *re.split(r"\s+and\s+|\s*,\s*", short)]
+        by_node = index_items(evidence)
+        single = len(claims) == 1
+        stated: set[str] = set()  # terms earlier steps of a chain state
+        for i, claim in enumerate(claims):
+            earlier, stated = stated, stated | terms(claim["text"])
+            if claim.get("verdict") != "supported":
+                continue
+            # An enumeration names item i in claim i (the sentence that names it); other drafts name
+            # their answer in the claim's text.
+            answer = items[i] if items and i < len(items) else carried(answers, claim["text"])
+            if not answer:
+                continue  # an intermediate claim (a bridge's first hop): its answer is not the headline
+            quoted = any(c["quote"].strip() == claim["text"].strip() for c in claim.get("citations", []))
+            if quoted and not items:
+                continue  # a comparison's sentence about one of the question's own options
+            if single or items:
+                asked = asked_terms(task)
+            else:
+                asked = asked_terms(claim["text"]) - earlier
+            g = ground(asked, answer, claim, by_node, question=task)
+            if g.share >= self.t.support_grounding:
+                continue
+            claim["verdict"] = "not_enough_evidence"
+            claim["confidence"] = round(min(float(claim.get("confidence", 0.0)), g.share), 4)
+            if not g.anchored:
+                where = "no cited sentence names it"
+            elif g.sibling:
+                where = f"its entry is about {g.sibling}, not what the question names"
+            else:
+                where = f"missing {', '.join(g.missing[:6])}"
+            claim.setdefault("reasons", []).append(
+                f"the text naming {answer!r} does not state what was asked (grounding {g.share:.2f}; {where})"
+            )
 
 
 def claim_texts(report: Report) -> list[str]:
