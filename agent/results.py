@@ -139,8 +139,9 @@ class RunResult(BaseModel):
 
     @property
     def supported(self) -> bool:
-        """True when the answer has claims and every one of them is supported."""
-        return bool(self.claims) and all(c.verdict == "supported" for c in self.claims)
+        """True when the run answered and every one of its claims is supported (never for `not_found`:
+        supported side claims that carry no headline are not an answer)."""
+        return self.answered and bool(self.claims) and all(c.verdict == "supported" for c in self.claims)
 
     def to_markdown(self) -> str:
         """The answer with footnote citations, ready for a chat UI or a report."""

@@ -95,3 +95,13 @@ def test_outcome_round_trips_in_the_result_json(outcome: str) -> None:
 def test_graph_output_carries_the_outcome(sample_agent: Agent) -> None:
     out = sample_agent.graph.invoke({"task": "What is the capital of France?"}, {"configurable": {"thread_id": "o1"}})
     assert out["outcome"] == "not_found" and out["short_answer"] == ""
+
+
+def test_a_declined_run_is_never_reported_as_supported() -> None:
+    from agent.results import Claim
+
+    side = [Claim(text="The ferry leaves from pier 4.", verdict="supported")]
+    declined = RunResult(answer="not found", halt_reason="verified", outcome="not_found", claims=side)
+    answered = RunResult(answer="pier 4", halt_reason="verified", outcome="answered", claims=side)
+    assert not declined.supported
+    assert answered.supported
