@@ -170,6 +170,67 @@ def test_a_signature_default_answers_what_is_the_default() -> None:
     assert OfflineSolver().extract("How many retries does ferrylib.dock make by default?", evidence).answer == "3"
 
 
+def _with_heading(ev: EvidenceItem) -> EvidenceItem:
+    """The entry's heading line as a citable sentence, as the retrieve node adds it."""
+    head = SentenceRef(node_id=f"{ev['node_id']}-heading", text=ev["section"][-1], start=0, end=10, kind="heading")
+    return EvidenceItem(**{**ev, "sentences": [head, *ev["sentences"]]})
+
+
+def test_a_default_rests_on_the_signature_line_and_keeps_its_spelling() -> None:
+    ev = _with_heading(
+        _entry(
+            "ferrylib.moor(vessel, rope=None, log_suffix='.tide', berth=None)",
+            "Moor a vessel with a rope.",
+            "Writes a log file next to the berth; see tide.log for the format.",
+        )
+    )
+    ex = OfflineSolver().extract("What log suffix does ferrylib.moor use when none is given?", [ev])
+    assert ex.answer == ".tide"  # the signature's spelling, not "tide" from the prose
+    assert ex.support[0].sent.get("kind") == "heading"
+
+
+def test_a_parameter_described_in_plain_words_gives_its_default() -> None:
+    ev = _with_heading(
+        _entry(
+            "class ferrylib.Harbour(charset='latin-9', berths=12, pilot=False)",
+            "A harbour with berths and a pilot.",
+            "charset (str) – the character encoding of the harbour master's radio log.",
+            "pilot (bool) – whether a pilot guides every vessel in.",
+        )
+    )
+    question = "Which character encoding does ferrylib.Harbour use for the radio log by default?"
+    assert OfflineSolver().extract(question, [ev]).answer == "latin-9"
+
+
+def test_the_named_entry_wins_over_a_sibling_with_the_same_parameter() -> None:
+    evidence = [
+        _with_heading(_entry("ferrylib.Pier.read_lines(chunk=64, strip=False)", "Read the log one line at a time.")),
+        _with_heading(_entry("ferrylib.Pier.read_blocks(chunk=8, strip=False)", "Read the log in blocks.")),
+    ]
+    solver = OfflineSolver()
+    assert solver.extract("What chunk does Pier.read_blocks read by default?", evidence).answer == "8"
+    assert solver.extract("What chunk does Pier.read_lines read by default?", evidence).answer == "64"
+
+
+def test_a_parameter_called_default_is_not_what_by_default_asks_for() -> None:
+    ev = _with_heading(_entry("ferrylib.ask(text, default=False, abort=False)", "Ask the master a yes/no question."))
+    assert OfflineSolver().extract("How many seconds does ferrylib.ask wait by default?", [ev]).answer != "False"
+
+
+def test_a_signature_default_claim_names_entry_and_parameter(reference_agent: Any) -> None:
+    result = reference_agent.run("How many retries does ferrylib.dock make by default?")
+    assert result.short_answer == "3" and result.outcome == "answered"
+    assert any(c.text == "In ferrylib.dock, retries = 3." and c.verdict == "supported" for c in result.claims)
+    assert any(c.quote.startswith("ferrylib.dock(") for c in result.citations)  # the signature line is cited
+
+
+def test_literals_and_numbers_are_not_followed_as_titles() -> None:
+    from graphs.roles.offline.solver import _followable
+
+    assert not _followable("None") and not _followable("512") and not _followable("'True'")
+    assert _followable("Harbour Master") and _followable("ferrylib.dock")
+
+
 def test_a_table_value_comes_from_its_row_not_the_neighbouring_one() -> None:
     table = "Setting | Default | Meaning\nTIDE_WINDOW | 45 | Minutes a berth stays reserved.\nPILOT_LIMIT | 12 | Vessels one pilot may guide."
     evidence = [_entry("Settings", table)]
