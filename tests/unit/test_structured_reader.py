@@ -129,6 +129,31 @@ def test_enumeration_plans_carry_a_count_and_an_item_question() -> None:
     assert plan.kind == "enumeration" and plan.info["count"] == 0
 
 
+@pytest.mark.parametrize(
+    ("question", "options"),
+    [
+        ("Which ferry dock mode does not wait for the master: --drift or --wait?", ["--drift", "--wait"]),
+        ("Of BerthTaken and PierClosed, which one is safe to retry?", ["BerthTaken", "PierClosed"]),
+        ("Which of Pier.read_lines and Pier.read_blocks returns bytes?", ["Pier.read_lines", "Pier.read_blocks"]),
+        ("Between ferry dock --fast and --slow, which one waits for the tide?", ["--fast", "--slow"]),
+    ],
+)
+def test_choice_plans_take_technical_options(question: str, options: list[str]) -> None:
+    plan, _ = OfflinePlanner().plan(question, limits=Limits(), feedback=[], previous={}, round=0)
+    assert plan.kind == "choice" and plan.info["options"] == options
+
+
+def test_flags_closing_a_clause_are_not_a_choice() -> None:
+    plan, _ = OfflinePlanner().plan(
+        "Which setting makes ferry dock refuse to leave unless given -f or -x?",
+        limits=Limits(),
+        feedback=[],
+        previous={},
+        round=0,
+    )
+    assert plan.kind != "choice"
+
+
 # --------------------------------------------------------------------------- solver on hand-made evidence
 def _entry(heading: str, *sentences: str, doc: str = "api") -> EvidenceItem:
     refs = [
@@ -222,6 +247,24 @@ def test_a_signature_default_claim_names_entry_and_parameter(reference_agent: An
     assert result.short_answer == "3" and result.outcome == "answered"
     assert any(c.text == "In ferrylib.dock, retries = 3." and c.verdict == "supported" for c in result.claims)
     assert any(c.quote.startswith("ferrylib.dock(") for c in result.citations)  # the signature line is cited
+
+
+def test_a_manual_pages_name_line_answers_how_do_i() -> None:
+    name_line = _entry("NAME", "ferry-moor - Tie a vessel to a berth until the next high tide", doc="moor")
+    body = _entry("DESCRIPTION", "Ties the vessel with two ropes. None of the ropes may be wet.", doc="moor")
+    ex = OfflineSolver().extract("How do I tie a vessel to a berth until high tide?", [name_line, body])
+    assert ex.answer == "ferry-moor"
+
+
+def test_a_literal_never_answers_a_how_question() -> None:
+    ev = _with_heading(_entry("ferrylib.moor(vessel, rope=None)", "Tie up a vessel. None is returned without a rope."))
+    assert OfflineSolver().extract("How can my script tie up a vessel?", [ev]).answer == "ferrylib.moor"
+
+
+def test_a_choice_between_flags_reads_each_flags_entry(reference_agent: Any) -> None:
+    result = reference_agent.run("Which ferry dock option prints nothing except errors: --wait or --quiet?")
+    assert result.short_answer == "--quiet" and result.outcome == "answered"
+    assert any(c.text.startswith("--quiet: ") for c in result.claims)  # the claim names the option chosen
 
 
 def test_literals_and_numbers_are_not_followed_as_titles() -> None:

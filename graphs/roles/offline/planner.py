@@ -47,6 +47,15 @@ _ASKS_PREDICATE = re.compile(
 )
 _PREPOSITIONS = wordset("of in on at by for from with to under over during since after before about into and or")
 _DETERMINERS = frozenset(["the", "a", "an", "this", "that", "these", "those", "another"])
+# "Of A and B, which one …", "Between A and B, which …", "Which of A and B …": the options come first.
+_PAIR_FIRST = re.compile(
+    r"^(?:of|between)\s+(?P<a>[^,]+?)\s+and\s+(?P<b>[^,]+?),\s*(?P<head>(?:which|who|what)\b.+)$", re.I
+)
+_WHICH_OF = re.compile(
+    r"^(?P<head>which)\s+of\s+(?:the\s+two\s+)?(?P<a>\S+)\s+and\s+(?P<b>\S+)\s+(?=\S)(?P<tail>.+)$", re.I
+)
+# An option spelled as code or a flag (lower case, but a name all the same).
+_TECHNICAL = re.compile(r"^--?[A-Za-z]|[._]\w|\(\)$")
 _REL = re.compile(r",?\s+\b(in which|that|which|who|whose|where)\s+", re.I)
 _ROLE_WORDS = (
     r"director|founder|co-founder|author|creator|ceo|chief executive(?: officer)?|president|manager|leader|head|"
@@ -186,6 +195,11 @@ class OfflinePlanner:
         return None
 
     def _choice(self, q: str, rnd: int) -> Plan | None:
+        paired = _PAIR_FIRST.match(q) or _WHICH_OF.match(q)
+        if paired:
+            tail = paired.groupdict().get("tail") or ""
+            head = paired.group("head") + (" " if tail else "")
+            return self._choice_plan(head, paired.group("a"), paired.group("b"), tail, rnd)
         if not re.match(r"^(?:which|who|what)\b", q, re.I) or " or " not in q:
             return None
         head = a = b = tail = ""
@@ -202,10 +216,21 @@ class OfflinePlanner:
                     return None
                 head, a = self._option_from_head(m.group("head") + " " + m.group("a"))
                 b = m.group("b")
-        opts = [_strip_article(a), _strip_article(b)]
-        if not all(o and (o[0].isupper() or o[0].isdigit() or o[0] in '"“') for o in opts):
-            return None
+                if _TECHNICAL.search(b):
+                    return (
+                        None  # "… unless given -f or -i": flags at the end of a clause are not the options asked about
+                    )
         if q.lower().startswith(("what is", "what was", "what are")) and not tail:
+            return None
+        return self._choice_plan(head, a, b, tail, rnd)
+
+    @staticmethod
+    def _choice_plan(head: str, a: str, b: str, tail: str, rnd: int) -> Plan | None:
+        """Two named options (names, or technical ones: `--flag`, `module.func`) and what decides."""
+        # "git merge --ff-only" against "--no-ff": the option is the flag, the words before it its context.
+        opts = [o.rsplit(maxsplit=1)[-1] if _TECHNICAL.search(o.rsplit(maxsplit=1)[-1]) else o for o in (a, b)]
+        opts = [_strip_article(o) for o in opts]
+        if not all(o and (o[0].isupper() or o[0].isdigit() or o[0] in '"“' or _TECHNICAL.search(o)) for o in opts):
             return None
         attribute = _clean(re.sub(r"^(which|who|what)\s+(one\s+)?", "", head, flags=re.I) + " " + tail)
         return Plan(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from graphs.roles.base import Reading, Usage
-from graphs.roles.offline.compare import choose, yes_no
+from graphs.roles.offline.compare import choose, names_option, yes_no
 from graphs.roles.offline.evidence import Ranked, citation, clean_title, sentences_of
 from graphs.roles.offline.statements import statement
 from graphs.roles.offline.structure import (
@@ -180,6 +180,9 @@ def _proximity(start: int, end: int, anchors: dict[str, list[int]]) -> float:
 _LITERAL = re.compile(r"True|False|None|[\d.,:+-]+")
 
 
+_PY_LITERAL = re.compile(r"True|False|None")
+
+
 def _followable(text: str) -> bool:
     return not _LITERAL.fullmatch(text.strip("'\"`"))
 
@@ -266,6 +269,8 @@ class OfflineSolver:
         pages = {title_key(ev["title"]) for ev in evidence} - named
         pool = _Pool()
         scores, surface, support, kinds = pool.scores, pool.surface, pool.support, pool.kinds
+        # True/False/None answer a question about a value or a yes/no one, never "how do I …?" or "which …?".
+        literal_unwanted = atype.kind not in ("value", "option", "yesno")
         ranked = [r for r in self.rank_sentences(query, evidence)[: self.t.read_sentences] if r.score > 0]
 
         def offer(text: str, kind: str, r: Ranked, factor: float, near: str, *, exact: bool = False) -> None:
@@ -278,7 +283,7 @@ class OfflineSolver:
             elif f" {key} " in q_norm:
                 return
             fit = fit_table.get(kind, 0.05)
-            if fit <= 0.05:
+            if fit <= 0.05 or (literal_unwanted and _PY_LITERAL.fullmatch(text)):
                 return
             span_terms = set(content_terms(text))
             if atype.kind == "date" and atype.noun == "year" and not YEAR_RE.search(text):
@@ -337,7 +342,9 @@ class OfflineSolver:
                 offer(span.text, span.kind, r, factor, near)
             # An entry's name and defaults rest on its best-ranked sentence that negates nothing (a claim
             # "X is the default" checked against "X will not …" reads as a contradiction).
-            first_of_entry = r.ev["node_id"] not in seen_entries and not NEGATIONS.search(text)
+            # (A signature line negates nothing: its "None" is a value.)
+            negates = r.sent.get("kind") != "heading" and NEGATIONS.search(text)
+            first_of_entry = r.ev["node_id"] not in seen_entries and not negates
             if first_of_entry:
                 seen_entries.add(r.ev["node_id"])
             for o in structural_offers(query, atype, r, first_of_entry=first_of_entry):
@@ -516,16 +523,27 @@ class OfflineSolver:
         else:
             answer, conf, picked = yes_no(kind, info, per_option)
         claims: list[ClaimDict] = [
-            ClaimDict(text=r.sent["text"], citations=[citation(r.sent, r.ev)], confidence=conf) for r in picked
+            ClaimDict(text=_about_option(r, per_option), citations=[citation(r.sent, r.ev)], confidence=conf)
+            for r in picked
         ]
         missing = [opt for opt, ranked in per_option if not ranked]
         return Draft(short_answer=answer, claims=_unique_claims(claims), confidence=conf, missing=missing)
 
 
+def _about_option(r: Ranked, per_option: list[tuple[str, list[Ranked]]]) -> str:
+    """A comparison's claim: the sentence, led by the option it is about when only its entry's
+    heading names it ("--soft: Does not touch the index."), so the claim carries the option chosen."""
+    text = r.sent["text"]
+    for option, ranked in per_option:
+        if any(x is r for x in ranked) and option not in text and names_option(r, option):
+            return f"{option}: {text}"
+    return text
+
+
 def _about(option: str, ranked: list[Ranked]) -> list[Ranked]:
     """Sentences about one option: from its own document first, then any that name it."""
     key = normalize_answer(option)
-    own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key]
+    own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key or names_option(r, option)]
     terms = set(content_terms(option))
     naming = [r for r in ranked if r not in own and terms and terms <= set(content_terms(r.sent["text"]))]
     return own + naming or ranked[:3]

@@ -17,7 +17,7 @@ from graphs.roles.offline.evidence import Ranked
 from graphs.state import EvidenceItem, SentenceRef
 from graphs.text.answer_types import TECH_KINDS, AnswerType
 from graphs.text.code_spans import default_values, technical_spans
-from graphs.text.entries import Entry, parse_entry
+from graphs.text.entries import Entry, parse_entry, whatis_name
 from graphs.text.tables import cell_answers
 from graphs.text.words import content_terms, stem
 
@@ -149,6 +149,10 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
         factor = 1.3 if _MATCHING.get(atype.kind) == kind else 1.1
         for name in dict.fromkeys((entry.name, *entry.aliases[1:2])):
             yield Offer(name, kind, factor, text[:40], entry=True)
+    command = whatis_name(r.ev["section"], text) if atype.kind in ENTRY_TYPES else None
+    if command is not None:
+        # A manual page's NAME line: "how do I …?" and "which command …?" are answered by the command.
+        yield Offer(command, "entry", 1.3 if atype.kind in ("command", "text") else 1.1, text[:40], entry=True)
     if entry is not None and (wants_default or atype.kind in ("value", "number")):
         asked = _asked_terms(question)
         # The entry the question names holds the answer; a sibling entry with the same parameter does not.
