@@ -498,9 +498,9 @@ class OfflineSolver:
                 continue
             r = item.support[0]
             names.append(item.answer)
-            claims.append(
-                ClaimDict(text=r.sent["text"], citations=[citation(r.sent, r.ev)], confidence=item.confidence)
-            )
+            # The claim carries its item: a sentence that names it only through its entry's heading is led by it.
+            text = r.sent["text"] if item.answer in r.sent["text"] else f"{item.answer}: {r.sent['text']}"
+            claims.append(ClaimDict(text=text, citations=[citation(r.sent, r.ev)], confidence=item.confidence))
         missing = [f"{count - len(names)} of {count} items"] if count and len(names) < count else []
         conf = min((i.confidence for i in items), default=0.0)
         return Draft(short_answer=", ".join(names), claims=claims, confidence=conf, missing=missing, items=names)
