@@ -144,6 +144,30 @@ def test_choice_plans_take_technical_options(question: str, options: list[str]) 
     assert plan.kind == "choice" and plan.info["options"] == options
 
 
+def test_two_questions_joined_by_a_comma_and_the_same_wh_word_are_two_subgoals() -> None:
+    plan, _ = OfflinePlanner().plan(
+        "Which ferry dock option waits for the master, and which option prints nothing?",
+        limits=Limits(),
+        feedback=[],
+        previous={},
+        round=0,
+    )
+    assert plan.kind == "conjunction" and len(plan.subgoals) == 2
+    plan, _ = OfflinePlanner().plan(
+        "What does dock raise when the berth is held, and with what code does it exit?",
+        limits=Limits(),
+        feedback=[],
+        previous={},
+        round=0,
+    )
+    assert plan.kind == "conjunction" and plan.subgoals[1]["query"].startswith("with what code")
+    # One person under two constraints stays one lookup.
+    plan, _ = OfflinePlanner().plan(
+        "Who composed the Harbour Suite and who retired in 1999?", limits=Limits(), feedback=[], previous={}, round=0
+    )
+    assert plan.kind == "lookup"
+
+
 def test_flags_closing_a_clause_are_not_a_choice() -> None:
     plan, _ = OfflinePlanner().plan(
         "Which setting makes ferry dock refuse to leave unless given -f or -x?",

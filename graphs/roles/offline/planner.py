@@ -32,7 +32,13 @@ _ENUM = re.compile(
 # "List the HTTP methods …", "Name all options that …": items, as many as the evidence names.
 _ENUM_OPEN = re.compile(r"^(?P<lead>list|name all|what are all)\s+(?:the\s+)?(?=\S)", re.I)
 _CONJ = re.compile(
-    r"^(?P<a>(?:what|who|where|when|which|how)\b.+?),?\s+and\s+(?P<b>(?:what|who|where|when|which|how)\b.+)$", re.I
+    r"^(?P<a>(?:what|who|where|when|which|how)\b.+?)(?P<comma>,?)\s+and\s+"
+    r"(?P<b>(?:(?:with|in|on|at|by|from|for|under|to)\s+)?(?:what|who|where|when|which|how)\b.+)$",
+    re.I,
+)
+# "…, and which option gives …": a second question about its own thing (a noun after the wh-word).
+_OWN_QUESTION = re.compile(
+    r"^(?:which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have|had|can)\b)[a-z][\w-]*\s+\w", re.I
 )
 _TRAILING_PREDICATE = re.compile(
     r"\s+(born|located|based|founded|formed|established|released|published|built|opened|made|created|held|"
@@ -73,6 +79,14 @@ _STOP_LOWER = wordset("of in on at to for from by with and or the a an his her i
 
 
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def _same_target(m: re.Match[str]) -> bool:
+    """ "Who composed X and who retired in 1999?" asks for one person under two constraints; "Which
+    option does X, and which option does Y?" (a comma, a noun after the second wh-word) asks two questions."""
+    if m.group("a").split()[0].lower() != m.group("b").split()[0].lower():
+        return False
+    return not (m.group("comma") and _OWN_QUESTION.match(m.group("b")))
 
 
 def count_of(word: str) -> int:
@@ -155,7 +169,7 @@ class OfflinePlanner:
         if but:
             q = q[but.end() :]
         same_wh = _CONJ.match(q)
-        if same_wh and same_wh.group("a").split()[0].lower() == same_wh.group("b").split()[0].lower():
+        if same_wh and _same_target(same_wh):
             return Plan("lookup", [_sg(1, q, "lookup", rnd=rnd)], {})  # one entity under two constraints
         for shape in (self._yes_no, self._choice, self._enumeration, self._conjunction, self._bridge):
             plan = shape(q, rnd)
@@ -262,8 +276,7 @@ class OfflinePlanner:
         m = _CONJ.match(q)
         if not m or len(m.group("a").split()) < 3 or len(m.group("b").split()) < 3:
             return None
-        # "Who composed X and who retired in 1999?" asks for one person under two constraints.
-        if m.group("a").split()[0].lower() == m.group("b").split()[0].lower():
+        if _same_target(m):
             return None
         return Plan(
             "conjunction",
