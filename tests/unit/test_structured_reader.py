@@ -161,11 +161,27 @@ def test_two_questions_joined_by_a_comma_and_the_same_wh_word_are_two_subgoals()
         round=0,
     )
     assert plan.kind == "conjunction" and plan.subgoals[1]["query"].startswith("with what code")
+    # A prepositional tail qualifies the first question; it is not a second one.
+    plan, _ = OfflinePlanner().plan(
+        "How do I see who moored each vessel, and in which berth?", limits=Limits(), feedback=[], previous={}, round=0
+    )
+    assert plan.kind == "lookup"
     # One person under two constraints stays one lookup.
     plan, _ = OfflinePlanner().plan(
         "Who composed the Harbour Suite and who retired in 1999?", limits=Limits(), feedback=[], previous={}, round=0
     )
     assert plan.kind == "lookup"
+
+
+def test_a_how_to_question_is_not_split_at_its_relative_clause() -> None:
+    plan, _ = OfflinePlanner().plan(
+        "How can my script show a lamp that blinks while the ferry docks?",
+        limits=Limits(),
+        feedback=[],
+        previous={},
+        round=0,
+    )
+    assert plan.kind == "lookup" and len(plan.subgoals) == 1
 
 
 def test_flags_closing_a_clause_are_not_a_choice() -> None:

@@ -36,6 +36,9 @@ _CONJ = re.compile(
     r"(?P<b>(?:(?:with|in|on|at|by|from|for|under|to)\s+)?(?:what|who|where|when|which|how)\b.+)$",
     re.I,
 )
+# "How do I …", "How can my script …": a question for a means (an entry, a command), not a chain of facts.
+_HOW_TO = re.compile(r"^how\s+(?:can|could|do|does|should|would|to)\b", re.I)
+_LEAD_PREPOSITION = re.compile(r"^(?:with|in|on|at|by|from|for|under|to)\s+", re.I)
 # "…, and which option gives …": a second question about its own thing (a noun after the wh-word).
 _OWN_QUESTION = re.compile(
     r"^(?:which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have|had|can)\b)[a-z][\w-]*\s+\w", re.I
@@ -274,8 +277,8 @@ class OfflinePlanner:
 
     def _conjunction(self, q: str, rnd: int) -> Plan | None:
         m = _CONJ.match(q)
-        if not m or len(m.group("a").split()) < 3 or len(m.group("b").split()) < 3:
-            return None
+        if not m or len(m.group("a").split()) < 3 or len(_LEAD_PREPOSITION.sub("", m.group("b")).split()) < 3:
+            return None  # "…, and in which revision?" qualifies the first question; it is not a second one
         if _same_target(m):
             return None
         return Plan(
@@ -285,6 +288,8 @@ class OfflinePlanner:
         )
 
     def _bridge(self, q: str, rnd: int) -> Plan | None:
+        if _HOW_TO.match(q):
+            return None  # "How can my tool show a bar that fills up …?": the clause describes what to find
         chain = self.bridge_chain(q)
         if chain is None:
             return None
