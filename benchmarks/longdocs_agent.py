@@ -137,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--removal-sample", type=int, help="run the removal half on N answerable questions spread over the split"
     )
     parser.add_argument("--out", help="results name (default longdocs_agent, or longdocs_agent_oracle)")
+    parser.add_argument(
+        "--budget-chars", type=int, help="Settings.retrieval.budget_chars of every hop (default: the setting's)"
+    )
+    parser.add_argument("--strategy", help="Settings.retrieval.strategy of every hop (default: the setting's)")
     args = parser.parse_args(argv)
 
     manuals = args.manuals.split(",") if args.manuals else list(MANUALS)
@@ -147,7 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_name = args.out or ("longdocs_agent" if args.reader == "offline" else "longdocs_agent_oracle")
     embedder = make_embedder()
     payload: dict[str, Any] = {"split": args.split, "reader": args.reader, "manuals": manuals}
-    with reader_settings(args.reader, questions) as overrides:
+    retrieval = {k: v for k, v in (("budget_chars", args.budget_chars), ("strategy", args.strategy)) if v is not None}
+    payload["retrieval"] = retrieval
+    with reader_settings(args.reader, questions) as reader_overrides:
+        overrides = {**(reader_overrides or {}), **({"retrieval": retrieval} if retrieval else {})} or None
         agent, meta = build_index(manuals, embedder, settings=overrides)
         payload["index"] = meta
         rows = run_questions(agent, questions, "main")

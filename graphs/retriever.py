@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NotRequired
 
 from typing_extensions import TypedDict
 
 from graphs.common import event
 from graphs.deps import GraphDeps
 from graphs.follow import followed_leaves, sentence_similarities
+from graphs.siblings import sibling_entries
 from graphs.state import EvidenceItem, SentenceRef
 from tools.acl import identities_of
 from tools.logs import get_logger
@@ -29,6 +30,7 @@ class RetrieveTask(TypedDict):
     follow_titles: list[str]
     principal: list[str] | str | None
     strategy: str | None
+    siblings: NotRequired[bool]  # the plan asks for a list: add the sibling entries of the entries found
 
 
 def make_retrieve_node(deps: GraphDeps) -> Any:
@@ -53,6 +55,8 @@ def make_retrieve_node(deps: GraphDeps) -> Any:
         if titles:
             have = {c.node.node_id for c in cands}
             cands.extend(followed_leaves(index, titles, query_vec, identities, have))
+        if task.get("siblings"):
+            cands.extend(sibling_entries(index, cands, identities))
         for c in cands:
             if not c.sentence_ids:
                 c.sentence_ids = [s.node_id for s in leaf_sentences(index, c.node, identities)]

@@ -39,6 +39,7 @@ def next_hops(state: AgentState) -> list[Send] | str:
                     "follow_titles": follow,
                     "principal": state.get("principal"),
                     "strategy": state.get("strategy"),
+                    "siblings": state.get("plan_kind") == "enumeration",
                 },
             )
         )

@@ -94,3 +94,16 @@ def parse_entry(heading: str) -> Entry | None:
     if not keyword and not _CODE_LIKE.search(name):
         return None  # a bare capitalised word ("Installation") is a topic, not an entry
     return Entry(name, (name,), {}, kind)
+
+
+# A manual page's NAME line: "ferry-dock - moor a ferry at a berth" (the page's command and what it does).
+_WHATIS = re.compile(r"^(?P<name>[a-z][\w.+-]*)(?:,\s*[a-z][\w.+-]*)*\s+[-–—]\s+\S")
+
+
+def whatis_name(section: list[str], sentence: str) -> str | None:
+    """The command a manual page documents, read from the line under its NAME heading (the
+    convention of every man page), or None when the sentence is not that line."""
+    if not section or section[-1].strip().upper() != "NAME":
+        return None
+    m = _WHATIS.match(sentence.strip())
+    return m.group("name") if m else None

@@ -16,6 +16,7 @@ from graphs.text.code_spans import default_values, technical_spans
 from graphs.text.entries import parse_entry
 from graphs.text.tables import cell_answers
 from policies.limits import Limits
+from tests.conftest import offline_settings
 
 # A Sphinx-like page: one <dl> entry per object, a settings table, a code block.
 REFERENCE = """<html><head><title>ferrylib API</title></head><body><div role="main">
@@ -129,6 +130,71 @@ def test_enumeration_plans_carry_a_count_and_an_item_question() -> None:
     assert plan.kind == "enumeration" and plan.info["count"] == 0
 
 
+@pytest.mark.parametrize(
+    ("question", "options"),
+    [
+        ("Which ferry dock mode does not wait for the master: --drift or --wait?", ["--drift", "--wait"]),
+        ("Of BerthTaken and PierClosed, which one is safe to retry?", ["BerthTaken", "PierClosed"]),
+        ("Which of Pier.read_lines and Pier.read_blocks returns bytes?", ["Pier.read_lines", "Pier.read_blocks"]),
+        ("Between ferry dock --fast and --slow, which one waits for the tide?", ["--fast", "--slow"]),
+    ],
+)
+def test_choice_plans_take_technical_options(question: str, options: list[str]) -> None:
+    plan, _ = OfflinePlanner().plan(question, limits=Limits(), feedback=[], previous={}, round=0)
+    assert plan.kind == "choice" and plan.info["options"] == options
+
+
+def test_two_questions_joined_by_a_comma_and_the_same_wh_word_are_two_subgoals() -> None:
+    plan, _ = OfflinePlanner().plan(
+        "Which ferry dock option waits for the master, and which option prints nothing?",
+        limits=Limits(),
+        feedback=[],
+        previous={},
+        round=0,
+    )
+    assert plan.kind == "conjunction" and len(plan.subgoals) == 2
+    plan, _ = OfflinePlanner().plan(
+        "What does dock raise when the berth is held, and with what code does it exit?",
+        limits=Limits(),
+        feedback=[],
+        previous={},
+        round=0,
+    )
+    assert plan.kind == "conjunction" and plan.subgoals[1]["query"].startswith("with what code")
+    # A prepositional tail qualifies the first question; it is not a second one.
+    plan, _ = OfflinePlanner().plan(
+        "How do I see who moored each vessel, and in which berth?", limits=Limits(), feedback=[], previous={}, round=0
+    )
+    assert plan.kind == "lookup"
+    # One person under two constraints stays one lookup.
+    plan, _ = OfflinePlanner().plan(
+        "Who composed the Harbour Suite and who retired in 1999?", limits=Limits(), feedback=[], previous={}, round=0
+    )
+    assert plan.kind == "lookup"
+
+
+def test_a_how_to_question_is_not_split_at_its_relative_clause() -> None:
+    plan, _ = OfflinePlanner().plan(
+        "How can my script show a lamp that blinks while the ferry docks?",
+        limits=Limits(),
+        feedback=[],
+        previous={},
+        round=0,
+    )
+    assert plan.kind == "lookup" and len(plan.subgoals) == 1
+
+
+def test_flags_closing_a_clause_are_not_a_choice() -> None:
+    plan, _ = OfflinePlanner().plan(
+        "Which setting makes ferry dock refuse to leave unless given -f or -x?",
+        limits=Limits(),
+        feedback=[],
+        previous={},
+        round=0,
+    )
+    assert plan.kind != "choice"
+
+
 # --------------------------------------------------------------------------- solver on hand-made evidence
 def _entry(heading: str, *sentences: str, doc: str = "api") -> EvidenceItem:
     refs = [
@@ -170,6 +236,85 @@ def test_a_signature_default_answers_what_is_the_default() -> None:
     assert OfflineSolver().extract("How many retries does ferrylib.dock make by default?", evidence).answer == "3"
 
 
+def _with_heading(ev: EvidenceItem) -> EvidenceItem:
+    """The entry's heading line as a citable sentence, as the retrieve node adds it."""
+    head = SentenceRef(node_id=f"{ev['node_id']}-heading", text=ev["section"][-1], start=0, end=10, kind="heading")
+    return EvidenceItem(**{**ev, "sentences": [head, *ev["sentences"]]})
+
+
+def test_a_default_rests_on_the_signature_line_and_keeps_its_spelling() -> None:
+    ev = _with_heading(
+        _entry(
+            "ferrylib.moor(vessel, rope=None, log_suffix='.tide', berth=None)",
+            "Moor a vessel with a rope.",
+            "Writes a log file next to the berth; see tide.log for the format.",
+        )
+    )
+    ex = OfflineSolver().extract("What log suffix does ferrylib.moor use when none is given?", [ev])
+    assert ex.answer == ".tide"  # the signature's spelling, not "tide" from the prose
+    assert ex.support[0].sent.get("kind") == "heading"
+
+
+def test_a_parameter_described_in_plain_words_gives_its_default() -> None:
+    ev = _with_heading(
+        _entry(
+            "class ferrylib.Harbour(charset='latin-9', berths=12, pilot=False)",
+            "A harbour with berths and a pilot.",
+            "charset (str) – the character encoding of the harbour master's radio log.",
+            "pilot (bool) – whether a pilot guides every vessel in.",
+        )
+    )
+    question = "Which character encoding does ferrylib.Harbour use for the radio log by default?"
+    assert OfflineSolver().extract(question, [ev]).answer == "latin-9"
+
+
+def test_the_named_entry_wins_over_a_sibling_with_the_same_parameter() -> None:
+    evidence = [
+        _with_heading(_entry("ferrylib.Pier.read_lines(chunk=64, strip=False)", "Read the log one line at a time.")),
+        _with_heading(_entry("ferrylib.Pier.read_blocks(chunk=8, strip=False)", "Read the log in blocks.")),
+    ]
+    solver = OfflineSolver()
+    assert solver.extract("What chunk does Pier.read_blocks read by default?", evidence).answer == "8"
+    assert solver.extract("What chunk does Pier.read_lines read by default?", evidence).answer == "64"
+
+
+def test_a_parameter_called_default_is_not_what_by_default_asks_for() -> None:
+    ev = _with_heading(_entry("ferrylib.ask(text, default=False, abort=False)", "Ask the master a yes/no question."))
+    assert OfflineSolver().extract("How many seconds does ferrylib.ask wait by default?", [ev]).answer != "False"
+
+
+def test_a_signature_default_claim_names_entry_and_parameter(reference_agent: Any) -> None:
+    result = reference_agent.run("How many retries does ferrylib.dock make by default?")
+    assert result.short_answer == "3" and result.outcome == "answered"
+    assert any(c.text == "In ferrylib.dock, retries = 3." and c.verdict == "supported" for c in result.claims)
+    assert any(c.quote.startswith("ferrylib.dock(") for c in result.citations)  # the signature line is cited
+
+
+def test_a_manual_pages_name_line_answers_how_do_i() -> None:
+    name_line = _entry("NAME", "ferry-moor - Tie a vessel to a berth until the next high tide", doc="moor")
+    body = _entry("DESCRIPTION", "Ties the vessel with two ropes. None of the ropes may be wet.", doc="moor")
+    ex = OfflineSolver().extract("How do I tie a vessel to a berth until high tide?", [name_line, body])
+    assert ex.answer == "ferry-moor"
+
+
+def test_a_literal_never_answers_a_how_question() -> None:
+    ev = _with_heading(_entry("ferrylib.moor(vessel, rope=None)", "Tie up a vessel. None is returned without a rope."))
+    assert OfflineSolver().extract("How can my script tie up a vessel?", [ev]).answer == "ferrylib.moor"
+
+
+def test_a_choice_between_flags_reads_each_flags_entry(reference_agent: Any) -> None:
+    result = reference_agent.run("Which ferry dock option prints nothing except errors: --wait or --quiet?")
+    assert result.short_answer == "--quiet" and result.outcome == "answered"
+    assert any(c.text.startswith("--quiet: ") for c in result.claims)  # the claim names the option chosen
+
+
+def test_literals_and_numbers_are_not_followed_as_titles() -> None:
+    from graphs.roles.offline.solver import _followable
+
+    assert not _followable("None") and not _followable("512") and not _followable("'True'")
+    assert _followable("Harbour Master") and _followable("ferrylib.dock")
+
+
 def test_a_table_value_comes_from_its_row_not_the_neighbouring_one() -> None:
     table = "Setting | Default | Meaning\nTIDE_WINDOW | 45 | Minutes a berth stays reserved.\nPILOT_LIMIT | 12 | Vessels one pilot may guide."
     evidence = [_entry("Settings", table)]
@@ -207,3 +352,31 @@ def test_agent_enumerates_options_each_cited(reference_agent: Any) -> None:
     assert len(items) == 3 and {"--wait", "--log-level"} <= set(items)
     cited = {c.section[-1] for c in result.citations if c.section}
     assert all(any(item in heading for heading in cited) for item in items)
+
+
+MODES = """<html><head><title>ferry-tie(1)</title></head><body><div role="main">
+<h1>ferry-tie(1)</h1>
+<h2>DESCRIPTION</h2><p>Tie a vessel to its berth in one of six knot modes.</p>
+<h2>MODES</h2>
+<dl>
+<dt>--bowline</dt><dd><p>Tie a fixed loop that never slips under load.</p></dd>
+<dt>--hitch</dt><dd><p>Tie a quick knot that is easy to undo by hand.</p></dd>
+<dt>--sheet</dt><dd><p>Join two ropes of different thickness.</p></dd>
+<dt>--reef</dt><dd><p>Bind a sail around its boom.</p></dd>
+<dt>--cleat</dt><dd><p>Make the line fast on a cleat of the pier.</p></dd>
+<dt>--slip</dt><dd><p>Tie a knot that comes free with one pull of the tail.</p></dd>
+</dl>
+</div></body></html>
+"""
+
+
+def test_an_enumeration_reads_every_sibling_entry_of_the_list(make_agent: Any, tmp_path: Path) -> None:
+    docs = tmp_path / "tie"
+    docs.mkdir()
+    (docs / "ferry-tie.html").write_text(MODES, encoding="utf-8")
+    agent = make_agent("modes", settings=offline_settings(retrieval={"k": 2}))
+    agent.ingest(docs)
+    result = agent.run("List the six knot modes of ferry tie.")
+    items = {x.strip() for x in result.short_answer.split(",")}
+    assert items == {"--bowline", "--hitch", "--sheet", "--reef", "--cleat", "--slip"}  # k = 2 hits found two
+    assert all(any(c.text.startswith(f"{i}: ") or i in c.text for c in result.claims) for i in items)

@@ -8,6 +8,7 @@ import re
 from graphs.roles.offline.evidence import Ranked, clean_title
 from graphs.state import PlanInfo
 from graphs.text.dates import parse_date
+from graphs.text.entries import parse_entry
 from graphs.text.lexicon import PART_OF, US_STATES
 from graphs.text.normalize import normalize_answer, numbers_in
 from graphs.text.places import nationalities
@@ -40,9 +41,18 @@ def comparator_of(text: str) -> str | None:
 def _own(option: str, ranked: list[Ranked]) -> list[Ranked]:
     """The option's own document first (its opening sentence states what it is)."""
     key = normalize_answer(option)
-    own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key]
+    own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key or names_option(r, option)]
     own.sort(key=lambda r: r.pos)
     return own or ranked
+
+
+def names_option(r: Ranked, option: str) -> bool:
+    """Is this sentence in the API entry of `option` (`--soft`, `Pier.read_lines`), whose heading names it?"""
+    entry = parse_entry(r.ev["section"][-1]) if r.ev["section"] else None
+    if entry is None:
+        return False
+    short = option.rsplit(".", 1)[-1]
+    return option in entry.aliases or entry.name == option or entry.short == short
 
 
 def _date_value(task: str, attribute: str, ranked: list[Ranked]) -> tuple[tuple[int, int, int] | None, Ranked | None]:
@@ -83,10 +93,11 @@ def _property_score(prop: str, ranked: list[Ranked]) -> tuple[float, Ranked | No
     counted as the countries they imply; a negated sentence does not count."""
     terms = set(content_terms(prop))
     places = _places(prop)
+    negated = bool(NEGATIONS.search(prop))  # "which mode does not touch the index": a negated sentence states it
     best, best_r = 0.0, (ranked[0] if ranked else None)  # cite the option even when it lacks the property
     for r in ranked[:4]:
         text = r.sent["text"]
-        if NEGATIONS.search(text) and terms & set(content_terms(text)):
+        if bool(NEGATIONS.search(text)) != negated and terms & set(content_terms(text)):
             continue
         have = set(content_terms(text + " " + r.ev["title"]))
         score = len(terms & have) / len(terms) if terms else 0.0

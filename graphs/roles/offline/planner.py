@@ -32,7 +32,16 @@ _ENUM = re.compile(
 # "List the HTTP methods …", "Name all options that …": items, as many as the evidence names.
 _ENUM_OPEN = re.compile(r"^(?P<lead>list|name all|what are all)\s+(?:the\s+)?(?=\S)", re.I)
 _CONJ = re.compile(
-    r"^(?P<a>(?:what|who|where|when|which|how)\b.+?),?\s+and\s+(?P<b>(?:what|who|where|when|which|how)\b.+)$", re.I
+    r"^(?P<a>(?:what|who|where|when|which|how)\b.+?)(?P<comma>,?)\s+and\s+"
+    r"(?P<b>(?:(?:with|in|on|at|by|from|for|under|to)\s+)?(?:what|who|where|when|which|how)\b.+)$",
+    re.I,
+)
+# "How do I …", "How can my script …": a question for a means (an entry, a command), not a chain of facts.
+_HOW_TO = re.compile(r"^how\s+(?:can|could|do|does|should|would|to)\b", re.I)
+_LEAD_PREPOSITION = re.compile(r"^(?:with|in|on|at|by|from|for|under|to)\s+", re.I)
+# "…, and which option gives …": a second question about its own thing (a noun after the wh-word).
+_OWN_QUESTION = re.compile(
+    r"^(?:which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have|had|can)\b)[a-z][\w-]*\s+\w", re.I
 )
 _TRAILING_PREDICATE = re.compile(
     r"\s+(born|located|based|founded|formed|established|released|published|built|opened|made|created|held|"
@@ -47,6 +56,15 @@ _ASKS_PREDICATE = re.compile(
 )
 _PREPOSITIONS = wordset("of in on at by for from with to under over during since after before about into and or")
 _DETERMINERS = frozenset(["the", "a", "an", "this", "that", "these", "those", "another"])
+# "Of A and B, which one …", "Between A and B, which …", "Which of A and B …": the options come first.
+_PAIR_FIRST = re.compile(
+    r"^(?:of|between)\s+(?P<a>[^,]+?)\s+and\s+(?P<b>[^,]+?),\s*(?P<head>(?:which|who|what)\b.+)$", re.I
+)
+_WHICH_OF = re.compile(
+    r"^(?P<head>which)\s+of\s+(?:the\s+two\s+)?(?P<a>\S+)\s+and\s+(?P<b>\S+)\s+(?=\S)(?P<tail>.+)$", re.I
+)
+# An option spelled as code or a flag (lower case, but a name all the same).
+_TECHNICAL = re.compile(r"^--?[A-Za-z]|[._]\w|\(\)$")
 _REL = re.compile(r",?\s+\b(in which|that|which|who|whose|where)\s+", re.I)
 _ROLE_WORDS = (
     r"director|founder|co-founder|author|creator|ceo|chief executive(?: officer)?|president|manager|leader|head|"
@@ -64,6 +82,14 @@ _STOP_LOWER = wordset("of in on at to for from by with and or the a an his her i
 
 
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def _same_target(m: re.Match[str]) -> bool:
+    """ "Who composed X and who retired in 1999?" asks for one person under two constraints; "Which
+    option does X, and which option does Y?" (a comma, a noun after the second wh-word) asks two questions."""
+    if m.group("a").split()[0].lower() != m.group("b").split()[0].lower():
+        return False
+    return not (m.group("comma") and _OWN_QUESTION.match(m.group("b")))
 
 
 def count_of(word: str) -> int:
@@ -146,7 +172,7 @@ class OfflinePlanner:
         if but:
             q = q[but.end() :]
         same_wh = _CONJ.match(q)
-        if same_wh and same_wh.group("a").split()[0].lower() == same_wh.group("b").split()[0].lower():
+        if same_wh and _same_target(same_wh):
             return Plan("lookup", [_sg(1, q, "lookup", rnd=rnd)], {})  # one entity under two constraints
         for shape in (self._yes_no, self._choice, self._enumeration, self._conjunction, self._bridge):
             plan = shape(q, rnd)
@@ -186,6 +212,11 @@ class OfflinePlanner:
         return None
 
     def _choice(self, q: str, rnd: int) -> Plan | None:
+        paired = _PAIR_FIRST.match(q) or _WHICH_OF.match(q)
+        if paired:
+            tail = paired.groupdict().get("tail") or ""
+            head = paired.group("head") + (" " if tail else "")
+            return self._choice_plan(head, paired.group("a"), paired.group("b"), tail, rnd)
         if not re.match(r"^(?:which|who|what)\b", q, re.I) or " or " not in q:
             return None
         head = a = b = tail = ""
@@ -202,10 +233,21 @@ class OfflinePlanner:
                     return None
                 head, a = self._option_from_head(m.group("head") + " " + m.group("a"))
                 b = m.group("b")
-        opts = [_strip_article(a), _strip_article(b)]
-        if not all(o and (o[0].isupper() or o[0].isdigit() or o[0] in '"“') for o in opts):
-            return None
+                if _TECHNICAL.search(b):
+                    return (
+                        None  # "… unless given -f or -i": flags at the end of a clause are not the options asked about
+                    )
         if q.lower().startswith(("what is", "what was", "what are")) and not tail:
+            return None
+        return self._choice_plan(head, a, b, tail, rnd)
+
+    @staticmethod
+    def _choice_plan(head: str, a: str, b: str, tail: str, rnd: int) -> Plan | None:
+        """Two named options (names, or technical ones: `--flag`, `module.func`) and what decides."""
+        # "git merge --ff-only" against "--no-ff": the option is the flag, the words before it its context.
+        opts = [o.rsplit(maxsplit=1)[-1] if _TECHNICAL.search(o.rsplit(maxsplit=1)[-1]) else o for o in (a, b)]
+        opts = [_strip_article(o) for o in opts]
+        if not all(o and (o[0].isupper() or o[0].isdigit() or o[0] in '"“' or _TECHNICAL.search(o)) for o in opts):
             return None
         attribute = _clean(re.sub(r"^(which|who|what)\s+(one\s+)?", "", head, flags=re.I) + " " + tail)
         return Plan(
@@ -235,10 +277,9 @@ class OfflinePlanner:
 
     def _conjunction(self, q: str, rnd: int) -> Plan | None:
         m = _CONJ.match(q)
-        if not m or len(m.group("a").split()) < 3 or len(m.group("b").split()) < 3:
-            return None
-        # "Who composed X and who retired in 1999?" asks for one person under two constraints.
-        if m.group("a").split()[0].lower() == m.group("b").split()[0].lower():
+        if not m or len(m.group("a").split()) < 3 or len(_LEAD_PREPOSITION.sub("", m.group("b")).split()) < 3:
+            return None  # "…, and in which revision?" qualifies the first question; it is not a second one
+        if _same_target(m):
             return None
         return Plan(
             "conjunction",
@@ -247,6 +288,8 @@ class OfflinePlanner:
         )
 
     def _bridge(self, q: str, rnd: int) -> Plan | None:
+        if _HOW_TO.match(q):
+            return None  # "How can my tool show a bar that fills up …?": the clause describes what to find
         chain = self.bridge_chain(q)
         if chain is None:
             return None

@@ -11,10 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from graphs.roles.base import Reading, Usage
-from graphs.roles.offline.compare import choose, yes_no
+from graphs.roles.offline.compare import choose, names_option, yes_no
 from graphs.roles.offline.evidence import Ranked, citation, clean_title, sentences_of
 from graphs.roles.offline.statements import statement
-from graphs.roles.offline.structure import asks_for_a_default, entry_of, looks_like_code, structural_offers
+from graphs.roles.offline.structure import (
+    asks_for_a_default,
+    entry_of,
+    heading_ref,
+    looks_like_code,
+    signature_default,
+    structural_offers,
+)
 from graphs.roles.offline.support import covering_support
 from graphs.roles.offline.type_fit import TYPE_FIT
 from graphs.state import ClaimDict, Draft, EvidenceItem, PlanInfo, Subgoal
@@ -169,6 +176,17 @@ def _proximity(start: int, end: int, anchors: dict[str, list[int]]) -> float:
     return total / weight
 
 
+# Literals and numbers name no document: following "None" or "512" finds pages that happen to say it.
+_LITERAL = re.compile(r"True|False|None|[\d.,:+-]+")
+
+
+_PY_LITERAL = re.compile(r"True|False|None")
+
+
+def _followable(text: str) -> bool:
+    return not _LITERAL.fullmatch(text.strip("'\"`"))
+
+
 def _mentions(text: str, name: str) -> bool:
     """`text` names `name` as a name: capitalised ("Winner", not "the winner"), any case for longer names."""
     hits = re.finditer(rf"\b{re.escape(name)}\b", text, re.I)
@@ -234,7 +252,7 @@ class OfflineSolver:
 
     def _candidates(self, query: str, evidence: list[EvidenceItem], atype: AnswerType) -> _Pool:
         """Every candidate answer with its best score per sentence, shortest surface form and support."""
-        if atype.kind in ("entity", "text") and asks_for_a_default(query, evidence):
+        if atype.kind in ("entity", "text", "person", "place", "org") and asks_for_a_default(query, evidence):
             atype = AnswerType("value", atype.noun)  # the question names a parameter with a default
         fit_table = TYPE_FIT.get(atype.kind, TYPE_FIT["entity"])
         q_norm = " " + normalize_answer(query) + " "
@@ -251,9 +269,11 @@ class OfflineSolver:
         pages = {title_key(ev["title"]) for ev in evidence} - named
         pool = _Pool()
         scores, surface, support, kinds = pool.scores, pool.surface, pool.support, pool.kinds
+        # True/False/None answer a question about a value or a yes/no one, never "how do I …?" or "which …?".
+        literal_unwanted = atype.kind not in ("value", "option", "yesno")
         ranked = [r for r in self.rank_sentences(query, evidence)[: self.t.read_sentences] if r.score > 0]
 
-        def offer(text: str, kind: str, r: Ranked, factor: float, near: str) -> None:
+        def offer(text: str, kind: str, r: Ranked, factor: float, near: str, *, exact: bool = False) -> None:
             key = normalize_answer(text)
             if not key:
                 return
@@ -263,7 +283,7 @@ class OfflineSolver:
             elif f" {key} " in q_norm:
                 return
             fit = fit_table.get(kind, 0.05)
-            if fit <= 0.05:
+            if fit <= 0.05 or (literal_unwanted and _PY_LITERAL.fullmatch(text)):
                 return
             span_terms = set(content_terms(text))
             if atype.kind == "date" and atype.noun == "year" and not YEAR_RE.search(text):
@@ -285,6 +305,7 @@ class OfflineSolver:
             known = kinds.get(key)
             if (
                 key not in surface
+                or exact  # read from a signature: its spelling (".txt", not "txt")
                 or (structural and known not in STRUCTURAL_KINDS)
                 or (len(text) < len(surface[key]) and (structural or known not in STRUCTURAL_KINDS))
             ):
@@ -321,11 +342,17 @@ class OfflineSolver:
                 offer(span.text, span.kind, r, factor, near)
             # An entry's name and defaults rest on its best-ranked sentence that negates nothing (a claim
             # "X is the default" checked against "X will not …" reads as a contradiction).
-            first_of_entry = r.ev["node_id"] not in seen_entries and not NEGATIONS.search(text)
+            # (A signature line negates nothing: its "None" is a value.)
+            negates = r.sent.get("kind") != "heading" and NEGATIONS.search(text)
+            first_of_entry = r.ev["node_id"] not in seen_entries and not negates
             if first_of_entry:
                 seen_entries.add(r.ev["node_id"])
             for o in structural_offers(query, atype, r, first_of_entry=first_of_entry):
-                offer(o.text, o.kind, r, o.factor, o.near)
+                head = heading_ref(r.ev) if o.signature else None
+                # A default read from the signature rests on the signature line, not on the body sentence.
+                offer(
+                    o.text, o.kind, Ranked(r.score, head, r.ev, 0) if head else r, o.factor, o.near, exact=o.signature
+                )
                 if o.entry:
                     pool.entries.setdefault(normalize_answer(o.text), r)
             if entry is not None:
@@ -350,7 +377,7 @@ class OfflineSolver:
         for rank, r in enumerate(ranked[:6]):
             for span in candidate_spans(r.sent["text"]):
                 key = normalize_answer(span.text)
-                if span.kind not in FOLLOW_KINDS or not key or f" {key} " in q_norm:
+                if span.kind not in FOLLOW_KINDS or not key or f" {key} " in q_norm or not _followable(span.text):
                     continue
                 score = r.score * _FOLLOW_PRIOR.get(span.kind, 0.5) / (1 + 0.15 * rank)
                 scored[span.text] = max(scored.get(span.text, 0.0), score)
@@ -370,7 +397,7 @@ class OfflineSolver:
         if ex.confidence < self.t.follow_below and not last_hop:
             ranked = self.rank_sentences(question, evidence)
             follow_titles = self.bridge_entities(question, ranked, self.t.follow_entities)
-            if ex.answer and ex.answer not in follow_titles:
+            if ex.answer and ex.answer not in follow_titles and _followable(ex.answer):
                 follow_titles.insert(0, ex.answer)
             follow_titles = follow_titles[: self.t.follow_entities]
             if follow_titles:
@@ -424,7 +451,7 @@ class OfflineSolver:
             query = _filled(sg, subgoals)
             chosen = [Ranked(0.0, *by_node[nid], 0) for nid in sg.get("support", []) if nid in by_node][:2]
             if sg.get("answer") and chosen:
-                text = statement(query, sg["answer"])
+                text = _claim_text(query, sg["answer"], chosen)
                 # The answer's own sentences, plus those stating the rest of the claim (often another page).
                 question = (sg.get("queries") or [query])[0]
                 pool = self.rank_sentences(question, evidence.get(sg["id"], []))[: self.t.read_sentences]
@@ -471,9 +498,9 @@ class OfflineSolver:
                 continue
             r = item.support[0]
             names.append(item.answer)
-            claims.append(
-                ClaimDict(text=r.sent["text"], citations=[citation(r.sent, r.ev)], confidence=item.confidence)
-            )
+            # The claim carries its item: a sentence that names it only through its entry's heading is led by it.
+            text = r.sent["text"] if item.answer in r.sent["text"] else f"{item.answer}: {r.sent['text']}"
+            claims.append(ClaimDict(text=text, citations=[citation(r.sent, r.ev)], confidence=item.confidence))
         missing = [f"{count - len(names)} of {count} items"] if count and len(names) < count else []
         conf = min((i.confidence for i in items), default=0.0)
         return Draft(short_answer=", ".join(names), claims=claims, confidence=conf, missing=missing, items=names)
@@ -496,19 +523,43 @@ class OfflineSolver:
         else:
             answer, conf, picked = yes_no(kind, info, per_option)
         claims: list[ClaimDict] = [
-            ClaimDict(text=r.sent["text"], citations=[citation(r.sent, r.ev)], confidence=conf) for r in picked
+            ClaimDict(text=_about_option(r, per_option), citations=[citation(r.sent, r.ev)], confidence=conf)
+            for r in picked
         ]
         missing = [opt for opt, ranked in per_option if not ranked]
         return Draft(short_answer=answer, claims=_unique_claims(claims), confidence=conf, missing=missing)
 
 
+def _about_option(r: Ranked, per_option: list[tuple[str, list[Ranked]]]) -> str:
+    """A comparison's claim: the sentence, led by the option it is about when only its entry's
+    heading names it ("--soft: Does not touch the index."), so the claim carries the option chosen."""
+    text = r.sent["text"]
+    for option, ranked in per_option:
+        if any(x is r for x in ranked) and option not in text and names_option(r, option):
+            return f"{option}: {text}"
+    return text
+
+
 def _about(option: str, ranked: list[Ranked]) -> list[Ranked]:
     """Sentences about one option: from its own document first, then any that name it."""
     key = normalize_answer(option)
-    own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key]
+    own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key or names_option(r, option)]
     terms = set(content_terms(option))
     naming = [r for r in ranked if r not in own and terms and terms <= set(content_terms(r.sent["text"]))]
     return own + naming or ranked[:3]
+
+
+def _claim_text(query: str, answer: str, chosen: list[Ranked]) -> str:
+    """The claim an answer makes. A default read from a signature says which entry and parameter it
+    belongs to, in the signature's own notation ("In ferrylib.dock, timeout = 5.0."), so it is checked
+    against that line; anything else is the question restated with its answer."""
+    head = chosen[0].sent
+    body = "\n".join(s["text"] for s in chosen[0].ev["sentences"])
+    found = signature_default(head["text"], answer, query, body) if head.get("kind") == "heading" else None
+    if found is not None:
+        entry, param = found
+        return f"In {entry.name}, {param} = {entry.defaults[param]}."
+    return statement(query, answer)
 
 
 def _filled(sg: Subgoal, subgoals: dict[str, Subgoal]) -> str:

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphs.roles.offline.evidence import Ranked
-from graphs.state import EvidenceItem
+from graphs.state import EvidenceItem, SentenceRef
 from graphs.text.answer_types import TECH_KINDS, AnswerType
 from graphs.text.code_spans import default_values, technical_spans
-from graphs.text.entries import Entry, parse_entry
+from graphs.text.entries import Entry, parse_entry, whatis_name
 from graphs.text.tables import cell_answers
 from graphs.text.words import content_terms, stem
 
@@ -35,10 +35,33 @@ class Offer:
     factor: float
     near: str = ""
     entry: bool = False  # the name of the entry itself (not a value read from it)
+    signature: bool = False  # read from the entry's heading line (a default): that line is its evidence
 
 
 _MATCHING = {"option": "flag", "exception": "exception", "identifier": "entry", "command": "entry"}
 _CODE_LINE = re.compile(r"[\n$>{}=]|(?<![\w-])--?[a-z]")
+
+
+def heading_ref(ev: EvidenceItem) -> SentenceRef | None:
+    """The citable heading line of a hit's entry (the retrieve node adds it as a `kind="heading"`
+    sentence), if the hit carries one."""
+    return next((s for s in ev["sentences"] if s.get("kind") == "heading"), None)
+
+
+def signature_default(heading: str, answer: str, question: str, entry_text: str = "") -> tuple[Entry, str] | None:
+    """(entry, parameter) when `heading` is the signature of an entry the question names and gives
+    the default `answer` (quotes aside) to a parameter the question names or describes (a line of
+    `entry_text`, the entry's field list, documents it in the question's words): the claim a default
+    rests on names both. A sibling entry or another parameter with that value is not what it asks."""
+    entry = parse_entry(heading)
+    asked = _asked_terms(question)
+    if entry is None or not _names_entry(entry, asked):
+        return None
+    described = {described_param(line, question) for line in entry_text.splitlines()} - {None}
+    for param, value in entry.defaults.items():
+        if value.strip("'\"") == answer and (_param_named(param, asked) or param in described):
+            return entry, param
+    return None
 
 
 def looks_like_code(text: str) -> bool:
@@ -59,16 +82,40 @@ def _entry_kind(entry: Entry) -> str:
 
 
 def _asked_terms(question: str) -> set[str]:
-    """Stemmed terms of the question, and each identifier's parts ("max_hops" -> max, hop)."""
+    """Stemmed terms of the question, and each identifier's parts ("max_hops" -> max, hop). Not
+    "default": it says a default is asked for, and never names a parameter called `default`."""
     terms = set(content_terms(question))
     for t in list(terms):
         terms.update(stem(p) for p in t.replace(".", "_").split("_") if len(p) > 1)
-    return terms
+    return terms - {"default"}
 
 
 def _param_named(param: str, asked: set[str]) -> bool:
     parts = {stem(p) for p in param.split("_") if p}
     return bool(parts) and parts <= asked
+
+
+# A parameter's line in an entry's field list: "timeout (float) – seconds to wait for the master."
+_FIELD_LINE = re.compile(r"^\s*\**(?P<param>[A-Za-z_]\w*)\s*(?:\([^)]{0,80}\))?\s*[–—-]\s+(?P<desc>\S.*)", re.S)
+
+
+def described_param(sentence: str, question: str) -> str | None:
+    """The parameter a field-list line documents, when most of its description's terms are the
+    question's: "charset (str) – the character set of the output" answers a question that says
+    "character set" and never the parameter's name."""
+    m = _FIELD_LINE.match(sentence)
+    if not m:
+        return None
+    desc = set(content_terms(m.group("desc")))
+    if not desc:
+        return None
+    shared = desc & _asked_terms(question)
+    return m.group("param") if len(shared) >= 2 and len(shared) >= 0.5 * len(desc) else None
+
+
+def _names_entry(entry: Entry, asked: set[str]) -> bool:
+    """Does the question name this entry (its short name, or every part of it)?"""
+    return _param_named(entry.short, asked)
 
 
 def asks_for_a_default(question: str, evidence: list[EvidenceItem]) -> bool:
@@ -77,7 +124,13 @@ def asks_for_a_default(question: str, evidence: list[EvidenceItem]) -> bool:
     asked = _asked_terms(question)
     for ev in evidence:
         entry = parse_entry(ev["section"][-1]) if ev["section"] else None
-        if entry is not None and any(_param_named(p, asked) for p in entry.defaults):
+        if entry is None or not entry.defaults:
+            continue
+        if any(_param_named(p, asked) for p in entry.defaults):
+            return True
+        if "default" in question.lower() and any(
+            described_param(s["text"], question) in entry.defaults for s in ev["sentences"]
+        ):
             return True
     return False
 
@@ -96,11 +149,20 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
         factor = 1.3 if _MATCHING.get(atype.kind) == kind else 1.1
         for name in dict.fromkeys((entry.name, *entry.aliases[1:2])):
             yield Offer(name, kind, factor, text[:40], entry=True)
-    if entry is not None and first_of_entry and (wants_default or atype.kind in ("value", "number")):
+    command = whatis_name(r.ev["section"], text) if atype.kind in ENTRY_TYPES else None
+    if command is not None:
+        # A manual page's NAME line: "how do I …?" and "which command …?" are answered by the command.
+        yield Offer(command, "entry", 1.3 if atype.kind in ("command", "text") else 1.1, text[:40], entry=True)
+    if entry is not None and (wants_default or atype.kind in ("value", "number")):
         asked = _asked_terms(question)
+        # The entry the question names holds the answer; a sibling entry with the same parameter does not.
+        named = 1.4 if _names_entry(entry, asked) else 1.0
+        described = described_param(text, question)
         for param, value in entry.defaults.items():
-            if _param_named(param, asked):
-                yield Offer(value.strip("'\""), "value", 1.5, param)
+            if atype.kind == "number" and not any(ch.isdigit() for ch in value):
+                continue  # "how many …" is not answered by True or None
+            if (first_of_entry and _param_named(param, asked)) or param == described:
+                yield Offer(value.strip("'\""), "value", 1.5 * named, param, signature=True)
     if " | " in text and "\n" in text:
         for cell in cell_answers(text, question, atype.noun):
             kinds = {s.kind for s in technical_spans(cell.text) if s.text == cell.text}
