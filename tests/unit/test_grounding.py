@@ -252,3 +252,25 @@ def test_two_pages_that_each_name_one_of_the_askeds_join_but_neighbours_do_not()
     task = "Which function writes every pending queue message to disk?"
     claim = ClaimDict(text="Spool writes every pending queue message to disk.", citations=[cite(n1, 0), cite(n2, 0)])
     assert ground(asked_terms(task), "spool", claim, index_items({"s": [n1, n2]}), question=task).share < 0.7
+
+
+def test_a_qualified_name_is_stated_by_its_member_and_qualifier() -> None:
+    rows = entry("tw", ["API", "class tidewater.Sheet", "iter_rows(size=512)"], "Yields the sheet's rows in order.")
+    book = entry("tw", ["API", "class tidewater.Book", "iter_rows(size=64)"], "Yields the book's rows in order.")
+    task = "What does Sheet.iter_rows yield?"
+    claim = ClaimDict(text="Sheet.iter_rows yields the rows in order.", citations=[cite(rows, 0)])
+    g = ground(asked_terms(task), "rows in order", claim, index_items({"s": [rows]}), question=task)
+    assert "sheet.iter_row" not in g.missing
+    claim = ClaimDict(text="Sheet.iter_rows yields the rows in order.", citations=[cite(book, 0)])
+    g = ground(asked_terms(task), "rows in order", claim, index_items({"s": [book]}), question=task)
+    assert "sheet.iter_row" in g.missing  # the member alone, under another class, is not it
+
+
+def test_a_signature_states_a_default_by_notation() -> None:
+    rows = entry("tw", ["API", "tidewater.read_rows(batch=256)"], "Reads rows from the sheet in batches.")
+    task = "What is the default batch of tidewater.read_rows?"
+    claim = ClaimDict(text="In tidewater.read_rows, batch = 256.", citations=[cite(rows, 0)])
+    g = ground(asked_terms(task), "256", claim, index_items({"s": [rows]}), question=task)
+    assert "default" not in g.missing and g.share == 1.0
+    g = ground(asked_terms(task), "sheet", claim, index_items({"s": [rows]}), question=task)
+    assert "default" in g.missing  # the notation states the default of 256, not of another span

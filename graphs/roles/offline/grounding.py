@@ -34,6 +34,9 @@ FRAME_WORDS = frozenset(
 )
 
 
+DEFAULT_WORDS = frozenset(content_terms("default defaults"))
+
+
 def terms(text: str) -> set[str]:
     """Content terms, with the parts of compound identifiers too ("get_app_dir" -> get, app, dir;
     "tool-sync(1)" -> tool, sync), so a heading's name matches a question that spells it apart."""
@@ -68,6 +71,11 @@ def _matches(term: str, have: set[str]) -> bool:
     "configuration": the tiny stemmer leaves them apart)."""
     if term in have:
         return True
+    qualifier, dot, member = term.rpartition(".")
+    if dot and qualifier and member:
+        # A qualified name is stated by its member whole plus its qualifier: the entry `iter_rows`
+        # under the heading `class Sheet` states "Sheet.iter_rows".
+        return _matches(member, have) and all(_matches(q, have) for q in content_terms(_SPLIT.sub(" ", qualifier)))
     if len(term) < 5 or not term.isalpha():
         return False  # an identifier matches only whole: "pkg.load_all" is not "pkg"
     return any(len(h) >= 5 and h.isalpha() and (h.startswith(term) or term.startswith(h)) for h in have)
@@ -188,8 +196,14 @@ def ground(
     if not valid:
         return Grounding(0.0, tuple(sorted(wanted)), True, next(s for s in siblings if s))
 
+    # A signature states a default by notation: `open(mode="r")` says the default mode is "r".
+    by_notation = re.compile(rf"\w\s*=\s*['\"]?{re.escape(answer.strip())}(?![\w.])") if answer.strip() else None
+
     def window_terms(cit: CitationDict, item: EvidenceItem | None) -> set[str]:
-        have = terms(_window(cit, item))
+        text = _window(cit, item)
+        have = terms(text)
+        if by_notation is not None and by_notation.search(text):
+            have |= DEFAULT_WORDS
         if item is not None:
             for other_cit, other in found:
                 if other is not None and _linked(item, other):
