@@ -47,7 +47,7 @@ def _own(option: str, ranked: list[Ranked]) -> list[Ranked]:
 
 
 def names_option(r: Ranked, option: str) -> bool:
-    """Is this sentence in the API entry of `option` (`--soft`, `Pier.read_lines`), whose heading names it?"""
+    """Is this sentence in the API entry of `option` (`--retain-logs`, `Pier.read_lines`), whose heading names it?"""
     entry = parse_entry(r.ev["section"][-1]) if r.ev["section"] else None
     if entry is None:
         return False

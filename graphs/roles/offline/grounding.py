@@ -4,9 +4,9 @@ The verifier's coverage check reads a claim against the union of everything it c
 solver picks those citations to cover the claim's terms (`support.covering_support`), so a claim
 can pass on a sentence that names the answer plus another sentence that merely repeats the
 question's words. With the page that answers a question missing from the index, that is how a
-neighbouring entry's name gets accepted: "FETCH_HEAD" for "which file does the tool's `--global`
-option write to?", because one cited line says "write … FETCH_HEAD file" and another says "the
-configuration file".
+neighbouring entry's name gets accepted: "SPOOL_DIR" for "which folder does the tool's `--archive`
+option write to?", because one cited line says "writes … SPOOL_DIR folder" and another says "the
+archive folder".
 
 The check here asks for the answer and the question's terms in the *same window*: the entry (the
 evidence item: an API entry, a section's leaf, a paragraph) whose text holds the answer's
@@ -38,7 +38,7 @@ DEFAULT_WORDS = frozenset(content_terms("default defaults"))
 
 
 def terms(text: str) -> set[str]:
-    """Content terms, with the parts of compound identifiers too ("get_app_dir" -> get, app, dir;
+    """Content terms, with the parts of compound identifiers too ("load_tide_table" -> load, tide, table;
     "tool-sync(1)" -> tool, sync), so a heading's name matches a question that spells it apart."""
     out = set(content_terms(text))
     for t in list(out):

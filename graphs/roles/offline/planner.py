@@ -244,7 +244,7 @@ class OfflinePlanner:
     @staticmethod
     def _choice_plan(head: str, a: str, b: str, tail: str, rnd: int) -> Plan | None:
         """Two named options (names, or technical ones: `--flag`, `module.func`) and what decides."""
-        # "git merge --ff-only" against "--no-ff": the option is the flag, the words before it its context.
+        # "tool sync --keep-local" against "--overwrite": the option is the flag, the words before it its context.
         opts = [o.rsplit(maxsplit=1)[-1] if _TECHNICAL.search(o.rsplit(maxsplit=1)[-1]) else o for o in (a, b)]
         opts = [_strip_article(o) for o in opts]
         if not all(o and (o[0].isupper() or o[0].isdigit() or o[0] in '"“' or _TECHNICAL.search(o)) for o in opts):

@@ -532,7 +532,7 @@ class OfflineSolver:
 
 def _about_option(r: Ranked, per_option: list[tuple[str, list[Ranked]]]) -> str:
     """A comparison's claim: the sentence, led by the option it is about when only its entry's
-    heading names it ("--soft: Does not touch the index."), so the claim carries the option chosen."""
+    heading names it ("--retain-logs: Leaves the old logs in place."), so the claim carries the option chosen."""
     text = r.sent["text"]
     for option, ranked in per_option:
         if any(x is r for x in ranked) and option not in text and names_option(r, option):
