@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -23,6 +24,7 @@ from agent.llm_profiles import Profile, resolve_profile
 from agent.settings import LLMSettings, Settings
 from graphs.roles.base import Roles
 from graphs.roles.llm import StructuredLLM, llm_roles
+from graphs.roles.llm.client import OpenedModel
 from graphs.roles.llm.failures import classify, describe, status_of
 from graphs.roles.offline import offline_roles
 from tools.embeddings import Embedder
@@ -164,13 +166,19 @@ def request_options(llm: LLMSettings, profile: Profile) -> dict[str, Any]:
     return common
 
 
-def make_chat_model(llm: LLMSettings, profile: Profile | None = None) -> BaseChatModel:
-    """`ChatOpenAI` (OpenAI or any OpenAI-compatible `base_url`) or `AzureChatOpenAI`, never retrying itself."""
+def make_chat_model(
+    llm: LLMSettings, profile: Profile | None = None, *, http_async_client: Any | None = None
+) -> BaseChatModel:
+    """`ChatOpenAI` (OpenAI or any OpenAI-compatible `base_url`) or `AzureChatOpenAI`, never
+    retrying itself. `http_async_client`: the async HTTP client its `ainvoke` uses (default:
+    langchain-openai's process-wide one, whose connections belong to the first event loop)."""
     import os
 
     profile = profile or resolve_profile(llm)
     backend = llm.resolved_backend()
     common = request_options(llm, profile)
+    if http_async_client is not None:
+        common["http_async_client"] = http_async_client
     if backend == "azure":
         from langchain_openai import AzureChatOpenAI
 
@@ -207,6 +215,19 @@ def make_chat_model(llm: LLMSettings, profile: Profile | None = None) -> BaseCha
     raise ConfigError(f"no chat model for backend {backend!r}")
 
 
+def async_model_factory(llm: LLMSettings, profile: Profile) -> Callable[[], OpenedModel]:
+    """Opens the same chat model on an async HTTP client of its own (openai's defaults, the
+    request timeout from settings), for the event loop that asks; closing it closes the client."""
+
+    def open_model() -> OpenedModel:
+        import openai
+
+        client = openai.DefaultAsyncHttpxClient(timeout=llm.timeout_s)  # no connection until a request
+        return make_chat_model(llm, profile, http_async_client=client), client.aclose
+
+    return open_model
+
+
 def structured_llm(
     llm: LLMSettings, *, embedder: Embedder | None = None, model: BaseChatModel | None = None
 ) -> StructuredLLM:
@@ -224,6 +245,7 @@ def structured_llm(
         count_tokens=embedder.count_tokens if embedder is not None else None,
         prompt_limits=prompt,
         label=f"llm:{llm.model}",
+        open_async=async_model_factory(llm, profile) if model is None else None,
     )
 
 

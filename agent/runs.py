@@ -15,6 +15,7 @@ from agent.core import AgentCore
 from agent.inputs import UNSET, Unset, check_text, principal_payload
 from agent.results import RunResult
 from agent.run_result import run_result
+from graphs.roles.llm import async_models
 from policies.limits import Limits, recursion_limit_for, resolve_limits
 from tools.acl import PrincipalLike
 from tools.errors import AccessDeniedError, ConfigError, InvalidTaskError
@@ -175,8 +176,11 @@ class RunsMixin(AgentCore):
         thread_id: str | None = None,
         strategy: str | None = None,
     ) -> RunResult:
-        """Async `run`, on the caller's event loop: each node's work is awaited in a worker thread
-        and cancelling the task stops the run (no further node, no further model request).
+        """Async `run`, on the caller's event loop: the reads of independent subgoals are model
+        requests awaited on this loop (`ainvoke`, at most 4 at once, on async HTTP clients opened for
+        this run and closed at its end, so any loop and any number of `asyncio.run`s work); the
+        other nodes' work is awaited in a worker thread. Cancelling the task stops the run (no
+        further node, no further model request).
 
         `limits.timeout_s` holds even when a node is stuck (a hung model request): a moment after
         it the run is cancelled and the result says `halt_reason="timeout"`, with what was
@@ -189,7 +193,7 @@ class RunsMixin(AgentCore):
         final: Any = {}
         with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
             try:
-                async with asyncio.timeout(run_limits.timeout_s + HARD_STOP_GRACE_S):
+                async with async_models(), asyncio.timeout(run_limits.timeout_s + HARD_STOP_GRACE_S):
                     final = await graph.ainvoke(None if resume else payload, config, durability=self._durability())
             except TimeoutError:
                 timed_out = True

@@ -11,6 +11,7 @@ import structlog
 from agent.events import StepEvent, composed_chunks, event_from_update, token_event
 from agent.run_result import run_result
 from agent.runs import RunsMixin
+from graphs.roles.llm import async_models
 from policies.limits import Limits
 from tools.acl import PrincipalLike
 
@@ -59,11 +60,12 @@ class StreamsMixin(RunsMixin):
         events = EventMapper()
         resume = thread_id is not None and self._claim_thread(payload, config)
         with structlog.contextvars.bound_contextvars(run_id=tid, thread_id=tid):
-            async for mode, chunk in self.graph.astream(
-                None if resume else payload, config, stream_mode=STREAM_MODES, durability=self._durability()
-            ):
-                for step in events.feed(mode, chunk):
-                    yield step
+            async with async_models():  # this run's async model clients (see `Agent.arun`)
+                async for mode, chunk in self.graph.astream(
+                    None if resume else payload, config, stream_mode=STREAM_MODES, durability=self._durability()
+                ):
+                    for step in events.feed(mode, chunk):
+                        yield step
         yield self._result_event(events.last, config, payload["task"], tid, t0, forget=thread_id is None)
 
     def _result_event(

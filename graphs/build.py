@@ -9,7 +9,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from graphs.asyncnodes import dual
-from graphs.budget import budgeted
+from graphs.budget import abudgeted, budgeted
 from graphs.composer import make_compose_node
 from graphs.context import HragentContext
 from graphs.conversation import read_messages, reply
@@ -18,7 +18,7 @@ from graphs.planner import make_plan_node
 from graphs.retriever import RetrieveTask, make_retrieve_node
 from graphs.review import make_review_node
 from graphs.routing import after_verify, next_hops
-from graphs.solver import make_solve_node
+from graphs.solver import make_asolve_node, make_solve_node
 from graphs.state import AgentState, InputState, OutputState
 from graphs.verifier import make_verify_node
 
@@ -39,7 +39,8 @@ def build_graph(
     builder.add_node("plan", dual(budgeted(deps, make_plan_node(deps))))
     builder.add_node("review_plan", dual(make_review_node(approve_plans)))
     builder.add_node("retrieve", dual(make_retrieve_node(deps)), input_schema=RetrieveTask)
-    builder.add_node("solve", dual(budgeted(deps, make_solve_node(deps))))
+    # The solve node's model reads are native coroutines under `ainvoke` (see graphs.solver).
+    builder.add_node("solve", dual(budgeted(deps, make_solve_node(deps)), abudgeted(deps, make_asolve_node(deps))))
     builder.add_node("verify", dual(budgeted(deps, make_verify_node(deps))))
     builder.add_node("compose", dual(budgeted(deps, make_compose_node(deps))))
     builder.add_node("reply", dual(reply))

@@ -86,13 +86,26 @@ class RoleBudget:
                 waited = self._lock.wait(timeout=max(0.01, min(1.0, self.deadline - time.time())))
                 if not waited and time.time() >= self.deadline:
                     break
-            refusal = self.left().refusal(estimated_tokens)
-            if refusal is None:
-                self.calls_used += 1
-                self.tokens_used += estimated_tokens
-                self._held += estimated_tokens
-                self._in_flight += 1
-            return refusal
+            return self._take(estimated_tokens)
+
+    def try_reserve(self, estimated_tokens: int) -> tuple[bool, str | None]:
+        """`reserve` without blocking, for requests sent from an event loop (a blocked loop could
+        never see the requests in flight finish): `(False, None)` means "wait and ask again";
+        otherwise `(True, refusal)` exactly as `reserve` would answer."""
+        with self._lock:
+            busy = self._in_flight and not self._fits_alongside(estimated_tokens)
+            if busy and time.time() < self.deadline:
+                return False, None
+            return True, self._take(estimated_tokens)
+
+    def _take(self, estimated_tokens: int) -> str | None:
+        refusal = self.left().refusal(estimated_tokens)
+        if refusal is None:
+            self.calls_used += 1
+            self.tokens_used += estimated_tokens
+            self._held += estimated_tokens
+            self._in_flight += 1
+        return refusal
 
     def settle(self, estimated_tokens: int, real_tokens: int) -> None:
         """A reserved request ended: its real token count (0 when it failed) replaces the estimate."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from graphs.roles.base import Roles
-from graphs.roles.llm.client import Meter, StructuredLLM
+from graphs.roles.llm.client import Meter, StructuredLLM, async_models
 from graphs.roles.llm.composer import LLMComposer
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.planner import LLMPlanner
@@ -41,6 +41,7 @@ __all__ = [
     "LLMVerifier",
     "Meter",
     "StructuredLLM",
+    "async_models",
     "llm_roles",
     "parse_reply",
 ]

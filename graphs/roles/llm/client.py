@@ -14,17 +14,20 @@ Tokens come from the response's usage metadata (or the given token counter).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
-from tenacity import RetryCallState, Retrying
+from tenacity import AsyncRetrying, RetryCallState, Retrying
 from tenacity.stop import stop_any, stop_base
 
 from graphs.roles.budget import RoleBudget
@@ -47,6 +50,13 @@ INTERNAL_TAGS = ("hragent", "nostream")
 # A server that reports reading well under what we sent truncated the prompt silently.
 TRUNCATION_MIN_TOKENS = 256
 TRUNCATION_RATIO = 0.6  # "nostream": LangGraph's messages stream skips these calls
+# How often a request sent from an event loop looks again whether the tokens left cover it
+# alongside the requests in flight (it may not block the loop those requests finish on).
+RESERVE_POLL_S = 0.01
+
+# A chat model with its own async HTTP client, and how to close that client.
+OpenedModel = tuple[BaseChatModel, Callable[[], Awaitable[None]]]
+AsyncModelFactory = Callable[[], OpenedModel]
 
 
 @dataclass
@@ -62,6 +72,19 @@ class Meter:
         """Reserve a call and the prompt's estimated tokens, or raise `LLMBudgetError`."""
         if self.budget is not None:
             refusal = self.budget.reserve(estimated_tokens)
+            if refusal:
+                raise LLMBudgetError(refusal)
+            self.held = estimated_tokens
+        self.calls += 1
+
+    async def abefore_request(self, estimated_tokens: int) -> None:
+        """`before_request` for a request sent from an event loop: waits without blocking the loop."""
+        if self.budget is not None:
+            while True:
+                ready, refusal = self.budget.try_reserve(estimated_tokens)
+                if ready:
+                    break
+                await asyncio.sleep(RESERVE_POLL_S)
             if refusal:
                 raise LLMBudgetError(refusal)
             self.held = estimated_tokens
@@ -114,12 +137,78 @@ def _as_stop(stop: stop_base | Callable[[RetryCallState], bool]) -> stop_base:
     return stop if isinstance(stop, stop_base) else _Stop(stop)
 
 
+@dataclass
+class _AsyncModel:
+    """A chat model as one async scope uses it, with the schema bindings made on it."""
+
+    model: BaseChatModel
+    bound: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+
+
+class AsyncModels:
+    """The chat models of one async run, each on an async HTTP client of its own.
+
+    An `httpx.AsyncClient`'s pooled connections belong to the event loop that opened them, and
+    langchain-openai shares one per process (the first loop's): a second `asyncio.run`, or a run
+    on another thread's loop, then fails with "Event loop is closed". A run's models are opened on
+    its own loop when first needed and closed when the run ends (`Agent.arun` / `astream` open one
+    with `async_models()`)."""
+
+    def __init__(self) -> None:
+        self._open: dict[int, tuple[_AsyncModel, Callable[[], Awaitable[None]]]] = {}
+
+    def get(self, owner: StructuredLLM, factory: AsyncModelFactory) -> _AsyncModel:
+        if id(owner) not in self._open:  # no await in between: one per owner even when reads race
+            model, close = factory()
+            self._open[id(owner)] = (_AsyncModel(model), close)
+        return self._open[id(owner)][0]
+
+    async def aclose(self) -> None:
+        opened, self._open = list(self._open.values()), {}
+        for _model, close in opened:
+            await close()
+
+
+_ASYNC_MODELS: ContextVar[AsyncModels | None] = ContextVar("hragent_async_models", default=None)
+
+
+@asynccontextmanager
+async def async_models() -> AsyncIterator[AsyncModels]:
+    """The scope of one async run: model requests sent from the event loop inside it share
+    per-run async clients, closed (on this loop) at the end. Outside such a scope each async
+    request opens and closes a client of its own."""
+    models = AsyncModels()
+    token = _ASYNC_MODELS.set(models)
+    try:
+        yield models
+    finally:
+        try:
+            _ASYNC_MODELS.reset(token)
+        except ValueError:  # an async generator closed from another context
+            _ASYNC_MODELS.set(None)
+        await models.aclose()
+
+
+def _async_retrying(retrying: Retrying, stop: stop_base) -> AsyncRetrying:
+    """The same retry policy, sleeping on the event loop."""
+    return AsyncRetrying(
+        retry=retrying.retry,
+        wait=retrying.wait,
+        stop=stop,
+        before_sleep=retrying.before_sleep,
+        reraise=retrying.reraise,
+    )
+
+
 class StructuredLLM:
     """A chat model plus how to call it: output method, retry policy, per-request timeout, token counter.
 
     `tools_fallback`: when the server answers that it cannot do tool calling (llama.cpp without
     `--jinja`, vLLM without auto tool choice), switch to `json_schema` for the rest of its life
-    instead of failing every role."""
+    instead of failing every role.
+
+    `open_async`: builds the same model on a new async HTTP client (see `AsyncModels`); without it
+    async requests go through `model` itself (a test double, or a model whose client the caller owns)."""
 
     def __init__(
         self,
@@ -133,8 +222,10 @@ class StructuredLLM:
         count_tokens: TokenCounter | None = None,
         prompt_limits: PromptLimits | None = None,
         label: str | None = None,
+        open_async: AsyncModelFactory | None = None,
     ) -> None:
         self.model = model
+        self.open_async = open_async
         self.retrying = retrying
         self.method: Method = method
         self.strict = strict
@@ -164,11 +255,64 @@ class StructuredLLM:
         try:
             return self._call(schema, system, user, meter=meter, context=context, role=role)
         except LLMConfigError as exc:
-            if not (self.tools_fallback and self.method == "function_calling" and exc.lacks_tools):
+            if not self._switch_from_tools(exc, schema):
                 raise
-            log.warning("llm.tools_unsupported", schema=tool_name(schema), switch_to="json_schema")
-            self.method = "json_schema"
             return self._call(schema, system, user, meter=meter, context=context, role=role)
+
+    async def acall(
+        self,
+        schema: type[T],
+        system: str,
+        user: str,
+        *,
+        meter: Meter,
+        context: Mapping[str, Any] | None = None,
+        role: str = "",
+    ) -> T:
+        """`call` as a coroutine on the caller's event loop (`ainvoke`, async retries and budget wait)."""
+        async with self._async_scope() as scope:
+            try:
+                return await self._acall(scope, schema, system, user, meter=meter, context=context, role=role)
+            except LLMConfigError as exc:
+                if not self._switch_from_tools(exc, schema):
+                    raise
+                return await self._acall(scope, schema, system, user, meter=meter, context=context, role=role)
+
+    def _switch_from_tools(self, exc: LLMConfigError, schema: type[BaseModel]) -> bool:
+        if not (self.tools_fallback and self.method == "function_calling" and exc.lacks_tools):
+            return False
+        log.warning("llm.tools_unsupported", schema=tool_name(schema), switch_to="json_schema")
+        self.method = "json_schema"
+        return True
+
+    def _first_messages(self, schema: type[BaseModel], system: str, user: str) -> list[BaseMessage]:
+        if self.method == "function_calling":
+            rule = REPLY_RULE.format(tool=tool_name(schema))
+        else:
+            rule = JSON_MODE_RULE.format(schema=json.dumps(flat_schema(schema), separators=(",", ":")))
+        return [SystemMessage(f"{system}\n{rule}"), HumanMessage(user)]
+
+    def _repair_messages(
+        self, schema: type[BaseModel], messages: list[BaseMessage], bad: OutputInvalid, method: Method
+    ) -> list[BaseMessage]:
+        name = tool_name(schema)
+        log.info("llm.output_invalid", schema=name, error=bad.error[:300], repair=True)
+        template = REPAIR_USER if method == "function_calling" else JSON_REPAIR_USER
+        repair = template.format(
+            error=bad.error,
+            bad_output=data_block("previous_reply", [clean(bad.raw, self.prompt_limits.bad_output_chars)], new_nonce()),
+            tool=name,
+        )
+        return [*messages, HumanMessage(repair)]
+
+    @staticmethod
+    def _parse_repaired(reply: BaseMessage, schema: type[T], context: Mapping[str, Any] | None) -> T:
+        try:
+            return parse_reply(reply, schema, context)
+        except OutputInvalid as bad:
+            name = tool_name(schema)
+            log.warning("llm.output_invalid", schema=name, error=bad.error[:300], repair=False)
+            raise LLMOutputError(f"{name}: invalid output after one repair: {bad.error[:300]}") from None
 
     def _call(
         self,
@@ -180,32 +324,35 @@ class StructuredLLM:
         context: Mapping[str, Any] | None,
         role: str,
     ) -> T:
-        name = tool_name(schema)
         method = self.method
-        if method == "function_calling":
-            rule = REPLY_RULE.format(tool=name)
-        else:
-            rule = JSON_MODE_RULE.format(schema=json.dumps(flat_schema(schema), separators=(",", ":")))
-        messages: list[BaseMessage] = [SystemMessage(f"{system}\n{rule}"), HumanMessage(user)]
+        messages = self._first_messages(schema, system, user)
         reply = self._send(schema, messages, meter, role)
         try:
             return parse_reply(reply, schema, context)
         except OutputInvalid as bad:
-            log.info("llm.output_invalid", schema=name, error=bad.error[:300], repair=True)
-            template = REPAIR_USER if method == "function_calling" else JSON_REPAIR_USER
-            repair = template.format(
-                error=bad.error,
-                bad_output=data_block(
-                    "previous_reply", [clean(bad.raw, self.prompt_limits.bad_output_chars)], new_nonce()
-                ),
-                tool=name,
-            )
-            reply = self._send(schema, [*messages, HumanMessage(repair)], meter, role)
+            reply = self._send(schema, self._repair_messages(schema, messages, bad, method), meter, role)
+        return self._parse_repaired(reply, schema, context)
+
+    async def _acall(
+        self,
+        scope: _AsyncModel,
+        schema: type[T],
+        system: str,
+        user: str,
+        *,
+        meter: Meter,
+        context: Mapping[str, Any] | None,
+        role: str,
+    ) -> T:
+        method = self.method
+        messages = self._first_messages(schema, system, user)
+        reply = await self._asend(scope, schema, messages, meter, role)
         try:
             return parse_reply(reply, schema, context)
         except OutputInvalid as bad:
-            log.warning("llm.output_invalid", schema=name, error=bad.error[:300], repair=False)
-            raise LLMOutputError(f"{name}: invalid output after one repair: {bad.error[:300]}") from None
+            repair = self._repair_messages(schema, messages, bad, method)
+            reply = await self._asend(scope, schema, repair, meter, role)
+        return self._parse_repaired(reply, schema, context)
 
     def prose(self, system: str, user: str, *, meter: Meter, role: str) -> str:
         """Plain text from the model, streamed to whoever watches (tagged `hragent:answer`, not
@@ -218,25 +365,46 @@ class StructuredLLM:
         return self._send_runnable(self._bound[key], "answer_text", messages, meter, role).text
 
     # ------------------------------------------------------------------ transport
-    def _runnable(self, schema: type[BaseModel], role: str) -> Any:
+    def _bind(self, model: BaseChatModel, schema: type[BaseModel], role: str) -> Any:
         name = tool_name(schema)
-        key = (name, self.method, role)
-        if key not in self._bound:
-            bound: Any
-            if self.method == "json_mode":
-                bound = self.model.bind(response_format={"type": "json_object"})
-            elif self.method == "json_schema":
-                body = strict_schema(schema) if self.strict else flat_schema(schema)
-                fmt = {"name": name, "schema": body, **({"strict": True} if self.strict else {})}
-                bound = self.model.bind(response_format={"type": "json_schema", "json_schema": fmt})
-            else:
-                bound = self.model.bind_tools([schema], tool_choice=name)
-            # Never streamed, even when a watcher's callbacks would make langchain stream it: the
-            # JSON is of no use half-way, and a server's streamed tool calls are its least reliable part.
-            bound = bound.bind(stream=False)
-            tags = [*INTERNAL_TAGS, f"hragent:{role or 'role'}", f"hragent:{name}"]
-            self._bound[key] = bound.with_config(run_name=f"hragent.{role or 'role'}.{name}", tags=tags)
-        return self._bound[key]
+        bound: Any
+        if self.method == "json_mode":
+            bound = model.bind(response_format={"type": "json_object"})
+        elif self.method == "json_schema":
+            body = strict_schema(schema) if self.strict else flat_schema(schema)
+            fmt = {"name": name, "schema": body, **({"strict": True} if self.strict else {})}
+            bound = model.bind(response_format={"type": "json_schema", "json_schema": fmt})
+        else:
+            bound = model.bind_tools([schema], tool_choice=name)
+        # Never streamed, even when a watcher's callbacks would make langchain stream it: the
+        # JSON is of no use half-way, and a server's streamed tool calls are its least reliable part.
+        bound = bound.bind(stream=False)
+        tags = [*INTERNAL_TAGS, f"hragent:{role or 'role'}", f"hragent:{name}"]
+        return bound.with_config(run_name=f"hragent.{role or 'role'}.{name}", tags=tags)
+
+    def _runnable(self, schema: type[BaseModel], role: str, scope: _AsyncModel | None = None) -> Any:
+        bound = self._bound if scope is None else scope.bound
+        key = (tool_name(schema), self.method, role)
+        if key not in bound:
+            bound[key] = self._bind(self.model if scope is None else scope.model, schema, role)
+        return bound[key]
+
+    @asynccontextmanager
+    async def _async_scope(self) -> AsyncIterator[_AsyncModel]:
+        """The model an async request goes through: the run's (`async_models`), else one opened
+        for this call and closed after it, else `model` itself when nothing can be opened."""
+        if self.open_async is None:
+            yield _AsyncModel(self.model, self._bound)
+            return
+        run = _ASYNC_MODELS.get()
+        if run is not None:
+            yield run.get(self, self.open_async)
+            return
+        model, close = self.open_async()
+        try:
+            yield _AsyncModel(model)
+        finally:
+            await close()
 
     def _estimate(self, messages: list[BaseMessage]) -> int:
         text = "\n".join(m.text for m in messages)
@@ -271,6 +439,27 @@ class StructuredLLM:
         runnable = self._runnable(schema, role)
         return self._send_runnable(runnable, tool_name(schema), messages, meter, role, self._schema_tokens(schema))
 
+    async def _asend(
+        self, scope: _AsyncModel, schema: type[BaseModel], messages: list[BaseMessage], meter: Meter, role: str
+    ) -> BaseMessage:
+        runnable = self._runnable(schema, role, scope)
+        name, extra = tool_name(schema), self._schema_tokens(schema)
+        return await self._asend_runnable(runnable, name, messages, meter, role, extra)
+
+    def _request_kwargs(self, meter: Meter) -> dict[str, Any]:
+        if self.request_timeout_s is None:
+            return {}
+        return {"timeout": max(0.05, min(self.request_timeout_s, meter.seconds_left()))}
+
+    def _answered(
+        self, reply: BaseMessage, estimate: int, meter: Meter, name: str, role: str, t0: float
+    ) -> BaseMessage:
+        tokens = self._tokens(reply, estimate)
+        meter.add_tokens(tokens)
+        ms = round((time.perf_counter() - t0) * 1000, 1)
+        log.debug("llm.called", schema=name, role=role, ms=ms, tokens=tokens)
+        return reply
+
     def _send_runnable(
         self, runnable: Any, name: str, messages: list[BaseMessage], meter: Meter, role: str, extra_tokens: int = 0
     ) -> BaseMessage:
@@ -278,20 +467,13 @@ class StructuredLLM:
 
         def attempt() -> BaseMessage:
             meter.before_request(estimate)
-            kwargs: dict[str, Any] = {}
-            if self.request_timeout_s is not None:
-                kwargs["timeout"] = max(0.05, min(self.request_timeout_s, meter.seconds_left()))
             t0 = time.perf_counter()
             try:
-                reply: BaseMessage = runnable.invoke(messages, **kwargs)
+                reply: BaseMessage = runnable.invoke(messages, **self._request_kwargs(meter))
             except BaseException:
                 meter.release()
                 raise
-            tokens = self._tokens(reply, estimate)
-            meter.add_tokens(tokens)
-            ms = round((time.perf_counter() - t0) * 1000, 1)
-            log.debug("llm.called", schema=name, role=role, ms=ms, tokens=tokens)
-            return reply
+            return self._answered(reply, estimate, meter, name, role, t0)
 
         budget_stop = _StopAtBudget(meter)
         try:
@@ -303,9 +485,40 @@ class StructuredLLM:
         except LLMError:
             raise
         except Exception as exc:  # the transport boundary: anything the client raised means "model down"
-            if budget_stop.fired or meter.seconds_left() <= 0:  # the run's budget, not the model, ended it
-                raise LLMBudgetError(budget_stop.fired or "timeout") from exc
-            raise failure(name, exc) from exc
+            raise _gave_up(name, exc, budget_stop, meter) from exc
+
+    async def _asend_runnable(
+        self, runnable: Any, name: str, messages: list[BaseMessage], meter: Meter, role: str, extra_tokens: int = 0
+    ) -> BaseMessage:
+        estimate = self._estimate(messages) + extra_tokens
+
+        async def attempt() -> BaseMessage:
+            await meter.abefore_request(estimate)
+            t0 = time.perf_counter()
+            try:
+                reply: BaseMessage = await runnable.ainvoke(messages, **self._request_kwargs(meter))
+            except BaseException:  # a cancelled run included: the reservation is given back
+                meter.release()
+                raise
+            return self._answered(reply, estimate, meter, name, role, t0)
+
+        budget_stop = _StopAtBudget(meter)
+        try:
+            if self.retrying is None:
+                return await attempt()
+            retrying = _async_retrying(self.retrying, stop_any(_as_stop(self.retrying.stop), budget_stop))
+            result: BaseMessage = await retrying(attempt)
+            return result
+        except LLMError:
+            raise
+        except Exception as exc:  # the transport boundary, as in `_send_runnable`
+            raise _gave_up(name, exc, budget_stop, meter) from exc
+
+
+def _gave_up(name: str, exc: Exception, budget_stop: _StopAtBudget, meter: Meter) -> LLMError:
+    if budget_stop.fired or meter.seconds_left() <= 0:  # the run's budget, not the model, ended it
+        return LLMBudgetError(budget_stop.fired or "timeout")
+    return failure(name, exc)
 
 
 def failure(name: str, exc: BaseException) -> LLMError:

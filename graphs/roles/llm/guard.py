@@ -6,7 +6,8 @@ finishing offline would hide a setting the user must fix."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
 from graphs.roles.base import Usage
@@ -35,25 +36,60 @@ class LLMRole:
     def _guarded(self, with_llm: Callable[[Meter], R], offline: Callable[[], tuple[R, Usage]]) -> tuple[R, Usage]:
         budget = current_budget()
         if budget is not None and budget.down:
-            budget.record(self.role, budget.down, "the run had already switched to the offline engine")
-            out, usage = offline()
-            return out, Usage(usage.llm_calls, usage.tokens, "offline", degraded=True, note=budget.down)
+            return self._already_down(offline())
         meter = Meter(budget)
         try:
             result = with_llm(meter)
-        except LLMBudgetError as exc:
-            reason, detail = exc.limit, str(exc)
         except LLMError as exc:
-            if self.on_failure == "raise" or (self.on_failure == "auto" and isinstance(exc, LLMConfigError)):
-                raise
-            reason, detail = exc.reason, str(exc)
+            reason = self._fell_back(exc, meter)
         else:
-            engine = self.llm.label if meter.calls else "offline"
-            return result, Usage(meter.calls, meter.tokens, engine)
+            return result, self._used(meter)
+        return self._degraded(meter, reason, offline())
+
+    async def _aguarded(
+        self, with_llm: Callable[[Meter], Awaitable[R]], offline: Callable[[], tuple[R, Usage]]
+    ) -> tuple[R, Usage]:
+        """`_guarded` for a coroutine: the offline fallback runs in a worker thread (it computes)."""
+        budget = current_budget()
+        if budget is not None and budget.down:
+            return self._already_down(await asyncio.to_thread(offline))
+        meter = Meter(budget)
+        try:
+            result = await with_llm(meter)
+        except LLMError as exc:
+            reason = self._fell_back(exc, meter)
+        else:
+            return result, self._used(meter)
+        return self._degraded(meter, reason, await asyncio.to_thread(offline))
+
+    def _already_down(self, fallback: tuple[R, Usage]) -> tuple[R, Usage]:
+        budget = current_budget()
+        down = budget.down if budget is not None else ""
+        if budget is not None:
+            budget.record(self.role, down, "the run had already switched to the offline engine")
+        out, usage = fallback
+        return out, Usage(usage.llm_calls, usage.tokens, "offline", degraded=True, note=down)
+
+    def _used(self, meter: Meter) -> Usage:
+        return Usage(meter.calls, meter.tokens, self.llm.label if meter.calls else "offline")
+
+    def _fell_back(self, exc: LLMError, meter: Meter) -> str:
+        """Why this call falls back (and its record in the run's budget), or re-raise `exc`."""
+        if isinstance(exc, LLMBudgetError):
+            reason, detail = exc.limit, str(exc)
+        elif self.on_failure == "raise" or (self.on_failure == "auto" and isinstance(exc, LLMConfigError)):
+            raise exc
+        else:
+            reason, detail = exc.reason, str(exc)
         log.warning("llm.fallback", role=self.role, reason=reason, calls=meter.calls, detail=detail)
+        budget = current_budget()
         if budget is not None:
             budget.record(self.role, reason, detail)
-        out, usage = offline()
+        return reason
+
+    @staticmethod
+    def _degraded(meter: Meter, reason: str, fallback: tuple[R, Usage]) -> tuple[R, Usage]:
+        out, usage = fallback
         return out, Usage(
             meter.calls + usage.llm_calls, meter.tokens + usage.tokens, "offline", degraded=True, note=reason
         )

@@ -108,11 +108,38 @@ class LLMSolver(LLMRole):
         view = reading_view(subgoal, evidence, self.limits)
         if not view:  # nothing to read: the model could only guess
             return offline()
-        return self._guarded(lambda meter: self._read(meter, task, subgoal, query, view, last_hop), offline)
 
-    def _read(
-        self, meter: Meter, task: str, subgoal: Subgoal, query: str, view: EvidenceView, last_hop: bool
-    ) -> Reading:
+        def with_llm(meter: Meter) -> Reading:
+            system, user, role = self._reading_request(task, subgoal, query, view, last_hop)
+            out = self.llm.call(ReadingOutput, system, user, role=role, meter=meter, context={"ids": view.ids})
+            return self._reading(out, view, last_hop)
+
+        return self._guarded(with_llm, offline)
+
+    async def aread(
+        self, task: str, subgoal: Subgoal, query: str, evidence: list[EvidenceItem], *, last_hop: bool
+    ) -> tuple[Reading, Usage]:
+        """`read` as a coroutine: the request is `ainvoke`d on the caller's event loop, so the
+        reads of one solve step wait on the model together without a thread each."""
+
+        def offline() -> tuple[Reading, Usage]:
+            return self.fallback.read(task, subgoal, query, evidence, last_hop=last_hop)
+
+        view = reading_view(subgoal, evidence, self.limits)
+        if not view:
+            return offline()
+
+        async def with_llm(meter: Meter) -> Reading:
+            system, user, role = self._reading_request(task, subgoal, query, view, last_hop)
+            out = await self.llm.acall(ReadingOutput, system, user, role=role, meter=meter, context={"ids": view.ids})
+            return self._reading(out, view, last_hop)
+
+        return await self._aguarded(with_llm, offline)
+
+    def _reading_request(
+        self, task: str, subgoal: Subgoal, query: str, view: EvidenceView, last_hop: bool
+    ) -> tuple[str, str, str]:
+        """The reader's system prompt, user prompt and role label for one read."""
         item = subgoal.get("kind") in ("compare_item", "yesno_item")
         nonce = new_nonce()
         question = subgoal_question(subgoal, query)
@@ -129,14 +156,10 @@ class LLMSolver(LLMRole):
             hop_note=READER_LAST_HOP if last_hop else READER_MORE_HOPS,
         )
         follow_up = (subgoal.get("hops") or 0) > 1 or bool(subgoal.get("queries"))
-        out = self.llm.call(
-            ReadingOutput,
-            READER_SYSTEM.format(),
-            user,
-            meter=meter,
-            context={"ids": view.ids},
-            role="reader.follow_up" if follow_up else "reader",
-        )
+        return READER_SYSTEM.format(), user, "reader.follow_up" if follow_up else "reader"
+
+    @staticmethod
+    def _reading(out: ReadingOutput, view: EvidenceView, last_hop: bool) -> Reading:
         support = view.usable(out.support)  # a flagged sentence is never support
         answer = out.answer if support and not out.not_found else ""
         follow = out.follow_query if out.follow_query and not last_hop and not answer else None

@@ -1,0 +1,165 @@
+"""Native async reads (#16): under `arun` the reads of independent subgoals are `ainvoke`d on the
+caller's event loop, each run on async HTTP clients of its own, so a second `asyncio.run` and two
+threads' loops at once both work; the run's call budget stays exact.
+
+Which client sent a request is the OpenAI SDK's own header (`X-Stainless-Async: async:asyncio`
+from its async client, `false` from the sync one), as the stub recorded it; overlap is the stub's
+own request log, never a wall-clock threshold."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from agent import Agent, Limits, Settings
+from agent.llm import async_model_factory, make_chat_model
+from agent.llm_profiles import resolve_profile
+from agent.settings import LLMSettings
+from graphs.roles.llm import StructuredLLM, async_models
+from graphs.roles.llm.client import Meter
+from graphs.roles.llm.schemas import ReadingOutput
+from tests.conftest import SAMPLE
+from tests.integration.test_llm_concurrent_reads import TASK, three_part_plan
+from tests.support.stub_openai import StubOpenAI
+from tools.embeddings import HashingEmbedder
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[StubOpenAI]:
+    with StubOpenAI(responder=three_part_plan) as server:
+        server.latency_s, server.chat_delay_s = 0.0, 0.2
+        yield server
+
+
+def _settings(stub: StubOpenAI) -> Settings:
+    llm = {"backend": "openai", "base_url": stub.base_url, "api_key": "sk-stub", "max_retries": 0}
+    return Settings(checkpointer="memory", llm=llm)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def agent(stub: StubOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    with Agent(tmp_path_factory.mktemp("aio") / "idx", settings=_settings(stub), embedder=HashingEmbedder()) as made:
+        made.ingest(SAMPLE)
+        yield made
+
+
+def _schema_of(request: dict[str, Any]) -> str:
+    tools = (request["json"] or {}).get("tools") or [{}]
+    return str(tools[0].get("function", {}).get("name", ""))
+
+
+def _reads(stub: StubOpenAI) -> list[dict[str, Any]]:
+    return [r for r in stub.requests if _schema_of(r) == "submit_reading"]
+
+
+def _async_client(request: dict[str, Any]) -> bool:
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    return str(headers.get("x-stainless-async", "")).startswith("async:")
+
+
+def test_arun_sends_the_reads_from_the_event_loop_together(agent: Agent, stub: StubOpenAI) -> None:
+    stub.reset()
+    result = asyncio.run(agent.arun(TASK))
+    reads = _reads(stub)
+    assert len(reads) == 3 and all(_async_client(r) for r in reads)
+    assert max(r["t"] for r in reads) < min(r["t_end"] for r in reads)  # all three in flight at once
+    others = [r for r in stub.requests if r["path"] == "/v1/chat/completions" and r not in reads]
+    assert others and not any(_async_client(r) for r in others)  # plan and draft: worker threads
+    assert result.degraded == [] and [s.status for s in result.subgoals] == ["answered"] * 3
+
+
+def test_sync_run_still_reads_on_threads(agent: Agent, stub: StubOpenAI) -> None:
+    stub.reset()
+    result = agent.run(TASK)
+    reads = _reads(stub)
+    assert len(reads) == 3 and not any(_async_client(r) for r in reads)
+    assert result.degraded == []
+
+
+def test_one_agent_serves_one_event_loop_after_another(agent: Agent, stub: StubOpenAI) -> None:
+    """langchain-openai's shared async client would fail the second loop ("Event loop is closed")."""
+    answers = []
+    for _ in range(3):
+        stub.reset()
+        result = asyncio.run(agent.arun(TASK))
+        assert result.degraded == [], result.degraded
+        assert len(_reads(stub)) == 3 and all(_async_client(r) for r in _reads(stub))
+        answers.append(result.answer)
+    assert answers[0] and answers.count(answers[0]) == 3
+
+
+def test_one_agent_serves_two_threads_event_loops_at_once(agent: Agent, stub: StubOpenAI) -> None:
+    stub.reset()
+    start = threading.Barrier(2)
+    results: dict[int, Any] = {}
+
+    def one(n: int) -> None:
+        start.wait()
+        results[n] = asyncio.run(agent.arun(TASK))
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == [0, 1]
+    assert all(r.degraded == [] for r in results.values())
+    assert results[0].answer == results[1].answer and results[0].answer
+    reads = _reads(stub)
+    assert len(reads) == 6 and all(_async_client(r) for r in reads)
+    assert max(r["t"] for r in reads) < min(r["t_end"] for r in reads)  # both runs' reads overlapped
+
+
+def test_async_reads_never_overdraw_the_call_budget(agent: Agent, stub: StubOpenAI) -> None:
+    """1 plan + 3 reads wanted, 3 calls allowed: two reads reach the model, the third is refused
+    before it is sent and read offline, labelled."""
+    stub.reset()
+    result = asyncio.run(agent.arun(TASK, limits=Limits(max_llm_calls=3)))
+    chat = [r for r in stub.requests if r["path"] == "/v1/chat/completions"]
+    assert len(chat) == 3 == result.stats.llm_calls
+    assert len(_reads(stub)) == 2
+    assert any(d.reason == "max_llm_calls" for d in result.degraded)
+
+
+def test_astream_reads_from_the_event_loop(agent: Agent, stub: StubOpenAI) -> None:
+    async def watch() -> list[str]:
+        return [event.kind async for event in agent.astream(TASK)]
+
+    stub.reset()
+    kinds = asyncio.run(watch())
+    assert kinds[-1] == "result"
+    assert len(_reads(stub)) == 3 and all(_async_client(r) for r in _reads(stub))
+
+
+def _reading_prompt() -> tuple[str, str]:
+    return "Read the evidence.", "Question: what is the Kestrel?\n[S1] The Kestrel is a drone."
+
+
+def test_a_run_scope_closes_the_clients_it_opened(stub: StubOpenAI) -> None:
+    settings = LLMSettings(backend="openai", base_url=stub.base_url, api_key="sk-stub")  # type: ignore[arg-type]
+    opened: list[Any] = []
+    factory = async_model_factory(settings, resolve_profile(settings))
+
+    def recording() -> Any:
+        model, close = factory()
+        opened.append(model.http_async_client)  # type: ignore[attr-defined]
+        return model, close
+
+    llm = StructuredLLM(make_chat_model(settings), open_async=recording)
+
+    async def two_calls_in_one_run() -> None:
+        async with async_models():
+            for _ in range(2):
+                await llm.acall(ReadingOutput, *_reading_prompt(), meter=Meter(), role="reader")
+            assert len(opened) == 1 and not opened[0].is_closed  # one client for the whole run
+
+    asyncio.run(two_calls_in_one_run())
+    assert opened[0].is_closed
+    asyncio.run(llm.acall(ReadingOutput, *_reading_prompt(), meter=Meter(), role="reader"))  # no run scope
+    assert len(opened) == 2 and opened[1].is_closed  # a client for that call alone, closed after it
