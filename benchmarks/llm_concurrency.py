@@ -1,7 +1,8 @@
 """Concurrent reads of independent subgoals (#16), against a slow local stub model: a task the
 stub plans as three independent subgoals, run with the reads overlapped (the default for LLM
-solvers) and one after another, on `run` and `arun`; calls, tokens, seconds per question and the
-stub's own record of how many reads were in flight at once.
+solvers) and one after another, on `run` and `arun`; calls, tokens, seconds per question, the
+stub's own record of how many reads were in flight at once, and the share of reads the OpenAI
+SDK's async client sent (awaited on the event loop, not sent from a worker thread).
 
     python -m benchmarks.llm_concurrency --delay 0.3 --runs 3
 
@@ -44,10 +45,24 @@ def three_parts(body: dict[str, Any]) -> dict[str, Any]:
     return respond(body)
 
 
+def _reads(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in requests if "submit_reading" in json.dumps((r["json"] or {}).get("tools") or [])]
+
+
 def most_in_flight(requests: list[dict[str, Any]]) -> int:
     """The largest number of reading requests the stub was answering at one moment."""
-    reads = [r for r in requests if "submit_reading" in json.dumps((r["json"] or {}).get("tools") or [])]
+    reads = _reads(requests)
     return max((sum(1 for o in reads if o["t"] <= r["t"] < o["t_end"]) for r in reads), default=0)
+
+
+def async_share(requests: list[dict[str, Any]]) -> float:
+    """Share of reads sent by the OpenAI SDK's async client (its `X-Stainless-Async` header), i.e.
+    awaited on the event loop rather than sent from a worker thread."""
+    reads = _reads(requests)
+    sent_async = [
+        r for r in reads if {k.lower(): v for k, v in r["headers"].items()}.get("x-stainless-async", "false") != "false"
+    ]
+    return len(sent_async) / len(reads) if reads else 0.0
 
 
 def measure(agent: Agent, stub: StubOpenAI, runs: int, *, concurrent: bool, use_async: bool) -> dict[str, Any]:
@@ -63,6 +78,7 @@ def measure(agent: Agent, stub: StubOpenAI, runs: int, *, concurrent: bool, use_
                 "calls": result.stats.llm_calls,
                 "tokens": result.stats.tokens,
                 "in_flight": most_in_flight(stub.requests),
+                "async_reads": async_share(stub.requests),
                 "degraded": bool(result.degraded),
             }
         )
@@ -89,10 +105,10 @@ def main(argv: list[str] | None = None) -> None:
                     name = f"{api}, reads {'concurrent' if concurrent else 'one by one'}"
                     table[name] = measure(agent, stub, args.runs, concurrent=concurrent, use_async=api == "arun")
     print(f"three independent subgoals, stub model {args.delay:.2f} s per answer, {args.runs} runs each")
-    cols = ["seconds", "calls", "tokens", "in_flight", "degraded"]
-    print(f"{'':<28}" + "".join(f"{c:>11}" for c in cols))
+    cols = ["seconds", "calls", "tokens", "in_flight", "async_reads", "degraded"]
+    print(f"{'':<28}" + "".join(f"{c:>12}" for c in cols))
     for name, row in table.items():
-        print(f"{name:<28}" + "".join(f"{row[c]:>11.4g}" for c in cols))
+        print(f"{name:<28}" + "".join(f"{row[c]:>12.4g}" for c in cols))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"delay_s": args.delay, "runs": args.runs, "rows": table}, indent=2))
     print(f"wrote {args.out}")

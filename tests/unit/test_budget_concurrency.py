@@ -3,12 +3,15 @@ judged on what requests already in flight may really spend."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from graphs.roles.budget import RoleBudget
+from graphs.roles.llm.client import Meter
 from policies.limits import Limits
+from tools.errors import LLMBudgetError
 
 
 def test_many_threads_never_take_more_calls_than_allowed() -> None:
@@ -52,3 +55,40 @@ def test_requests_with_ample_tokens_left_go_out_together() -> None:
     budget.settle(400, 500)
     budget.settle(400, 450)
     assert budget.tokens_used == 950 and budget.calls_used == 2
+
+
+def test_an_async_request_near_the_token_bound_waits_without_blocking_the_loop() -> None:
+    """The same wait on an event loop: the request in flight finishes on that loop while the
+    second one waits (a blocking wait would hold the loop until the deadline)."""
+    budget = RoleBudget(limits=Limits(max_tokens=1_000), deadline=time.time() + 30)
+    order: list[str] = []
+
+    async def first() -> None:
+        meter = Meter(budget)
+        await meter.abefore_request(400)
+        await asyncio.sleep(0.1)
+        order.append("first settled")
+        meter.add_tokens(700)
+
+    async def second() -> None:
+        await asyncio.sleep(0.01)
+        try:
+            await Meter(budget).abefore_request(400)
+        except LLMBudgetError as exc:
+            order.append(f"second refused: {exc.limit}")
+
+    async def both() -> None:
+        await asyncio.wait_for(asyncio.gather(first(), second()), timeout=5)
+
+    asyncio.run(both())
+    assert order == ["first settled", "second refused: max_tokens"]
+    assert budget.calls_used == 1 and budget.tokens_used == 700
+
+
+def test_try_reserve_answers_at_once() -> None:
+    budget = RoleBudget(limits=Limits(max_tokens=1_000), deadline=time.time() + 30)
+    assert budget.try_reserve(400) == (True, None)
+    assert budget.try_reserve(400) == (False, None)  # must wait for the first one's real count
+    budget.settle(400, 300)
+    assert budget.try_reserve(400) == (True, None)  # nothing in flight: judged on the 700 left
+    assert budget.calls_used == 2
