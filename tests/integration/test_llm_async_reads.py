@@ -9,6 +9,7 @@ own request log, never a wall-clock threshold."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +25,9 @@ from graphs.roles.llm.client import Meter
 from graphs.roles.llm.schemas import ReadingOutput
 from tests.conftest import SAMPLE
 from tests.integration.test_llm_concurrent_reads import TASK, three_part_plan
+from tests.integration.test_llm_zoo import PROFILED
 from tests.support.stub_openai import StubOpenAI
+from tests.support.zoo import chats
 from tools.embeddings import HashingEmbedder
 
 pytestmark = pytest.mark.integration
@@ -163,3 +166,65 @@ def test_a_run_scope_closes_the_clients_it_opened(stub: StubOpenAI) -> None:
     assert opened[0].is_closed
     asyncio.run(llm.acall(ReadingOutput, *_reading_prompt(), meter=Meter(), role="reader"))  # no run scope
     assert len(opened) == 2 and opened[1].is_closed  # a client for that call alone, closed after it
+
+
+# ---------------------------------------------------------------- the server zoo, through `arun`
+ZOO_TASK = "In which city is the plant that manufactures the Kestrel located?"
+
+
+def _arun_llm_answer(agent: Agent, stub: StubOpenAI) -> Any:
+    result = asyncio.run(agent.arun(ZOO_TASK))
+    assert result.degraded == [], result.degraded
+    assert all(e.startswith("llm:") for e in result.engines.values())
+    assert result.answer and result.citations
+    reads = _reads(stub) or [r for r in chats(stub) if "submit_reading" in json.dumps(r["json"])]
+    assert reads and all(_async_client(r) for r in reads)
+    return result
+
+
+@pytest.mark.parametrize(("personality", "llm"), PROFILED, ids=[p for p, _ in PROFILED])
+def test_every_server_answers_arun_under_its_profile(zoo: Any, personality: str, llm: dict[str, Any]) -> None:
+    agent, stub = zoo(personality, llm)
+    if personality == "ollama":
+        stub.models.append("qwen2.5:7b")
+    _arun_llm_answer(agent, stub)
+    assert len(chats(stub)) == 5 and all(r["fault"] == "ok" for r in chats(stub))
+
+
+def test_azure_entra_id_token_reaches_async_reads(zoo: Any) -> None:
+    agent, stub = zoo(
+        "azure",
+        {
+            "backend": "azure",
+            "azure_endpoint": "{root}",
+            "azure_deployment": "prod-chat",
+            "azure_ad_token_provider": "tests.support.personalities:fake_entra_token",
+        },
+    )
+    _arun_llm_answer(agent, stub)
+    for request in chats(stub):
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert headers["authorization"] == "Bearer entra-token-for-tests"
+
+
+def test_async_reads_fall_back_per_call_when_ollama_ignores_tool_choice(zoo: Any) -> None:
+    agent, stub = zoo("ollama", {"model": "qwen2.5:7b", "provider": "generic"})
+    stub.models.append("qwen2.5:7b")
+    result = asyncio.run(agent.arun(ZOO_TASK))
+    assert result.answer
+    assert {d.reason for d in result.degraded} == {"llm_invalid_output"}
+    assert "solver" in {d.role for d in result.degraded}
+    reads = [r for r in chats(stub) if "submit_reading" in json.dumps(r["json"])]
+    assert len(reads) >= 2 and all(_async_client(r) for r in reads)  # the read and its repair, from the loop
+
+
+def test_async_reads_retry_a_transient_error(zoo: Any) -> None:
+    agent, stub = zoo("openai", {"provider": "openai", "max_retries": "2"})
+    stub.script(["ok", "503"])  # the plan, then the first read: overloaded once
+    result = _arun_llm_answer(agent, stub)
+    requests = chats(stub)
+    refused = [i for i, r in enumerate(requests) if r["fault"] == "503"]
+    assert len(refused) == 1 and "submit_reading" in json.dumps(requests[refused[0]]["json"])
+    again = requests[refused[0] + 1]
+    assert "submit_reading" in json.dumps(again["json"]) and _async_client(again)  # retried from the loop
+    assert result.stats.llm_calls == len(requests) == 6
