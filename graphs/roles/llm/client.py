@@ -14,25 +14,21 @@ Tokens come from the response's usage metadata (or the given token counter).
 
 from __future__ import annotations
 
-import asyncio
 import json
-import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
-from tenacity import AsyncRetrying, RetryCallState, Retrying
-from tenacity.stop import stop_any, stop_base
+from tenacity import Retrying
+from tenacity.stop import stop_any
 
-from graphs.roles.budget import RoleBudget
+from graphs.roles.llm.aio import AsyncModelFactory, AsyncScope, OpenedModel, async_models, model_scope
 from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.failures import advice, classify, describe, lacks_tools
+from graphs.roles.llm.meter import Meter, StopAtBudget, as_stop, async_retrying
 from graphs.roles.llm.prompts import JSON_MODE_RULE, JSON_REPAIR_USER, REPAIR_USER, REPLY_RULE
 from graphs.roles.llm.replies import OutputInvalid, parse_reply, tool_name
 from graphs.roles.llm.schema_text import flat_schema, strict_schema
@@ -41,6 +37,7 @@ from tools.errors import LLMBudgetError, LLMConfigError, LLMError, LLMOutputErro
 from tools.logs import get_logger
 
 log = get_logger(__name__)
+__all__ = ["Meter", "OpenedModel", "StructuredLLM", "async_models", "failure"]
 
 T = TypeVar("T", bound=BaseModel)
 Method = Literal["function_calling", "json_schema", "json_mode"]
@@ -50,154 +47,6 @@ INTERNAL_TAGS = ("hragent", "nostream")
 # A server that reports reading well under what we sent truncated the prompt silently.
 TRUNCATION_MIN_TOKENS = 256
 TRUNCATION_RATIO = 0.6  # "nostream": LangGraph's messages stream skips these calls
-# How often a request sent from an event loop looks again whether the tokens left cover it
-# alongside the requests in flight (it may not block the loop those requests finish on).
-RESERVE_POLL_S = 0.01
-
-# A chat model with its own async HTTP client, and how to close that client.
-OpenedModel = tuple[BaseChatModel, Callable[[], Awaitable[None]]]
-AsyncModelFactory = Callable[[], OpenedModel]
-
-
-@dataclass
-class Meter:
-    """What one role call spent; charges the run budget as it goes and refuses what it cannot afford."""
-
-    budget: RoleBudget | None = None
-    calls: int = 0
-    tokens: int = 0
-    held: int = 0  # tokens reserved in the budget for the request in flight
-
-    def before_request(self, estimated_tokens: int) -> None:
-        """Reserve a call and the prompt's estimated tokens, or raise `LLMBudgetError`."""
-        if self.budget is not None:
-            refusal = self.budget.reserve(estimated_tokens)
-            if refusal:
-                raise LLMBudgetError(refusal)
-            self.held = estimated_tokens
-        self.calls += 1
-
-    async def abefore_request(self, estimated_tokens: int) -> None:
-        """`before_request` for a request sent from an event loop: waits without blocking the loop."""
-        if self.budget is not None:
-            while True:
-                ready, refusal = self.budget.try_reserve(estimated_tokens)
-                if ready:
-                    break
-                await asyncio.sleep(RESERVE_POLL_S)
-            if refusal:
-                raise LLMBudgetError(refusal)
-            self.held = estimated_tokens
-        self.calls += 1
-
-    def add_tokens(self, n: int) -> None:
-        """The reply's real token count replaces the reservation."""
-        self.tokens += n
-        if self.budget is not None:
-            self.budget.settle(self.held, n)
-        self.held = 0
-
-    def release(self) -> None:
-        """A request that failed spent its call but no tokens."""
-        if self.budget is not None:
-            self.budget.settle(self.held, 0)
-        self.held = 0
-
-    def seconds_left(self) -> float:
-        return self.budget.left().seconds if self.budget is not None else math.inf
-
-    def calls_left(self) -> float:
-        return self.budget.left().calls if self.budget is not None else math.inf
-
-
-class _StopAtBudget(stop_base):
-    """Stop retrying when the next wait would outlast the run's wall clock or no call is left."""
-
-    def __init__(self, meter: Meter) -> None:
-        self.meter = meter
-        self.fired = ""
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        if self.meter.calls_left() <= 0:
-            self.fired = "max_llm_calls"
-        elif retry_state.upcoming_sleep >= self.meter.seconds_left():
-            self.fired = "timeout"
-        return bool(self.fired)
-
-
-class _Stop(stop_base):
-    def __init__(self, fn: Callable[[RetryCallState], bool]) -> None:
-        self.fn = fn
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.fn(retry_state)
-
-
-def _as_stop(stop: stop_base | Callable[[RetryCallState], bool]) -> stop_base:
-    return stop if isinstance(stop, stop_base) else _Stop(stop)
-
-
-@dataclass
-class _AsyncModel:
-    """A chat model as one async scope uses it, with the schema bindings made on it."""
-
-    model: BaseChatModel
-    bound: dict[tuple[str, str, str], Any] = field(default_factory=dict)
-
-
-class AsyncModels:
-    """The chat models of one async run, each on an async HTTP client of its own.
-
-    An `httpx.AsyncClient`'s pooled connections belong to the event loop that opened them, and
-    langchain-openai shares one per process (the first loop's): a second `asyncio.run`, or a run
-    on another thread's loop, then fails with "Event loop is closed". A run's models are opened on
-    its own loop when first needed and closed when the run ends (`Agent.arun` / `astream` open one
-    with `async_models()`)."""
-
-    def __init__(self) -> None:
-        self._open: dict[int, tuple[_AsyncModel, Callable[[], Awaitable[None]]]] = {}
-
-    def get(self, owner: StructuredLLM, factory: AsyncModelFactory) -> _AsyncModel:
-        if id(owner) not in self._open:  # no await in between: one per owner even when reads race
-            model, close = factory()
-            self._open[id(owner)] = (_AsyncModel(model), close)
-        return self._open[id(owner)][0]
-
-    async def aclose(self) -> None:
-        opened, self._open = list(self._open.values()), {}
-        for _model, close in opened:
-            await close()
-
-
-_ASYNC_MODELS: ContextVar[AsyncModels | None] = ContextVar("hragent_async_models", default=None)
-
-
-@asynccontextmanager
-async def async_models() -> AsyncIterator[AsyncModels]:
-    """The scope of one async run: model requests sent from the event loop inside it share
-    per-run async clients, closed (on this loop) at the end. Outside such a scope each async
-    request opens and closes a client of its own."""
-    models = AsyncModels()
-    token = _ASYNC_MODELS.set(models)
-    try:
-        yield models
-    finally:
-        try:
-            _ASYNC_MODELS.reset(token)
-        except ValueError:  # an async generator closed from another context
-            _ASYNC_MODELS.set(None)
-        await models.aclose()
-
-
-def _async_retrying(retrying: Retrying, stop: stop_base) -> AsyncRetrying:
-    """The same retry policy, sleeping on the event loop."""
-    return AsyncRetrying(
-        retry=retrying.retry,
-        wait=retrying.wait,
-        stop=stop,
-        before_sleep=retrying.before_sleep,
-        reraise=retrying.reraise,
-    )
 
 
 class StructuredLLM:
@@ -270,7 +119,7 @@ class StructuredLLM:
         role: str = "",
     ) -> T:
         """`call` as a coroutine on the caller's event loop (`ainvoke`, async retries and budget wait)."""
-        async with self._async_scope() as scope:
+        async with model_scope(self, self.model, self._bound, self.open_async) as scope:
             try:
                 return await self._acall(scope, schema, system, user, meter=meter, context=context, role=role)
             except LLMConfigError as exc:
@@ -335,7 +184,7 @@ class StructuredLLM:
 
     async def _acall(
         self,
-        scope: _AsyncModel,
+        scope: AsyncScope,
         schema: type[T],
         system: str,
         user: str,
@@ -382,29 +231,12 @@ class StructuredLLM:
         tags = [*INTERNAL_TAGS, f"hragent:{role or 'role'}", f"hragent:{name}"]
         return bound.with_config(run_name=f"hragent.{role or 'role'}.{name}", tags=tags)
 
-    def _runnable(self, schema: type[BaseModel], role: str, scope: _AsyncModel | None = None) -> Any:
+    def _runnable(self, schema: type[BaseModel], role: str, scope: AsyncScope | None = None) -> Any:
         bound = self._bound if scope is None else scope.bound
         key = (tool_name(schema), self.method, role)
         if key not in bound:
             bound[key] = self._bind(self.model if scope is None else scope.model, schema, role)
         return bound[key]
-
-    @asynccontextmanager
-    async def _async_scope(self) -> AsyncIterator[_AsyncModel]:
-        """The model an async request goes through: the run's (`async_models`), else one opened
-        for this call and closed after it, else `model` itself when nothing can be opened."""
-        if self.open_async is None:
-            yield _AsyncModel(self.model, self._bound)
-            return
-        run = _ASYNC_MODELS.get()
-        if run is not None:
-            yield run.get(self, self.open_async)
-            return
-        model, close = self.open_async()
-        try:
-            yield _AsyncModel(model)
-        finally:
-            await close()
 
     def _estimate(self, messages: list[BaseMessage]) -> int:
         text = "\n".join(m.text for m in messages)
@@ -440,7 +272,7 @@ class StructuredLLM:
         return self._send_runnable(runnable, tool_name(schema), messages, meter, role, self._schema_tokens(schema))
 
     async def _asend(
-        self, scope: _AsyncModel, schema: type[BaseModel], messages: list[BaseMessage], meter: Meter, role: str
+        self, scope: AsyncScope, schema: type[BaseModel], messages: list[BaseMessage], meter: Meter, role: str
     ) -> BaseMessage:
         runnable = self._runnable(schema, role, scope)
         name, extra = tool_name(schema), self._schema_tokens(schema)
@@ -475,11 +307,11 @@ class StructuredLLM:
                 raise
             return self._answered(reply, estimate, meter, name, role, t0)
 
-        budget_stop = _StopAtBudget(meter)
+        budget_stop = StopAtBudget(meter)
         try:
             if self.retrying is None:
                 return attempt()
-            retrying = self.retrying.copy(stop=stop_any(_as_stop(self.retrying.stop), budget_stop))
+            retrying = self.retrying.copy(stop=stop_any(as_stop(self.retrying.stop), budget_stop))
             result: BaseMessage = retrying(attempt)
             return result
         except LLMError:
@@ -502,11 +334,11 @@ class StructuredLLM:
                 raise
             return self._answered(reply, estimate, meter, name, role, t0)
 
-        budget_stop = _StopAtBudget(meter)
+        budget_stop = StopAtBudget(meter)
         try:
             if self.retrying is None:
                 return await attempt()
-            retrying = _async_retrying(self.retrying, stop_any(_as_stop(self.retrying.stop), budget_stop))
+            retrying = async_retrying(self.retrying, stop_any(as_stop(self.retrying.stop), budget_stop))
             result: BaseMessage = await retrying(attempt)
             return result
         except LLMError:
@@ -515,7 +347,7 @@ class StructuredLLM:
             raise _gave_up(name, exc, budget_stop, meter) from exc
 
 
-def _gave_up(name: str, exc: Exception, budget_stop: _StopAtBudget, meter: Meter) -> LLMError:
+def _gave_up(name: str, exc: Exception, budget_stop: StopAtBudget, meter: Meter) -> LLMError:
     if budget_stop.fired or meter.seconds_left() <= 0:  # the run's budget, not the model, ended it
         return LLMBudgetError(budget_stop.fired or "timeout")
     return failure(name, exc)
