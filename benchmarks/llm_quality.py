@@ -25,7 +25,7 @@ deterministic schema-filler that asks for one follow-up hop per subgoal
 structured docs; skipped with a note when python-click-doc is not installed): its quality numbers
 mean nothing, its calls and tokens show the call economy — with `--compare-follow-up` each set
 also runs with `llm.prompt.follow_up_evidence="all"` (every gathered sentence re-sent on a
-follow-up hop, the behaviour before #16; the RESULTS table uses `--smoke --set sample`).
+follow-up hop, the behaviour before #16; the RESULTS table uses `--smoke --set sample --questions 12`).
 """
 
 from __future__ import annotations
