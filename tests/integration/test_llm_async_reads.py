@@ -165,8 +165,20 @@ def test_a_run_scope_closes_the_clients_it_opened(stub: StubOpenAI) -> None:
 
     asyncio.run(two_calls_in_one_run())
     assert opened[0].is_closed
+
+    async def a_thread_with_its_own_loop_inside_a_run() -> None:
+        async with async_models():
+            await llm.acall(ReadingOutput, *_reading_prompt(), meter=Meter(), role="reader")
+            # to_thread copies the run's context into a thread whose loop may not use its clients
+            coroutine = llm.acall(ReadingOutput, *_reading_prompt(), meter=Meter(), role="reader")
+            await asyncio.to_thread(asyncio.run, coroutine)
+            assert len(opened) == 3 and opened[2].is_closed and not opened[1].is_closed
+
+    asyncio.run(a_thread_with_its_own_loop_inside_a_run())
+    assert opened[1].is_closed
+    opened.clear()
     asyncio.run(llm.acall(ReadingOutput, *_reading_prompt(), meter=Meter(), role="reader"))  # no run scope
-    assert len(opened) == 2 and opened[1].is_closed  # a client for that call alone, closed after it
+    assert len(opened) == 1 and opened[0].is_closed  # a client for that call alone, closed after it
 
 
 # ---------------------------------------------------------------- the server zoo, through `arun`

@@ -9,6 +9,7 @@ async request outside a run opens a client for itself (`model_scope`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -40,6 +41,7 @@ class AsyncModels:
     with `async_models()`)."""
 
     def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()  # the clients are this loop's, and only this loop's
         self._open: dict[int, tuple[AsyncScope, Callable[[], Awaitable[None]]]] = {}
 
     def get(self, owner: object, factory: AsyncModelFactory) -> AsyncScope:
@@ -85,7 +87,7 @@ async def model_scope(
         yield AsyncScope(model, bound)
         return
     run = _ASYNC_MODELS.get()
-    if run is not None:
+    if run is not None and run.loop is asyncio.get_running_loop():  # a copied context on another loop: not ours
         yield run.get(owner, factory)
         return
     opened, close = factory()
