@@ -105,3 +105,18 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(IndexMismatchError, match="newer"):
         HierarchicalIndex(tmp_path / "idx", HashingEmbedder())
+
+
+def test_an_agent_follows_the_heading_path_its_index_was_created_with(tmp_path: Path) -> None:
+    from agent import Agent
+    from tests.conftest import offline_settings
+
+    config = IndexConfig(embed_sentences=False, leaf_heading_path="page_and_last")
+    HierarchicalIndex(tmp_path / "idx", HashingEmbedder(), config=config).close()
+    emb = RecordingEmbedder()
+    agent = Agent(tmp_path / "idx", settings=offline_settings(checkpointer="none"), embedder=emb)
+    agent.ingest(_docs(tmp_path / "docs"))
+    assert emb.seen == [
+        "Garden pump > Winter storage. Drain the hose and store the pump indoors before the first frost."
+    ]
+    agent.close()
