@@ -31,6 +31,7 @@ from agent import Agent, Settings
 from benchmarks.hotpot import load_questions, materialise, pooled_corpus, print_table, write_results
 from benchmarks.longdocs_baselines import FlatChunks, LlamaIndexAutoMerging
 from tools.embeddings import make_embedder
+from tools.index import HierarchicalIndex, IndexConfig
 from tools.ingest.loaders import load_file
 
 MANUALS = ("/usr/share/doc/python-flask-doc/html", "/usr/share/doc/python-click-doc/html")
@@ -121,10 +122,27 @@ def disk_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def precreate_index(path: Path, settings: Settings, heading_path: str) -> None:
+    """An empty index whose manifest records `leaf_heading_path` (and the settings' other choices)."""
+    cfg = settings.index
+    config = IndexConfig(
+        embed_sentences=cfg.embed_sentences,
+        leaf_headings=cfg.leaf_headings,
+        dl_sections=cfg.dl_sections,
+        section_vectors=cfg.section_vectors,
+        leaf_heading_path=heading_path,
+    )
+    HierarchicalIndex(path, make_embedder(settings.embedder), config=config).close()
+
+
 def run_hragent(folder: Path, embedder: str, index: dict[str, Any], *, edit_one: bool = False) -> list[dict[str, Any]]:
     """One fresh build (and, with `edit_one`, a re-ingest after editing one page)."""
     work = Path(tempfile.mkdtemp(prefix="hragent-ingest-"))
+    index = dict(index)
+    heading_path = index.pop("leaf_heading_path", None)
     settings = Settings(checkpointer="none", llm={"backend": "offline"}, index=index, embedder=embedder)  # type: ignore[arg-type]
+    if heading_path:  # not an agent setting: create the index with it; the agent then follows its manifest
+        precreate_index(work / "idx", settings, heading_path)
     agent = Agent(work / "idx", settings=settings)
     agent.embedder.embed(["warm up"])  # load (and on first use export) the model before the clock
     with phase_timer() as phases:
@@ -183,6 +201,9 @@ SYSTEMS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "hragent": ("hragent", "minilm", {}),  # the default: ONNX fp32, no sentence vectors (+ a re-ingest)
     "hragent:sentences": ("hragent", "minilm", {"embed_sentences": True}),  # the default before #20's 4th session
     "hragent:int8": ("hragent", "minilm-int8", {}),
+    "hragent:last": ("hragent", "minilm", {"leaf_heading_path": "last"}),  # fewer heading tokens per leaf
+    "hragent:page_and_last": ("hragent", "minilm", {"leaf_heading_path": "page_and_last"}),
+    "hragent:no-headings": ("hragent", "minilm", {"leaf_headings": False}),
     "hragent:int8:sentences": ("hragent", "minilm-int8", {"embed_sentences": True}),
     "hragent:torch": ("hragent", "minilm-torch", {}),  # the encoder before #20 (PyTorch fp32)
     "llamaindex:torch": ("llamaindex", "minilm-torch", {}),

@@ -29,6 +29,7 @@ from tools.hierarchy.merge import section_leaf_members
 from tools.ingest.blocks import ParsedDocument
 from tools.ingest.lazy_vectors import LazySentenceVectors, sentence_embedding_text
 from tools.ingest.tree import (
+    HEADING_PATHS,
     DocumentTree,
     Node,
     TreeConfig,
@@ -97,7 +98,7 @@ class HierarchicalIndex:
                 )
             now = time.time()
             self._manifest: dict[str, Any] = {
-                "schema_version": SCHEMA_VERSION,
+                "schema_version": self.config.manifest_schema(),
                 "embedder": embedder.id,
                 "dim": None,
                 "head": head_id,
@@ -107,6 +108,7 @@ class HierarchicalIndex:
                 "tree": self.config.tree.__dict__,
                 "embed_sentences": self.config.embed_sentences,
                 "leaf_headings": self.config.leaf_headings,
+                "leaf_heading_path": self.config.leaf_heading_path,
                 "dl_sections": self.config.dl_sections,
                 "section_vectors": self.config.section_vectors,
             }
@@ -117,6 +119,13 @@ class HierarchicalIndex:
             self.config.tree = TreeConfig(**manifest.get("tree", {}))
             self.config.embed_sentences = bool(manifest.get("embed_sentences", True))
             self.config.leaf_headings = bool(manifest.get("leaf_headings", True))
+            # Indexes before schema 2 embedded the whole heading path.
+            self.config.leaf_heading_path = str(manifest.get("leaf_heading_path", "full"))
+            if self.config.leaf_heading_path not in HEADING_PATHS:
+                raise IndexMismatchError(
+                    f"index {self.location} embeds leaves under heading path {self.config.leaf_heading_path!r},"
+                    " which this hragent does not know; upgrade hragent"
+                )
             self.config.dl_sections = bool(manifest.get("dl_sections", False))
             self.config.section_vectors = str(manifest.get("section_vectors", "text"))
         self._store.prepare(self._manifest.get("dim"))
@@ -265,7 +274,7 @@ class HierarchicalIndex:
         written per doc_id."""
         jobs: list[tuple[Level, list[tuple[DocumentTree, Node]], list[str]]] = []
         leaves = [(t, n) for t in trees for n in t.by_level("leaf")]
-        jobs.append(("leaf", leaves, [leaf_embedding_text(n, self.config.leaf_headings) for _, n in leaves]))
+        jobs.append(("leaf", leaves, [self._leaf_text(n) for _, n in leaves]))
         if self.config.embed_sentences:
             sents = [(t, n) for t in trees for n in t.by_level("sentence")]
             jobs.append(("sentence", sents, [_sentence_embedding_text(t, n) for t, n in sents]))
@@ -309,6 +318,10 @@ class HierarchicalIndex:
             for (_, n), t in zip(nodes, texts, strict=True)
         )
         return per_doc
+
+    def _leaf_text(self, node: Node) -> str:
+        """What the encoder reads for a leaf under this index's manifest (heading path or its tail)."""
+        return leaf_embedding_text(node, self.config.leaf_headings, self.config.leaf_heading_path)
 
     def _upsert_vectors(self, level: Level, rows: Sequence[VectorRow], vectors: Vector, acl: tuple[str, ...]) -> None:
         """One batch of vectors into the store (a named step, so crash tests can stop right after it)."""
@@ -372,7 +385,7 @@ class HierarchicalIndex:
             by_tree.setdefault(tree.doc_id, []).append(i)
         for positions in by_tree.values():
             tree = nodes[positions[0]][0]
-            leaf_vecs = vectors[[row[leaf_embedding_text(n, self.config.leaf_headings)] for n in tree.by_level("leaf")]]
+            leaf_vecs = vectors[[row[self._leaf_text(n)] for n in tree.by_level("leaf")]]
             fallback = self._rows_of(text_vectors, positions)
             out[positions] = mean_section_vectors(tree, [nodes[i][1] for i in positions], leaf_vecs, fallback)
         merged: Vector = out.astype(np.float32)

@@ -20,6 +20,7 @@ import torch
 
 from tools.errors import ConfigError, IndexMismatchError
 from tools.hierarchy.head import CoarseToFineHead, HeadConfig, load_head, save_head
+from tools.ingest.tree import with_heading_path
 from tools.logs import get_logger
 
 log = get_logger(__name__)
@@ -120,9 +121,10 @@ def _rows_from_index(index: Any, leaf_headings: bool) -> list[tuple[str, str, st
             " WHERE sec.level='section' AND sec.summary IS NOT NULL GROUP BY sec.node_id"
         ).fetchall()
 
+    keep = index.config.leaf_heading_path
+
     def leaf_text(text: str, section_json: str) -> str:
-        path = json.loads(section_json)
-        return " > ".join(path) + ". " + text if leaf_headings and path else text
+        return with_heading_path(json.loads(section_json), text, keep) if leaf_headings else text
 
     rows = [("sentence", q, c, leaf_text(f, sj), sid) for q, c, f, sj, sid in sent]
     rows += [("heading", json.loads(q)[-1], c, leaf_text(f, sj), sid) for q, c, f, sj, sid in heads if json.loads(q)]
@@ -236,9 +238,9 @@ def _index_nodes(index: Any) -> tuple[list[tuple[str, str, str]], list[tuple[str
             "SELECT n.node_id, n.summary, n.node_id FROM nodes n JOIN docs d"
             " ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.level='section' ORDER BY n.doc_id, n.ord"
         ).fetchall()
-    heads = index.config.leaf_headings
+    heads, keep = index.config.leaf_headings, index.config.leaf_heading_path
     leaves = [
-        (nid, (" > ".join(json.loads(sec)) + ". " + text) if heads and json.loads(sec) else text, sid or "")
+        (nid, with_heading_path(json.loads(sec), text, keep) if heads else text, sid or "")
         for nid, text, sec, sid in leaf_rows
     ]
     return leaves, [(nid, summary or "", sid) for nid, summary, sid in sec_rows]

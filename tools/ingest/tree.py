@@ -259,11 +259,23 @@ def build_tree(
     return DocumentTree(doc, doc_id, version, nodes)
 
 
-def leaf_embedding_text(node: Node, with_headings: bool = True) -> str:
-    """What the embedder reads for a leaf: its heading path in front (measured on/off in benchmarks)."""
-    if with_headings and node.section:
-        return " > ".join(node.section) + ". " + node.text
-    return node.text
+HEADING_PATHS = ("full", "last", "page_and_last")  # what `IndexConfig.leaf_heading_path` may say
+
+
+def with_heading_path(path: list[str], text: str, keep: str = "full") -> str:
+    """`text` with its heading path in front: all of it ("full"), its last heading ("last"), or the
+    page's title and the last heading ("page_and_last")."""
+    if keep == "last":
+        path = path[-1:]
+    elif keep == "page_and_last" and len(path) > 2:
+        path = [path[0], path[-1]]
+    return " > ".join(path) + ". " + text if path else text
+
+
+def leaf_embedding_text(node: Node, with_headings: bool = True, keep: str = "full") -> str:
+    """What the embedder reads for a leaf: its heading path in front (measured on/off in benchmarks),
+    or a shorter part of it (`IndexConfig.leaf_heading_path`: fewer tokens to encode)."""
+    return with_heading_path(node.section, node.text, keep) if with_headings else node.text
 
 
 def section_summary(tree: DocumentTree, section: Node, max_sentences: int = 6) -> str:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tools.ingest.tree import TreeConfig
+from tools.errors import ConfigError
+from tools.ingest.tree import HEADING_PATHS, TreeConfig
 from tools.types import Level
 
-SCHEMA_VERSION = 1
+# 2: leaves may be embedded under only part of their heading path (`leaf_heading_path` in the
+# manifest). An older hragent ignores that key and would embed changed leaves under the whole path,
+# mixing two encodings in one index, so such an index records schema 2 and an older hragent refuses
+# it ("newer schema"). An index that embeds the whole path records schema 1 (`manifest_schema`), so
+# older versions still open it; this version reads both.
+SCHEMA_VERSION = 2
 EMBEDDED_LEVELS: tuple[Level, ...] = ("leaf", "sentence", "section")
 
 
@@ -19,10 +25,22 @@ class IndexConfig:
     embed_sentences: bool = True
     embed_sections: bool = True
     leaf_headings: bool = True
+    # Which headings go in front of a leaf's text when it is embedded: "full" (the whole path),
+    # "last" or "page_and_last" (fewer tokens: the heading path was ~30 % of what a manual encoded,
+    # #20; "last" cost .032 of structured-docs answer recall, RESULTS.md). BM25 always reads the path.
+    leaf_heading_path: str = "full"
     dl_sections: bool = True
     # "mean" (mean of the section's leaf vectors; measured better for section routing on both benchmark
     # corpora and free at ingest) | "text" (the embedding of the section's extractive summary)
     section_vectors: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.leaf_heading_path not in HEADING_PATHS:
+            raise ConfigError(f"leaf_heading_path must be one of {HEADING_PATHS}, not {self.leaf_heading_path!r}")
+
+    def manifest_schema(self) -> int:
+        """The schema an index built with this configuration records (see `SCHEMA_VERSION`)."""
+        return 1 if self.leaf_heading_path == "full" else 2
 
     def embedded_levels(self) -> set[str]:
         """The levels that carry vectors in an index built with this configuration."""
