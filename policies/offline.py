@@ -32,6 +32,11 @@ class OfflineThresholds(BaseModel):
         le=1.0,
         description="Share of the asked terms the entry naming the answer must state (question grounding).",
     )
+    grounding_names: bool = Field(
+        False,
+        description="Question grounding also requires every name the question asks about (an identifier, a flag, "
+        "a capitalised name) in the entry naming the answer or its heading path.",
+    )
     contradiction_coverage: float = Field(
         0.5, ge=0.0, le=1.0, description="Coverage above which a mismatched number/entity/negation contradicts."
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from graphs.text.lexicon import (
     DATE_NOUNS,
+    NUMBER_COMPOUNDS,
     NUMBER_NOUNS,
     ORG_NOUNS,
     PLACE_NOUNS,
@@ -108,7 +109,7 @@ def classify_noun(noun: str) -> str:
 
 
 _RELATIVE_PREV = wordset(
-    "in on at by for from with to of under during since after before about into is was are were and or but"
+    "in on at by for from with to of under during since after before about into is was are were and or but below above"
 )
 
 
@@ -152,6 +153,9 @@ def answer_type(question: str) -> AnswerType:
         if not head:
             return AnswerType("entity")
         kind = classify_noun(head)
+        before = re.search(rf"\b(\w+)\s+{re.escape(head)}\b", ql)
+        if before and f"{before.group(1)} {head}" in NUMBER_COMPOUNDS:
+            return AnswerType("number", head)  # "what exit code …" asks for a number, not a code span
         if kind == "entity" and _QUANTITY.search(ql):
             return AnswerType("number", head)  # "what is the maximum payload" asks for a quantity
         if kind in ("entity", "text") and _DEFAULT.search(ql):

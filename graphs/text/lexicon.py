@@ -193,7 +193,11 @@ TECH_NOUNS: dict[str, str] = {
     **dict.fromkeys(wordset("option flag switch parameter argument setting mode"), "option"),
     **dict.fromkeys(wordset("command subcommand"), "command"),
     **dict.fromkeys(wordset("version release"), "version"),
+    # A file, folder or extension is answered by a path or literal ("~/.toolrc", ".txt").
+    **dict.fromkeys(wordset("file path folder directory extension suffix"), "value"),
 }
+# Two-word heads of technical text whose answer is a number: "what exit code …", "which status code …".
+NUMBER_COMPOUNDS = frozenset(["exit code", "status code", "return code", "error code", "exit status"])
 ORG_NOUNS = wordset("""company band team organization organisation university school club firm party label corporation
     group conference league network channel station newspaper magazine publisher studio agency brand
     airline manufacturer retailer chain business""")

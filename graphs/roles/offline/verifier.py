@@ -20,7 +20,7 @@ from graphs.text.entries import parse_entry
 from graphs.text.lexicon import DEMONYM_COUNTRY, PART_OF
 from graphs.text.normalize import normalize_answer, numbers_in
 from graphs.text.spans import CAP_SPAN
-from graphs.text.words import NEGATIONS, SENT_INITIAL, content_terms, words
+from graphs.text.words import NEGATIONS, SENT_INITIAL, asserted, content_terms, words
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
 from policies.injection import injection_markers
@@ -93,8 +93,9 @@ def slot_conflicts(claim: str, evidence: str) -> list[str]:
 
 
 def _outside_names(text: str) -> str:
-    """The text without its capitalised names: a title like "I Can't Stay Awake" negates nothing."""
-    return CAP_SPAN.sub(" ", text)
+    """The text without its capitalised names (a title like "I Can't Stay Awake" negates nothing)
+    and without negated conditions ("defaults to 80 if not overridden" asserts a default)."""
+    return CAP_SPAN.sub(" ", asserted(text))
 
 
 def lexical_check(
@@ -274,7 +275,7 @@ class OfflineVerifier:
             else:
                 asked = asked_terms(claim["text"]) - earlier
             g = ground(asked, answer, claim, by_node, question=task)
-            if g.share >= self.t.support_grounding:
+            if g.share >= self.t.support_grounding and not (self.t.grounding_names and g.missing_names):
                 continue
             claim["verdict"] = "not_enough_evidence"
             claim["confidence"] = round(min(float(claim.get("confidence", 0.0)), g.share), 4)
@@ -282,6 +283,8 @@ class OfflineVerifier:
                 where = "no cited sentence names it"
             elif g.sibling:
                 where = f"its entry is about {g.sibling}, not what the question names"
+            elif self.t.grounding_names and g.missing_names:
+                where = f"the entry does not name {', '.join(g.missing_names[:4])}, which the question names"
             else:
                 where = f"missing {', '.join(g.missing[:6])}"
             claim.setdefault("reasons", []).append(
