@@ -33,7 +33,7 @@ class OfflineThresholds(BaseModel):
         description="Share of the asked terms the entry naming the answer must state (question grounding).",
     )
     grounding_names: bool = Field(
-        False,
+        True,
         description="Question grounding also requires every name the question asks about (an identifier, a flag, "
         "a capitalised name) in the entry naming the answer or its heading path.",
     )
