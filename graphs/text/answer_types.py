@@ -10,6 +10,7 @@ from graphs.text.lexicon import (
     NUMBER_COMPOUNDS,
     NUMBER_NOUNS,
     ORG_NOUNS,
+    PATH_NOUNS,
     PLACE_NOUNS,
     TECH_NOUNS,
     is_person_noun,
@@ -152,6 +153,8 @@ def answer_type(question: str) -> AnswerType:
         head = _head_after_wh(rest)
         if not head:
             return AnswerType("entity")
+        if rest[0].lower() in PATH_NOUNS:
+            return AnswerType("value", head)  # "which file …", "what file extension …": a path or literal
         kind = classify_noun(head)
         before = re.search(rf"\b(\w+)\s+{re.escape(head)}\b", ql)
         if before and f"{before.group(1)} {head}" in NUMBER_COMPOUNDS:

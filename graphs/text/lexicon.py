@@ -193,9 +193,10 @@ TECH_NOUNS: dict[str, str] = {
     **dict.fromkeys(wordset("option flag switch parameter argument setting mode"), "option"),
     **dict.fromkeys(wordset("command subcommand"), "command"),
     **dict.fromkeys(wordset("version release"), "version"),
-    # A file, folder or extension is answered by a path or literal ("~/.toolrc", ".txt").
-    **dict.fromkeys(wordset("file path folder directory extension suffix"), "value"),
 }
+# "Which file …", "what file extension …": answered by a path or literal ("~/.toolrc", ".txt"). Read
+# only right after the wh-word: in "which option removes files …" the files are the verb's object.
+PATH_NOUNS = wordset("file files path paths folder folders directory directories extension suffix")
 # Two-word heads of technical text whose answer is a number: "what exit code …", "which status code …".
 NUMBER_COMPOUNDS = frozenset(["exit code", "status code", "return code", "error code", "exit status"])
 ORG_NOUNS = wordset("""company band team organization organisation university school club firm party label corporation

@@ -397,6 +397,8 @@ def test_codes_and_files_have_their_own_answer_types() -> None:
     assert answer_type("Below which status code does Reply.fine return True?").kind == "number"
     assert answer_type("Which file does ferry sync --global write to?").kind == "value"
     assert answer_type("Which file does ferry sync --global write to?").noun == "file"
+    # Files the verb acts on are not what is asked: this asks for an option.
+    assert answer_type("Which ferry rm option removes paths only from the ledger?").kind == "option"
 
 
 def test_a_negated_condition_does_not_negate_the_statement() -> None:
