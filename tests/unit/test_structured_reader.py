@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from graphs.roles.offline.evidence import Ranked
 from graphs.roles.offline.planner import OfflinePlanner
 from graphs.roles.offline.solver import OfflineSolver
 from graphs.state import EvidenceItem, SentenceRef
@@ -439,3 +440,15 @@ def test_the_default_is_read_from_the_body_when_the_signature_says_none(make_age
     agent.ingest(docs)
     result = agent.run("What words does ferrylib.hail shout by default?")
     assert result.short_answer == "Ahoy the harbour"
+
+
+def test_a_how_to_question_in_plain_words_is_answered_by_the_entry_in_its_own_words() -> None:
+    from graphs.roles.offline.claims import entry_statement
+
+    ev = _entry("ferrylib.meter(items, width=30)", "Show a bar that fills as the items are worked through.")
+    r = Ranked(1.0, ev["sentences"][0], ev, 0)
+    said = entry_statement("How can my tool display progress while it loops over a long list?", "ferrylib.meter", r)
+    assert said == "ferrylib.meter: Show a bar that fills as the items are worked through."
+    # Not for other questions, nor for a name that is not the entry's own.
+    assert entry_statement("Which function shows a bar?", "ferrylib.meter", r) is None
+    assert entry_statement("How can my tool display progress?", "ferrylib.gauge", r) is None

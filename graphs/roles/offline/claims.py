@@ -9,8 +9,10 @@ import re
 from graphs.roles.offline.compare import names_option
 from graphs.roles.offline.evidence import Ranked, clean_title
 from graphs.roles.offline.statements import statement
-from graphs.roles.offline.structure import signature_default
+from graphs.roles.offline.structure import entry_of, signature_default
 from graphs.state import ClaimDict, Subgoal
+from graphs.text.answer_types import answer_type
+from graphs.text.entries import whatis_name
 from graphs.text.normalize import normalize_answer
 from graphs.text.words import content_terms
 
@@ -44,7 +46,31 @@ def claim_text(query: str, answer: str, chosen: list[Ranked]) -> str:
     if found is not None:
         entry, param = found
         return f"In {entry.name}, {param} = {entry.defaults[param]}."
-    return statement(query, answer)
+    said = entry_statement(query, answer, chosen[0])
+    return said if said is not None else statement(query, answer)
+
+
+def entry_statement(query: str, answer: str, r: Ranked) -> str | None:
+    """A how-to question answered by an entry's name ("How do I show a bar while it works?" ->
+    `widgetry.meter`) claims what the entry says of itself — "widgetry.meter: Show a bar that fills
+    as the work goes." — not the question's own words with the name put in: a reference page describes
+    the entry in its words, never in the user's, so the restated question could never be checked.
+    Whether the entry is what was asked is the verifier's question grounding."""
+    if answer_type(query).kind != "text" or not names_itself(r, answer):
+        return None
+    own = r.sent["text"] if r.sent.get("kind") != "heading" else ""
+    body = own or next((s["text"] for s in r.ev["sentences"] if s.get("kind") != "heading"), "")
+    if not body:
+        return None
+    return body if answer in body else f"{answer}: {body}"
+
+
+def names_itself(r: Ranked, answer: str) -> bool:
+    """Is `answer` the name of the entry (or manual page) this sentence belongs to?"""
+    entry = entry_of(r)
+    if entry is not None and answer in {entry.name, entry.short, *entry.aliases}:
+        return True
+    return whatis_name(r.ev["section"], r.sent["text"]) == answer
 
 
 def filled(sg: Subgoal, subgoals: dict[str, Subgoal]) -> str:
