@@ -156,9 +156,9 @@ def answer_type(question: str) -> AnswerType:
         if rest[0].lower() in PATH_NOUNS:
             return AnswerType("value", head)  # "which file …", "what file extension …": a path or literal
         kind = classify_noun(head)
-        before = re.search(rf"\b(\w+)\s+{re.escape(head)}\b", ql)
-        if before and f"{before.group(1)} {head}" in NUMBER_COMPOUNDS:
-            return AnswerType("number", head)  # "what exit code …" asks for a number, not a code span
+        wh_phrase = ql[first_wh.start() :]
+        if any(re.match(rf"\w+\s+(?:\w+\s+)?{c}\b", wh_phrase) for c in NUMBER_COMPOUNDS):
+            return AnswerType("number", head)  # "what return code …" asks for a number, not a code span
         if kind == "entity" and _QUANTITY.search(ql):
             return AnswerType("number", head)  # "what is the maximum payload" asks for a quantity
         if kind in ("entity", "text") and _DEFAULT.search(ql):

@@ -36,7 +36,7 @@ DEFAULT_PHRASE = re.compile(
     r"default:\s*)(?P<value>[`'\"]?[\w~$./+-]+(?:\s+[\w./-]+)?)",
     re.I,
 )
-# "This defaults to LIMIT_NAME, which is 30.": the value a named constant stands for.
+# "This defaults to LIMIT_NAME, which is 12.": the value a named constant stands for.
 _WHICH_IS = re.compile(r",?\s+which\s+is\s+(?P<value>[`'\"]?[\w~$./+-]*\w)")
 _QUOTED_AT = re.compile(r"[`'\"“‘]([^`'\"”’\n]{1,60})[`'\"”’]")
 _DEFAULT_STOP = wordset("the a an this that it is are be and or in of for when if which")

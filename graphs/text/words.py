@@ -32,7 +32,7 @@ NEGATIONS = re.compile(
     r"hasn't|haven't|hadn't|won't|wouldn't|couldn't|shouldn't)\b|n't\b",
     re.I,
 )
-# A negation inside a condition ("if not overridden", "when none is given", "when the code cannot be
+# A negation inside a condition ("if not set", "when nothing is passed", "when the hull cannot be
 # built") qualifies when the statement holds; it does not deny the statement itself.
 _NEGATED_CONDITION = re.compile(
     r"\b(?:if|when|whenever|unless|whether)\b[^,.;:?!()]*?"

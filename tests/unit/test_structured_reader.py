@@ -394,8 +394,8 @@ def test_a_quoted_default_is_read_whole() -> None:
 
 
 def test_codes_and_files_have_their_own_answer_types() -> None:
-    assert answer_type("With what exit code does the tool stop when a berth is taken?").kind == "number"
-    assert answer_type("Below which status code does Reply.fine return True?").kind == "number"
+    assert answer_type("What return code does ferry dock give back on a full berth?").kind == "number"
+    assert answer_type("Below which error code does ferry dock count a mooring as clean?").kind == "number"
     assert answer_type("Which file does ferry sync --global write to?").kind == "value"
     assert answer_type("Which file does ferry sync --global write to?").noun == "file"
     # Files the verb acts on are not what is asked: this asks for an option.
@@ -405,8 +405,8 @@ def test_codes_and_files_have_their_own_answer_types() -> None:
 def test_a_negated_condition_does_not_negate_the_statement() -> None:
     from graphs.text.words import negates
 
-    assert not negates("The berth defaults to north if not overridden.")
-    assert not negates("Which mode does ferry dock use when no mode is given?")
+    assert not negates("The berth defaults to north if not set.")
+    assert not negates("Which speed does ferry dock pick when no speed is specified?")
     assert not negates("Return 7 when the vessel cannot be weighed.")
     assert negates("The dock will not wait longer than 40 minutes.")
 
@@ -414,7 +414,7 @@ def test_a_negated_condition_does_not_negate_the_statement() -> None:
 def test_the_question_asking_for_a_default_in_other_words_is_recognised() -> None:
     from graphs.roles.offline.structure import asks_default
 
-    assert asks_default("Which mode does ferry dock use when no mode is given?")
+    assert asks_default("Which speed does ferry dock pick when no speed is specified?")
     assert asks_default("What suffix does save() add if omitted?")
     assert not asks_default("Which mode moors a vessel at night?")
 

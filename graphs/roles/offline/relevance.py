@@ -61,7 +61,7 @@ _LITERAL = re.compile(r"True|False|None|[\d.,:+-]+")
 
 
 PY_LITERAL = re.compile(r"True|False|None")
-# The alternative a sentence sets aside: "rather than the repository's config", "instead of a new one".
+# The alternative a sentence sets aside: "rather than the harbour log", "instead of a new one".
 CONTRASTED = re.compile(r"\b(?:rather\s+than|instead\s+of|other\s+than)\s+(?:\S+\s+){0,2}$", re.I)
 
 

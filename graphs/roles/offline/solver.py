@@ -71,7 +71,7 @@ class OfflineSolver:
     def rank_sentences(self, query: str, evidence: list[EvidenceItem]) -> list[Ranked]:
         weights = term_weights(query)
         if asks_default(query) and "default" not in weights:
-            weights["default"] = 1.0  # "when no mode is given": the entry that says "the default" answers
+            weights["default"] = 1.0  # "when no speed is specified": the entry that says "the default" answers
         total = sum(weights.values()) or 1.0
         focus_keys = {title_key(n) for n in names_in(query)}
         focus_docs = {ev["doc_id"] for ev in evidence if title_key(ev["title"]) in focus_keys}
@@ -173,7 +173,7 @@ class OfflineSolver:
                 or (
                     len(text) < len(surface[key])
                     and (structural or known not in STRUCTURAL_KINDS)
-                    and not surface[key].endswith("+")  # "3.7+" says "and later"; "3.7" does not
+                    and not surface[key].endswith("+")  # "2.4+" says "and later"; "2.4" does not
                 )
             ):
                 surface[key] = text
@@ -195,7 +195,7 @@ class OfflineSolver:
             example = looks_like_code(text)
             for span in spans:
                 if span.kind == "number" and re.match(r"-[a-z]", text[span.end : span.end + 2]):
-                    continue  # "3-way", "2-factor": a number inside a compound word is not a quantity
+                    continue  # "2-phase", "4-wheel": a number inside a compound word is not a quantity
                 factor = 0.5 + proximity(span.start, span.end, anchors)
                 if example:
                     factor *= 0.6  # a name in an example is weaker evidence than the entry that documents it
@@ -203,7 +203,7 @@ class OfflineSolver:
                 if wh_prep and re.search(rf"\b{wh_prep}\s+(?:the\s+)?$", before):
                     factor *= 1.15
                 if CONTRASTED.search(text[max(0, span.start - 40) : span.start]):
-                    factor *= 0.5  # "writes to X rather than the repository's Y": Y is what it does not do
+                    factor *= 0.5  # "writes to X rather than the harbour log Y": Y is what it does not do
                 if spelled_count and span.text.isalpha():
                     factor *= 0.5  # a code or limit is written in digits; "two" answers "how many"
                 if text[: span.start].count("(") > text[: span.start].count(")"):

@@ -64,7 +64,7 @@ def signature_default(heading: str, answer: str, question: str, entry_text: str 
     return None
 
 
-# "when no mode is given", "if omitted", "unless specified": a question about the default in other words.
+# "when no speed is specified", "if omitted", "unless specified": a question about the default in other words.
 _IMPLICIT_DEFAULT = re.compile(
     r"\bdefaults?\b|\bwhen\s+(?:no\b|none\b|nothing\b)[^?,]*\b(?:given|specified|passed|set|provided|supplied)\b|"
     r"\bif\s+(?:omitted|not\s+(?:given|specified|passed|set|provided))\b|\bunless\s+(?:given|specified)\b",
@@ -78,7 +78,7 @@ _STATES_DEFAULT = re.compile(
 
 
 def asks_default(question: str) -> bool:
-    """Does the question ask for a default, in the word or in other words ("when none is given")?"""
+    """Does the question ask for a default, in the word or in other words ("when nothing is passed")?"""
     return bool(_IMPLICIT_DEFAULT.search(question))
 
 
@@ -192,7 +192,7 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
         # An entry of the asked kind (a flag for "which option", an exception for "which exception").
         factor = 1.3 if _MATCHING.get(atype.kind) == kind else 1.1
         if asks_default(question) and _STATES_DEFAULT.search(r.ev["text"]):
-            factor *= 1.4  # "which mode is used when none is given?": the entry that says it is the default
+            factor *= 1.4  # "which speed is used when none is specified?": the entry that says it is the default
         for name in dict.fromkeys((entry.name, *entry.aliases[1:2])):
             yield Offer(name, kind, factor, text[:40], entry=True)
     command = whatis_name(r.ev["section"], text) if atype.kind in ENTRY_TYPES else None
@@ -220,5 +220,5 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
     if wants_default or atype.kind == "value":
         for span in default_values(text):
             if atype.kind == "number" and not any(ch.isdigit() for ch in span.text):
-                continue  # "defaults to LIMIT_NAME, which is 30": a count is the number, not the constant
+                continue  # "defaults to LIMIT_NAME, which is 12": a count is the number, not the constant
             yield Offer(span.text, "value", 1.3, text[max(0, span.start - 12) : span.end + 12])

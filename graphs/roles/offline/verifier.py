@@ -95,7 +95,7 @@ def slot_conflicts(claim: str, evidence: str) -> list[str]:
 
 def _outside_names(text: str) -> str:
     """The text without its capitalised names (a title like "I Can't Stay Awake" negates nothing)
-    and without negated conditions ("defaults to 80 if not overridden" asserts a default)."""
+    and without negated conditions ("defaults to 12 if not set" asserts a default)."""
     return CAP_SPAN.sub(" ", asserted(text))
 
 
