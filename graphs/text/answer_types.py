@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from graphs.text.lexicon import (
     DATE_NOUNS,
+    NUMBER_COMPOUNDS,
     NUMBER_NOUNS,
     ORG_NOUNS,
+    PATH_NOUNS,
     PLACE_NOUNS,
     TECH_NOUNS,
     is_person_noun,
@@ -108,7 +110,7 @@ def classify_noun(noun: str) -> str:
 
 
 _RELATIVE_PREV = wordset(
-    "in on at by for from with to of under during since after before about into is was are were and or but"
+    "in on at by for from with to of under during since after before about into is was are were and or but below above"
 )
 
 
@@ -151,7 +153,12 @@ def answer_type(question: str) -> AnswerType:
         head = _head_after_wh(rest)
         if not head:
             return AnswerType("entity")
+        if rest[0].lower() in PATH_NOUNS:
+            return AnswerType("value", head)  # "which file …", "what file extension …": a path or literal
         kind = classify_noun(head)
+        wh_phrase = ql[first_wh.start() :]
+        if any(re.match(rf"\w+\s+(?:\w+\s+)?{c}\b", wh_phrase) for c in NUMBER_COMPOUNDS):
+            return AnswerType("number", head)  # "what return code …" asks for a number, not a code span
         if kind == "entity" and _QUANTITY.search(ql):
             return AnswerType("number", head)  # "what is the maximum payload" asks for a quantity
         if kind in ("entity", "text") and _DEFAULT.search(ql):

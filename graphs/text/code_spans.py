@@ -36,6 +36,9 @@ DEFAULT_PHRASE = re.compile(
     r"default:\s*)(?P<value>[`'\"]?[\w~$./+-]+(?:\s+[\w./-]+)?)",
     re.I,
 )
+# "This defaults to LIMIT_NAME, which is 12.": the value a named constant stands for.
+_WHICH_IS = re.compile(r",?\s+which\s+is\s+(?P<value>[`'\"]?[\w~$./+-]*\w)")
+_QUOTED_AT = re.compile(r"[`'\"“‘]([^`'\"”’\n]{1,60})[`'\"”’]")
 _DEFAULT_STOP = wordset("the a an this that it is are be and or in of for when if which")
 
 
@@ -64,6 +67,11 @@ def default_values(sentence: str) -> list[Span]:
     """Values a sentence states as defaults ("Defaults to 30.", "by default is mauve")."""
     out: list[Span] = []
     for m in DEFAULT_PHRASE.finditer(sentence):
+        quoted = _QUOTED_AT.match(sentence, m.start("value"))
+        if quoted:  # 'Defaults to "Press a key"': the whole quoted string is the value
+            text = quoted.group(1)
+            out.append(Span(text, quoted.start(1), quoted.end(1), "value"))
+            continue
         value = m.group("value").strip("`'\".,;:")
         first = value.split()[0] if value.split() else ""
         if not value or first.lower() in _DEFAULT_STOP:
@@ -72,4 +80,7 @@ def default_values(sentence: str) -> list[Span]:
             value = first  # "defaults to mauve unless" -> "mauve"
         start = sentence.find(value, m.start("value"))
         out.append(Span(value, start, start + len(value), "value"))
+        stated = _WHICH_IS.match(sentence, start + len(value))
+        if stated:
+            out.append(Span(stated.group("value").strip("`'\""), stated.start("value"), stated.end("value"), "value"))
     return out

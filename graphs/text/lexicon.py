@@ -194,6 +194,11 @@ TECH_NOUNS: dict[str, str] = {
     **dict.fromkeys(wordset("command subcommand"), "command"),
     **dict.fromkeys(wordset("version release"), "version"),
 }
+# "Which file …", "what file extension …": answered by a path or literal ("~/.toolrc", ".txt"). Read
+# only right after the wh-word: in "which option removes files …" the files are the verb's object.
+PATH_NOUNS = wordset("file files path paths folder folders directory directories extension suffix")
+# Two-word heads of technical text whose answer is a number: "what return code …", "which error code …".
+NUMBER_COMPOUNDS = frozenset(["exit code", "status code", "return code", "error code", "exit status"])
 ORG_NOUNS = wordset("""company band team organization organisation university school club firm party label corporation
     group conference league network channel station newspaper magazine publisher studio agency brand
     airline manufacturer retailer chain business""")

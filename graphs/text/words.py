@@ -32,6 +32,25 @@ NEGATIONS = re.compile(
     r"hasn't|haven't|hadn't|won't|wouldn't|couldn't|shouldn't)\b|n't\b",
     re.I,
 )
+# A negation inside a condition ("if not set", "when nothing is passed", "when the hull cannot be
+# built") qualifies when the statement holds; it does not deny the statement itself.
+_NEGATED_CONDITION = re.compile(
+    r"\b(?:if|when|whenever|unless|whether)\b[^,.;:?!()]*?"
+    r"\b(?:not|no|none|nothing|never|cannot|\w+n't)\b[^,.;:?!()]*",
+    re.I,
+)
+
+
+def asserted(text: str) -> str:
+    """`text` without its negated conditions: what it asserts, for negation checks."""
+    return _NEGATED_CONDITION.sub(" ", text)
+
+
+def negates(text: str) -> bool:
+    """Does `text` deny something (a negation outside its conditions)?"""
+    return bool(NEGATIONS.search(asserted(text)))
+
+
 PRONOUN_START = re.compile(r"^(He|She|It|They|His|Her|Its|Their)\b")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from graphs.roles.offline.evidence import Ranked
 from graphs.roles.offline.planner import OfflinePlanner
 from graphs.roles.offline.solver import OfflineSolver
 from graphs.state import EvidenceItem, SentenceRef
@@ -309,10 +310,10 @@ def test_a_choice_between_flags_reads_each_flags_entry(reference_agent: Any) -> 
 
 
 def test_literals_and_numbers_are_not_followed_as_titles() -> None:
-    from graphs.roles.offline.solver import _followable
+    from graphs.roles.offline.relevance import followable
 
-    assert not _followable("None") and not _followable("512") and not _followable("'True'")
-    assert _followable("Harbour Master") and _followable("ferrylib.dock")
+    assert not followable("None") and not followable("512") and not followable("'True'")
+    assert followable("Harbour Master") and followable("ferrylib.dock")
 
 
 def test_a_table_value_comes_from_its_row_not_the_neighbouring_one() -> None:
@@ -380,3 +381,74 @@ def test_an_enumeration_reads_every_sibling_entry_of_the_list(make_agent: Any, t
     items = {x.strip() for x in result.short_answer.split(",")}
     assert items == {"--bowline", "--hitch", "--sheet", "--reef", "--cleat", "--slip"}  # k = 2 hits found two
     assert all(any(c.text.startswith(f"{i}: ") or i in c.text for c in result.claims) for i in items)
+
+
+# ---------------------------------------------------------------- values read as the docs state them
+def test_a_default_named_by_a_constant_also_offers_the_value_it_stands_for() -> None:
+    spans = [s.text for s in default_values("This defaults to ferrylib.limits.MAX_HOPS, which is 12.")]
+    assert spans == ["ferrylib.limits.MAX_HOPS", "12"]
+
+
+def test_a_quoted_default_is_read_whole() -> None:
+    assert [s.text for s in default_values('Defaults to "Hold fast and wait".')] == ["Hold fast and wait"]
+
+
+def test_codes_and_files_have_their_own_answer_types() -> None:
+    assert answer_type("What return code does ferry dock give back on a full berth?").kind == "number"
+    assert answer_type("Below which error code does ferry dock count a mooring as clean?").kind == "number"
+    assert answer_type("Which file does ferry sync --global write to?").kind == "value"
+    assert answer_type("Which file does ferry sync --global write to?").noun == "file"
+    # Files the verb acts on are not what is asked: this asks for an option.
+    assert answer_type("Which ferry rm option removes paths only from the ledger?").kind == "option"
+
+
+def test_a_negated_condition_does_not_negate_the_statement() -> None:
+    from graphs.text.words import negates
+
+    assert not negates("The berth defaults to north if not set.")
+    assert not negates("Which speed does ferry dock pick when no speed is specified?")
+    assert not negates("Return 7 when the vessel cannot be weighed.")
+    assert negates("The dock will not wait longer than 40 minutes.")
+
+
+def test_the_question_asking_for_a_default_in_other_words_is_recognised() -> None:
+    from graphs.roles.offline.structure import asks_default
+
+    assert asks_default("Which speed does ferry dock pick when no speed is specified?")
+    assert asks_default("What suffix does save() add if omitted?")
+    assert not asks_default("Which mode moors a vessel at night?")
+
+
+def test_the_entry_a_question_names_outranks_its_siblings() -> None:
+    from graphs.roles.offline.structure import NAMED_ENTRY_BOOST, SIBLING_ENTRY_FACTOR, named_entry_focus
+
+    evidence = [_entry("--frozen", "Write to the harbour file."), _entry("--loose", "Write to the quay file.")]
+    evidence.append(_entry("DESCRIPTION", "Sync the harbour."))
+    focus = named_entry_focus("Which file does ferry sync --frozen write to?", evidence)
+    assert focus == {"--frozen-leaf": NAMED_ENTRY_BOOST, "--loose-leaf": SIBLING_ENTRY_FACTOR}
+
+
+def test_the_default_is_read_from_the_body_when_the_signature_says_none(make_agent: Any, tmp_path: Path) -> None:
+    page = """<html><head><title>ferrylib API</title></head><body><div role="main"><h1>API</h1>
+<dl class="py function"><dt id="ferrylib.hail">ferrylib.hail(call=None, loud=False)</dt>
+<dd><p>Hail the harbour master and wait for an answer.</p>
+<p>call – the words to shout. Defaults to "Ahoy the harbour".</p></dd></dl></div></body></html>"""
+    docs = tmp_path / "hail"
+    docs.mkdir()
+    (docs / "api.html").write_text(page, encoding="utf-8")
+    agent = make_agent("hail")
+    agent.ingest(docs)
+    result = agent.run("What words does ferrylib.hail shout by default?")
+    assert result.short_answer == "Ahoy the harbour"
+
+
+def test_a_how_to_question_in_plain_words_is_answered_by_the_entry_in_its_own_words() -> None:
+    from graphs.roles.offline.claims import entry_statement
+
+    ev = _entry("ferrylib.meter(items, width=30)", "Show a bar that fills as the items are worked through.")
+    r = Ranked(1.0, ev["sentences"][0], ev, 0)
+    said = entry_statement("How can my tool display progress while it loops over a long list?", "ferrylib.meter", r)
+    assert said == "ferrylib.meter: Show a bar that fills as the items are worked through."
+    # Not for other questions, nor for a name that is not the entry's own.
+    assert entry_statement("Which function shows a bar?", "ferrylib.meter", r) is None
+    assert entry_statement("How can my tool display progress?", "ferrylib.gauge", r) is None

@@ -125,6 +125,7 @@ class Grounding:
     missing: tuple[str, ...]  # asked terms the window lacks
     anchored: bool  # some cited text names the answer at all
     sibling: str = ""  # the window is about this other member of a family the question names
+    missing_names: tuple[str, ...] = ()  # names the question asks about that the window lacks
 
 
 def index_items(evidence: Mapping[str, Sequence[EvidenceItem]]) -> dict[str, EvidenceItem]:
@@ -222,4 +223,6 @@ def ground(
         if {t for t in names & wanted if _matches(t, other)} - {t for t in names if _matches(t, have)}:
             have = have | other
     hit = {t for t in wanted if _matches(t, have)}
-    return Grounding(round(share_of(have), 4), tuple(sorted(wanted - hit)), True)
+    return Grounding(
+        round(share_of(have), 4), tuple(sorted(wanted - hit)), True, "", tuple(sorted((names & wanted) - hit))
+    )

@@ -64,6 +64,24 @@ def signature_default(heading: str, answer: str, question: str, entry_text: str 
     return None
 
 
+# "when no speed is specified", "if omitted", "unless specified": a question about the default in other words.
+_IMPLICIT_DEFAULT = re.compile(
+    r"\bdefaults?\b|\bwhen\s+(?:no\b|none\b|nothing\b)[^?,]*\b(?:given|specified|passed|set|provided|supplied)\b|"
+    r"\bif\s+(?:omitted|not\s+(?:given|specified|passed|set|provided))\b|\bunless\s+(?:given|specified)\b",
+    re.I,
+)
+
+
+_STATES_DEFAULT = re.compile(
+    r"\b(?:is|was|be|as)\s+the\s+default\b|\bthe\s+default\s+(?:\w+\s+)?(?:when|if|for)\b", re.I
+)
+
+
+def asks_default(question: str) -> bool:
+    """Does the question ask for a default, in the word or in other words ("when nothing is passed")?"""
+    return bool(_IMPLICIT_DEFAULT.search(question))
+
+
 def looks_like_code(text: str) -> bool:
     """A code block or command example (kept whole by ingest), not a sentence: no closing punctuation
     and shell or program syntax. Its flags and names are examples, weaker evidence than an entry."""
@@ -118,6 +136,32 @@ def _names_entry(entry: Entry, asked: set[str]) -> bool:
     return _param_named(entry.short, asked)
 
 
+_NAMED_TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|\b[a-z]+_[a-z_]+\b")
+NAMED_ENTRY_BOOST = 1.25  # the entry the question names
+SIBLING_ENTRY_FACTOR = 0.8  # another entry of the same kind, when the question names one
+
+
+def named_entry_focus(question: str, evidence: list[EvidenceItem]) -> dict[str, float]:
+    """Relevance factors per evidence item when the question names an entry by its spelling (a flag
+    `--frozen`, a dotted or snake_case identifier): that entry's sentences count more, and its
+    siblings of the same kind (the other flags, the other functions) less. "Which file does
+    `tool --frozen` write?" is answered under `--frozen`, not under `--loose`, however alike they read."""
+    named = {t.lower().rstrip(".") for t in _NAMED_TOKEN.findall(question)}
+    if not named:
+        return {}
+    out: dict[str, float] = {}
+    for ev in evidence:
+        entry = parse_entry(ev["section"][-1]) if ev["section"] else None
+        if entry is None:
+            continue
+        spellings = {n.lower() for n in (entry.name, *entry.aliases)} | {entry.short.lower()}
+        if spellings & named:
+            out[ev["node_id"]] = NAMED_ENTRY_BOOST
+        elif any((n.startswith("-") == entry.name.startswith("-")) for n in named):
+            out[ev["node_id"]] = SIBLING_ENTRY_FACTOR
+    return out
+
+
 def asks_for_a_default(question: str, evidence: list[EvidenceItem]) -> bool:
     """The question names a parameter that a retrieved entry's signature gives a default ("what file
     suffix does save() use when none is given?" against `save(…, suffix='.wdg')`)."""
@@ -141,12 +185,14 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
     the asked column; values the sentence states as defaults. (Identifier/flag/literal spans of the sentence itself are `technical_spans`, which the
     solver scores like prose spans, by closeness to the question's terms.)"""
     text = r.sent["text"]
-    wants_default = "default" in question.lower()
+    wants_default = asks_default(question)
     entry = entry_of(r)
     if entry is not None and first_of_entry and atype.kind in ENTRY_TYPES:
         kind = _entry_kind(entry)
         # An entry of the asked kind (a flag for "which option", an exception for "which exception").
         factor = 1.3 if _MATCHING.get(atype.kind) == kind else 1.1
+        if asks_default(question) and _STATES_DEFAULT.search(r.ev["text"]):
+            factor *= 1.4  # "which speed is used when none is specified?": the entry that says it is the default
         for name in dict.fromkeys((entry.name, *entry.aliases[1:2])):
             yield Offer(name, kind, factor, text[:40], entry=True)
     command = whatis_name(r.ev["section"], text) if atype.kind in ENTRY_TYPES else None
@@ -162,7 +208,9 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
             if atype.kind == "number" and not any(ch.isdigit() for ch in value):
                 continue  # "how many …" is not answered by True or None
             if (first_of_entry and _param_named(param, asked)) or param == described:
-                yield Offer(value.strip("'\""), "value", 1.5 * named, param, signature=True)
+                # `None` in a signature means "worked out at run time": the body states the real default.
+                computed = 0.5 if value == "None" and atype.kind != "yesno" else 1.0
+                yield Offer(value.strip("'\""), "value", 1.5 * named * computed, param, signature=True)
     if " | " in text and "\n" in text:
         for cell in cell_answers(text, question, atype.noun):
             kinds = {s.kind for s in technical_spans(cell.text) if s.text == cell.text}
@@ -171,4 +219,6 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
             yield Offer(cell.text, kind, factor, f"{cell.row_key} {cell.header}")
     if wants_default or atype.kind == "value":
         for span in default_values(text):
+            if atype.kind == "number" and not any(ch.isdigit() for ch in span.text):
+                continue  # "defaults to LIMIT_NAME, which is 12": a count is the number, not the constant
             yield Offer(span.text, "value", 1.3, text[max(0, span.start - 12) : span.end + 12])

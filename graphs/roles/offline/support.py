@@ -11,7 +11,7 @@ terms, while it covers enough.
 from __future__ import annotations
 
 from graphs.roles.offline.evidence import Ranked
-from graphs.text.words import NEGATIONS, PRONOUN_START, content_terms
+from graphs.text.words import PRONOUN_START, content_terms, negates
 
 MAX_CITATIONS = 3
 MIN_GAIN = 2  # a further citation must add at least this many of the claim's terms
@@ -37,9 +37,9 @@ def covering_support(
     have = set().union(*(_covered(r) for r in chosen)) if chosen else set()
     # A negated sentence would read as contradicting an affirmative claim: never add one to it, and
     # drop one of the answer's own sentences when another of them states the answer without negation.
-    affirmative = not NEGATIONS.search(claim)
+    affirmative = not negates(claim)
     if affirmative and len(chosen) > 1:
-        chosen = [r for r in chosen if not NEGATIONS.search(r.sent["text"])] or chosen
+        chosen = [r for r in chosen if not negates(r.sent["text"])] or chosen
     out = list(chosen)
     seen = {r.sent["node_id"] for r in out}
     while len(out) < MAX_CITATIONS:
@@ -48,7 +48,7 @@ def covering_support(
             break
         best, gain = None, 0
         for r in pool:
-            if r.sent["node_id"] in seen or (affirmative and NEGATIONS.search(r.sent["text"])):
+            if r.sent["node_id"] in seen or (affirmative and negates(r.sent["text"])):
                 continue
             hit = missing & _covered(r)
             g = len(hit) + len(hit & names)
@@ -61,9 +61,7 @@ def covering_support(
         have |= _covered(best)
     cited_docs = {r.ev["doc_id"] for r in out}
     for doc in sorted(named_pages - cited_docs):
-        own = next(
-            (r for r in pool if r.ev["doc_id"] == doc and not (affirmative and NEGATIONS.search(r.sent["text"]))), None
-        )
+        own = next((r for r in pool if r.ev["doc_id"] == doc and not (affirmative and negates(r.sent["text"]))), None)
         if own is not None and len(out) < MAX_CITATIONS:
             out.append(own)
     return out

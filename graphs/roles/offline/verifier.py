@@ -13,14 +13,15 @@ import re
 import numpy as np
 
 from graphs.roles.base import Usage
-from graphs.roles.offline.grounding import asked_terms, carried, ground, index_items, terms
+from graphs.roles.offline.grounding import Grounding, asked_terms, carried, ground, index_items, terms
 from graphs.state import ClaimDict, Draft, EvidenceItem, Report
+from graphs.text.answer_types import answer_type
 from graphs.text.dates import MONTHS
-from graphs.text.entries import parse_entry
+from graphs.text.entries import parse_entry, whatis_name
 from graphs.text.lexicon import DEMONYM_COUNTRY, PART_OF
 from graphs.text.normalize import normalize_answer, numbers_in
 from graphs.text.spans import CAP_SPAN
-from graphs.text.words import NEGATIONS, SENT_INITIAL, content_terms, words
+from graphs.text.words import NEGATIONS, SENT_INITIAL, asserted, content_terms, words
 from policies.checklists import run_checklists
 from policies.citations import citation_is_verbatim
 from policies.injection import injection_markers
@@ -93,8 +94,9 @@ def slot_conflicts(claim: str, evidence: str) -> list[str]:
 
 
 def _outside_names(text: str) -> str:
-    """The text without its capitalised names: a title like "I Can't Stay Awake" negates nothing."""
-    return CAP_SPAN.sub(" ", text)
+    """The text without its capitalised names (a title like "I Can't Stay Awake" negates nothing)
+    and without negated conditions ("defaults to 12 if not set" asserts a default)."""
+    return CAP_SPAN.sub(" ", asserted(text))
 
 
 def lexical_check(
@@ -274,7 +276,9 @@ class OfflineVerifier:
             else:
                 asked = asked_terms(claim["text"]) - earlier
             g = ground(asked, answer, claim, by_node, question=task)
-            if g.share >= self.t.support_grounding:
+            if g.share >= self.t.support_grounding and not (self.t.grounding_names and g.missing_names):
+                continue
+            if self._grounded_in_other_words(task, answer, claim, g):
                 continue
             claim["verdict"] = "not_enough_evidence"
             claim["confidence"] = round(min(float(claim.get("confidence", 0.0)), g.share), 4)
@@ -282,11 +286,40 @@ class OfflineVerifier:
                 where = "no cited sentence names it"
             elif g.sibling:
                 where = f"its entry is about {g.sibling}, not what the question names"
+            elif self.t.grounding_names and g.missing_names:
+                where = f"the entry does not name {', '.join(g.missing_names[:4])}, which the question names"
             else:
                 where = f"missing {', '.join(g.missing[:6])}"
             claim.setdefault("reasons", []).append(
                 f"the text naming {answer!r} does not state what was asked (grounding {g.share:.2f}; {where})"
             )
+
+    def _grounded_in_other_words(self, task: str, answer: str, claim: ClaimDict, g: Grounding) -> bool:
+        """A how-to question in plain words ("how do I show a bar while it works?") shares few words
+        with the entry that answers it, so term grounding cannot hold; there the entry's own words
+        must mean what was asked: its heading path and cited sentence as similar to the question as
+        a supporting quote is to its claim (`support_similarity`). Only for an answer that is the
+        cited entry's name (its heading or manual-page NAME line), only when the question names
+        nothing the entry lacks."""
+        if not self.t.grounding_semantic or not g.anchored or g.sibling or g.missing_names:
+            return False
+        if answer_type(task).kind != "text":
+            return False
+        windows = [
+            f"{' > '.join(c['section'])}: {c['quote']}"
+            for c in claim.get("citations", [])
+            if _names_its_entry(answer, c["section"], c["quote"])
+        ]
+        return bool(windows) and self._similarity(task, windows) >= self.t.support_similarity
+
+
+def _names_its_entry(answer: str, section: list[str], quote: str) -> bool:
+    """Is `answer` the name of the entry a citation comes from (its heading), or the command of the
+    manual page whose NAME line it quotes?"""
+    entry = parse_entry(section[-1]) if section else None
+    if entry is not None and answer in {entry.name, entry.short, *entry.aliases}:
+        return True
+    return whatis_name(section, quote) == answer
 
 
 def claim_texts(report: Report) -> list[str]:
