@@ -47,7 +47,10 @@ def _own(option: str, ranked: list[Ranked]) -> list[Ranked]:
 
 
 def names_option(r: Ranked, option: str) -> bool:
-    """Is this sentence in the API entry of `option` (`--retain-logs`, `Pier.read_lines`), whose heading names it?"""
+    """Is this sentence in the API entry of `option` (`--retain-logs`, `Pier.read_lines`), whose heading
+    names it, or on the page titled `option` (a prose page is about its title: "Other relatives include…")?"""
+    if normalize_answer(clean_title(r.ev["title"])) == normalize_answer(option):
+        return True
     entry = parse_entry(r.ev["section"][-1]) if r.ev["section"] else None
     if entry is None:
         return False
