@@ -334,3 +334,32 @@ def test_a_claim_led_by_its_quotes_page_title_names_that_page_subject() -> None:
         task, Draft(short_answer="Tamsin Okoro", claims=[claim, led], confidence=0.9), {"s1": [OKORO, sentence]}
     )
     assert report["claims"][1]["verdict"] == "supported", report["claims"][1]["reasons"]
+
+
+def test_only_the_clause_that_asks_is_asked_of_the_answer() -> None:
+    from graphs.text.clauses import asked_clause
+
+    task = "Corvin plays jazz in Oslo, but where does Nova-Kite come from?"
+    assert asked_clause(task) == "where does Nova-Kite come from?"
+    assert not {"corvin", "jazz", "oslo"} & asked_terms(task)
+    assert asked_clause("Where does Nova-Kite come from?") == "Where does Nova-Kite come from?"
+
+
+ZANZO = entry("Pell Arrow", ["Pell Arrow"], "Pell Arrow, known by his stage name Zanzo, is a magician and adviser.")
+ADVISERS = entry("Advising", ["Advising"], "Advising is the practice of helping firms cut their costs.")
+SCRAPS = entry("Ledger", ["Ledger"], "A ledger helps firms.", "Costs were cut.")
+
+
+def test_a_question_may_describe_its_answer_in_words_another_page_states_in_one_sentence() -> None:
+    task = "Who was known by his stage name Zanzo and helped firms cut their costs as an adviser?"
+    items = index_items({"s1": [ZANZO, ADVISERS, SCRAPS]})
+    whole = ClaimDict(text="Pell Arrow …", citations=[cite(ZANZO, 0), cite(ADVISERS, 0)])
+    assert ground(asked_terms(task), "Pell Arrow", whole, items, question=task).share == 1.0
+    # The same words in bits from two sentences do not join: that is how a wrong window fills up.
+    bits = ClaimDict(text="Pell Arrow …", citations=[cite(ZANZO, 0), cite(SCRAPS, 0), cite(SCRAPS, 1)])
+    assert ground(asked_terms(task), "Pell Arrow", bits, items, question=task).share < 0.7
+    # And not when the answer's own page lacks the name the question asks about.
+    other = entry("Dorn Vale", ["Dorn Vale"], "Dorn Vale is a magician and adviser.")
+    unnamed = ClaimDict(text="Dorn Vale …", citations=[cite(other, 0), cite(ADVISERS, 0)])
+    items = index_items({"s1": [other, ADVISERS]})
+    assert ground(asked_terms(task), "Dorn Vale", unnamed, items, question=task).share < 0.7

@@ -20,6 +20,7 @@ from graphs.roles.offline.compare import comparator_of
 from graphs.roles.offline.replan import replan
 from graphs.roles.offline.subgoals import clean, new_subgoal, strip_article
 from graphs.state import PlanInfo, Subgoal
+from graphs.text.clauses import asked_clause
 from graphs.text.spans import CAP_SPAN
 from policies.limits import Limits
 
@@ -104,10 +105,7 @@ class OfflinePlanner:
     # ------------------------------------------------------------------ shapes
     def _parse(self, task: str, rnd: int) -> Plan:
         q = clean(task.rstrip("?. ").strip())
-        # "Corvin plays jazz in Oslo, but which label signed Nova-Kite?": the question is the last clause.
-        but = re.search(r"[,;]\s+but\s+(?=(?:what|which|who|when|where|how)\b)", q, re.I)
-        if but:
-            q = q[but.end() :]
+        q = asked_clause(q)  # "Corvin plays jazz in Oslo, but which label signed Nova-Kite?": the last clause
         same_wh = _CONJ.match(q)
         if same_wh and _same_target(same_wh):
             return Plan("lookup", [new_subgoal(1, q, "lookup", rnd=rnd)], {})  # one entity under two constraints
