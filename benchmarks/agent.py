@@ -4,9 +4,15 @@ refinement/early-exit ablation of #4 — next to trivial baselines so a metric c
     python -m benchmarks.agent                       # distractor + pooled settings, baselines, ablation
     python -m benchmarks.agent --setting pooled --no-ablation
     python -m benchmarks.agent --distractors         # pooled with the 6,119 Wikipedia paragraphs added
+    python -m benchmarks.agent --setting pooled --no-ablation --no-baselines --questions 0:50 --removal
 
 Distractor setting: each question gets its own small index of its 10 paragraphs. Pooled setting: one
 index of all 1,000 paragraphs. Tune on questions 0-49; 50-99 are reported as the untuned split (read during development, so not held out).
+
+`--removal` (pooled setting) also runs the same questions against a second pooled index built
+without the gold paragraphs of every question in the slice: those questions are unanswerable there,
+and a run marked `supported` is a wrong answer stated with confidence (abstention, #18 deliverable 4).
+Another paragraph of the pool may restate a removed fact, so that rate is an upper bound on the error.
 """
 
 from __future__ import annotations
@@ -76,6 +82,19 @@ def pooled_agent(records: list[dict[str, Any]], *, distractors: bool, embedder: 
     return agent
 
 
+def removal_agent(records: list[dict[str, Any]], idx: list[int], *, distractors: bool, embedder: Any) -> Agent:
+    """The pooled index less the gold paragraphs of every question in `idx` (built once, then cached)."""
+    withheld = {t for i in idx for t in gold_titles(records[i])}
+    corpus = {t: text for t, text in pooled_corpus(records, distractors=distractors).items() if t not in withheld}
+    name = f"removed{'-wiki' if distractors else ''}-{corpus_key(corpus)}"
+    folder = materialise(corpus, name)
+    agent = Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder)
+    t0 = time.perf_counter()
+    _ingested(agent, folder)
+    print(f"[{name}] {len(corpus)} paragraphs ({len(withheld)} gold withheld) ready in {time.perf_counter() - t0:.1f}s")
+    return agent
+
+
 def distractor_agent(i: int, record: dict[str, Any], embedder: Any) -> Agent:
     corpus = pooled_corpus([record])
     name = f"distractor-q{i:03d}-{corpus_key(corpus)}"
@@ -127,6 +146,8 @@ def score_run(record: dict[str, Any], result: RunResult, by_file: dict[str, str]
         "paragraphs_retrieved": len(evidence),
         "paragraphs_cited": len(cited),
         "chars_cited": sum(len(q) for q in dict.fromkeys(quotes)),
+        "supported": float(result.supported),
+        "answered": float(str(result.outcome) != "not_found"),
         "hops": result.stats.hops,
         "refinements": result.stats.refinements,
         "llm_calls": result.stats.llm_calls,
@@ -148,6 +169,8 @@ METRICS = [
     "evidence_both",
     "cited_recall",
     "cited_both",
+    "supported",
+    "answered",
     "paragraphs_retrieved",
     "paragraphs_cited",
     "chars_cited",
@@ -297,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-ablation", action="store_true", help="skip the refinement/early-exit ablation")
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--dump", action="store_true", help="print every question's answer")
+    parser.add_argument(
+        "--removal", action="store_true", help="also run the questions with their gold paragraphs removed from the pool"
+    )
     args = parser.parse_args(argv)
     records = load_questions()
     lo, hi = (int(x) for x in args.questions.split(":"))
@@ -342,6 +368,25 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print_table([{"split": s} | v for s, v in summary["agent"].items()], ["split", *METRICS])
         payload["settings"][name] = summary
+
+    if args.removal and shared is not None:
+        bare = removal_agent(records, idx, distractors=args.distractors, embedder=shared.embedder)
+        rows = run_agent(records, idx, lambda _i: bare, by_file, lambda _i: None, label="gold removed")
+        answered = payload["settings"][settings[-1][0]]["per_question"]
+        removal = {
+            "supported": _mean(rows, "supported"),
+            "answered": _mean(rows, "answered"),
+            "supported_answerable": _mean(answered, "supported"),
+            "answered_answerable": _mean(answered, "answered"),
+            "n": len(rows),
+        }
+        print("\n== gold paragraphs removed from the pool (unanswerable) vs the answerable run")
+        print_table([removal], list(removal))
+        if args.dump:
+            for r in rows:
+                if r["supported"]:
+                    print(f"  supported without gold: q{r['q']:02d} {r['answer']!r} | gold {r['gold']!r}")
+        payload["removal"] = removal | {"per_question": rows}
 
     if not args.no_ablation and settings:
         name, agent_for = settings[-1]  # the pooled setting when it ran

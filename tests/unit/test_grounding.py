@@ -274,3 +274,92 @@ def test_a_signature_states_a_default_by_notation() -> None:
     assert "default" not in g.missing and g.share == 1.0
     g = ground(asked_terms(task), "sheet", claim, index_items({"s": [rows]}), question=task)
     assert "default" in g.missing  # the notation states the default of 256, not of another span
+
+
+# An invented two-hop chain: page A names the architect, page B (the architect's own page) states
+# the office she held, in other words than the question's ("served as" for "held").
+MILL = entry(
+    "Harrow Mill",
+    ["Harrow Mill"],
+    "Harrow Mill is a restored grain mill whose 1911 extension was designed by Tamsin Okoro.",
+)
+OKORO = entry(
+    "Tamsin Okoro",
+    ["Tamsin Okoro"],
+    "Tamsin Okoro was an architect.",
+    "In later life she served as Surveyor of the Borough of Wendle.",
+)
+STRANGER = entry(
+    "Wendle Chronicle",
+    ["Wendle Chronicle"],
+    "The Wendle Chronicle reported that Tamsin Okoro served as Surveyor of the Borough of Wendle.",
+)
+
+
+def _chain(second_cite: CitationDict, evidence: list[EvidenceItem]) -> dict[str, object]:
+    task = "What office was held by the architect who designed the extension of Harrow Mill?"
+    step1 = ClaimDict(
+        text="Tamsin Okoro designed the extension of Harrow Mill.", citations=[cite(MILL, 0)], confidence=0.9
+    )
+    step2 = ClaimDict(
+        text="Surveyor of the Borough of Wendle was held by Tamsin Okoro.", citations=[second_cite], confidence=0.9
+    )
+    draft = Draft(short_answer="Surveyor of the Borough of Wendle", claims=[step1, step2], confidence=0.9)
+    report, _ = OfflineVerifier().verify(task, draft, {"s1": [MILL], "s2": evidence})
+    return dict(report["claims"][1])
+
+
+def test_a_bridge_step_on_the_page_of_the_entity_a_grounded_step_found_is_grounded() -> None:
+    claim = _chain(cite(OKORO, 1), [OKORO])
+    assert claim["verdict"] == "supported", claim["reasons"]
+
+
+def test_a_bridge_step_read_off_a_page_about_something_else_keeps_the_usual_rule() -> None:
+    # The same sentence on a page that is not the architect's own: no entity chain, "held" is missing.
+    claim = _chain(cite(STRANGER, 0), [STRANGER])
+    assert claim["verdict"] == "not_enough_evidence"
+
+
+def test_a_claim_led_by_its_quotes_page_title_names_that_page_subject() -> None:
+    from graphs.roles.offline.verifier import led_by_heading
+
+    quote = cite(OKORO, 1)
+    assert led_by_heading("Tamsin Okoro: In later life she served as Surveyor of the Borough of Wendle.", quote)
+    assert not led_by_heading("Harrow Mill: In later life she served as Surveyor of the Borough of Wendle.", quote)
+    task = "Which of the two, Harrow Mill or Tamsin Okoro, served as Surveyor of the Borough of Wendle?"
+    claim = ClaimDict(text="Tamsin Okoro: Tamsin Okoro was an architect.", citations=[cite(OKORO, 0)])
+    sentence = entry("Tamsin Okoro", ["Tamsin Okoro"], "Other offices followed in Dunmere.")
+    led = ClaimDict(text="Tamsin Okoro: Other offices followed in Dunmere.", citations=[cite(sentence, 0)])
+    report, _ = OfflineVerifier().verify(
+        task, Draft(short_answer="Tamsin Okoro", claims=[claim, led], confidence=0.9), {"s1": [OKORO, sentence]}
+    )
+    assert report["claims"][1]["verdict"] == "supported", report["claims"][1]["reasons"]
+
+
+def test_only_the_clause_that_asks_is_asked_of_the_answer() -> None:
+    from graphs.text.clauses import asked_clause
+
+    task = "Corvin plays jazz in Oslo, but where does Nova-Kite come from?"
+    assert asked_clause(task) == "where does Nova-Kite come from?"
+    assert not {"corvin", "jazz", "oslo"} & asked_terms(task)
+    assert asked_clause("Where does Nova-Kite come from?") == "Where does Nova-Kite come from?"
+
+
+ZANZO = entry("Pell Arrow", ["Pell Arrow"], "Pell Arrow, known by his stage name Zanzo, is a magician and adviser.")
+ADVISERS = entry("Advising", ["Advising"], "Advising is the practice of helping firms cut their costs.")
+SCRAPS = entry("Ledger", ["Ledger"], "A ledger helps firms.", "Costs were cut.")
+
+
+def test_a_question_may_describe_its_answer_in_words_another_page_states_in_one_sentence() -> None:
+    task = "Who was known by his stage name Zanzo and helped firms cut their costs as an adviser?"
+    items = index_items({"s1": [ZANZO, ADVISERS, SCRAPS]})
+    whole = ClaimDict(text="Pell Arrow …", citations=[cite(ZANZO, 0), cite(ADVISERS, 0)])
+    assert ground(asked_terms(task), "Pell Arrow", whole, items, question=task).share == 1.0
+    # The same words in bits from two sentences do not join: that is how a wrong window fills up.
+    bits = ClaimDict(text="Pell Arrow …", citations=[cite(ZANZO, 0), cite(SCRAPS, 0), cite(SCRAPS, 1)])
+    assert ground(asked_terms(task), "Pell Arrow", bits, items, question=task).share < 0.7
+    # And not when the answer's own page lacks the name the question asks about.
+    other = entry("Dorn Vale", ["Dorn Vale"], "Dorn Vale is a magician and adviser.")
+    unnamed = ClaimDict(text="Dorn Vale …", citations=[cite(other, 0), cite(ADVISERS, 0)])
+    items = index_items({"s1": [other, ADVISERS]})
+    assert ground(asked_terms(task), "Dorn Vale", unnamed, items, question=task).share < 0.7

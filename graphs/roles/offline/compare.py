@@ -39,15 +39,28 @@ def comparator_of(text: str) -> str | None:
 
 
 def _own(option: str, ranked: list[Ranked]) -> list[Ranked]:
-    """The option's own document first (its opening sentence states what it is)."""
-    key = normalize_answer(option)
-    own = [r for r in ranked if normalize_answer(clean_title(r.ev["title"])) == key or names_option(r, option)]
+    """The sentences about `option`: those of its own document or entry (its opening sentence states
+    what it is), else other sentences that name it in full; none when nothing retrieved is about it."""
+    own = [r for r in ranked if names_option(r, option)]
     own.sort(key=lambda r: r.pos)
-    return own or ranked
+    key = f" {normalize_answer(option)} "
+    if own:
+        return own
+    return [r for r in ranked if key.strip() and key in f" {normalize_answer(r.sent['text'])} "]
+
+
+def unread_options(per_option: Options) -> list[str]:
+    """Options no retrieved sentence is about. A comparison or a yes/no over options is decided from
+    what each option's own text says; with one option's page missing, a sentence about a namesake
+    ("X Radio" for "X", "the Toy X" for "X") would decide it, so nothing is decided (abstention)."""
+    return [opt for opt, ranked in per_option if not _own(opt, ranked)]
 
 
 def names_option(r: Ranked, option: str) -> bool:
-    """Is this sentence in the API entry of `option` (`--retain-logs`, `Pier.read_lines`), whose heading names it?"""
+    """Is this sentence in the API entry of `option` (`--retain-logs`, `Pier.read_lines`), whose heading
+    names it, or on the page titled `option` (a prose page is about its title: "Other relatives include…")?"""
+    if normalize_answer(clean_title(r.ev["title"])) == normalize_answer(option):
+        return True
     entry = parse_entry(r.ev["section"][-1]) if r.ev["section"] else None
     if entry is None:
         return False
@@ -130,6 +143,8 @@ def choose(task: str, info: PlanInfo, per_option: Options) -> tuple[str, float, 
     pick the option whose own sentences best state the asked property."""
     direction = info.get("comparator") or comparator_of(task)
     attribute = str(info.get("attribute", ""))
+    if unread_options(per_option):
+        return "", 0.0, []
     if direction:
         if _DATE_ASK.search(task):
             dated = [(opt, *_date_value(task, attribute, _own(opt, ranked))) for opt, ranked in per_option]
@@ -174,6 +189,8 @@ def _attribute_values(attribute: str, ranked: list[Ranked]) -> set[str]:
 def yes_no(kind: str, info: PlanInfo, per_option: Options) -> tuple[str, float, list[Ranked]]:
     """'both': every option states the property; 'same': the options share the attribute's value."""
     picked: list[Ranked] = []
+    if unread_options(per_option):
+        return "", 0.0, []
     if kind == "same":
         attribute = str(info.get("attribute", "")) or str(info.get("property", ""))
         values = []
@@ -206,4 +223,4 @@ def yes_no(kind: str, info: PlanInfo, per_option: Options) -> tuple[str, float, 
     return ("yes" if all(verdicts) else "no"), 0.7, picked
 
 
-__all__ = ["choose", "comparator_of", "yes_no"]
+__all__ = ["choose", "comparator_of", "unread_options", "yes_no"]

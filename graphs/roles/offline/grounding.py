@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from graphs.state import CitationDict, ClaimDict, EvidenceItem
 from graphs.text.answer_types import answer_type
+from graphs.text.clauses import asked_clause
+from graphs.text.entries import parse_entry
 from graphs.text.lexicon import TECH_NOUNS
 from graphs.text.normalize import normalize_answer, title_key
 from graphs.text.words import STOPWORDS, content_terms, stem
@@ -56,6 +58,7 @@ _COUNTED = re.compile(
 def asked_terms(question: str) -> set[str]:
     """What a question asks the answer's window to state: its terms, less the words that frame it
     and the wh-phrase's head noun ("which *function* …": entries say what they do, not what they are)."""
+    question = asked_clause(question)  # "X is from A, but where is Y from?" asks nothing of X
     noun = answer_type(question).noun
     return terms(question) - FRAME_WORDS - (terms(noun) if noun else set())
 
@@ -222,7 +225,37 @@ def ground(
     for other in windows[1:]:
         if {t for t in names & wanted if _matches(t, other)} - {t for t in names if _matches(t, have)}:
             have = have | other
+    have = described_elsewhere(have, wanted, names & wanted, found, valid)
     hit = {t for t in wanted if _matches(t, have)}
     return Grounding(
         round(share_of(have), 4), tuple(sorted(wanted - hit)), True, "", tuple(sorted((names & wanted) - hit))
     )
+
+
+def described_elsewhere(
+    have: set[str],
+    wanted: set[str],
+    asked_names: set[str],
+    found: Sequence[tuple[CitationDict, EvidenceItem | None]],
+    anchors: Sequence[tuple[CitationDict, EvidenceItem | None]],
+) -> set[str]:
+    """Prose only: a question may name its answer by a name and describe it in general words that
+    another page states ("Who performed as Zanzo and helped firms cut their costs as an adviser?":
+    the performer's page says "stage name Zanzo … adviser", the page on advisers says what advisers
+    do). When the answer's window holds every name the question asks about, one quote the claim
+    cites from another prose page may state all the rest, in one sentence: bits gathered from
+    several sentences are how a wrong answer's window gets filled. API entries are left out: there a
+    family's shared name is in every entry's heading, so names do not single out the answer's entry."""
+    if not asked_names or not all(_matches(t, have) for t in asked_names):
+        return have
+    if any(it is not None and it["section"] and parse_entry(it["section"][-1]) for _, it in anchors):
+        return have
+    rest = {t for t in wanted if not _matches(t, have)}
+    docs = {it["doc_id"] for _, it in anchors if it is not None}
+    for cit, item in found:
+        if item is None or item["doc_id"] in docs or (item["section"] and parse_entry(item["section"][-1])):
+            continue
+        said = terms(cit["quote"])
+        if rest and all(_matches(t, said) for t in rest):
+            return have | said
+    return have

@@ -13,13 +13,21 @@ import re
 import numpy as np
 
 from graphs.roles.base import Usage
-from graphs.roles.offline.grounding import Grounding, asked_terms, carried, ground, index_items, terms
-from graphs.state import ClaimDict, Draft, EvidenceItem, Report
+from graphs.roles.offline.grounding import (
+    Grounding,
+    asked_terms,
+    carried,
+    ground,
+    index_items,
+    named_terms,
+    terms,
+)
+from graphs.state import CitationDict, ClaimDict, Draft, EvidenceItem, Report
 from graphs.text.answer_types import answer_type
 from graphs.text.dates import MONTHS
 from graphs.text.entries import parse_entry, whatis_name
 from graphs.text.lexicon import DEMONYM_COUNTRY, PART_OF
-from graphs.text.normalize import normalize_answer, numbers_in
+from graphs.text.normalize import normalize_answer, numbers_in, title_key
 from graphs.text.spans import CAP_SPAN
 from graphs.text.words import NEGATIONS, SENT_INITIAL, asserted, content_terms, words
 from policies.checklists import run_checklists
@@ -142,6 +150,13 @@ def lexical_check(
     return "ok", reasons, coverage
 
 
+def led_by_heading(claim: str, cit: CitationDict) -> bool:
+    """Is the claim its quote led by one of the quote's own headings ("Ada Lovelace: Her father was …")?
+    A sentence on a page is about the page's subject: the claim names it, the heading states it."""
+    quote = cit["quote"].strip()
+    return any(claim.strip() == f"{h.strip()}: {quote}" for h in cit.get("section", []) if h.strip())
+
+
 class OfflineVerifier:
     """Scores every claim against the quotes it cites; the draft passes when all claims are supported
     and the checklists pass."""
@@ -185,7 +200,9 @@ class OfflineVerifier:
                 dict.fromkeys(
                     h
                     for c in factual
-                    if _PRONOUN.search(c["quote"]) or (c.get("section") and parse_entry(c["section"][-1]))
+                    if _PRONOUN.search(c["quote"])
+                    or (c.get("section") and parse_entry(c["section"][-1]))
+                    or led_by_heading(claim["text"], c)
                     for h in c.get("section", [])
                 )
             )
@@ -280,6 +297,8 @@ class OfflineVerifier:
                 continue
             if self._grounded_in_other_words(task, answer, claim, g):
                 continue
+            if not single and not items and self._chain_grounded(task, answer, asked, claim, claims[:i], by_node):
+                continue
             claim["verdict"] = "not_enough_evidence"
             claim["confidence"] = round(min(float(claim.get("confidence", 0.0)), g.share), 4)
             if not g.anchored:
@@ -311,6 +330,44 @@ class OfflineVerifier:
             if _names_its_entry(answer, c["section"], c["quote"])
         ]
         return bool(windows) and self._similarity(task, windows) >= self.t.support_similarity
+
+    def _chain_grounded(
+        self,
+        task: str,
+        answer: str,
+        asked: set[str],
+        claim: ClaimDict,
+        earlier: list[ClaimDict],
+        by_node: dict[str, EvidenceItem],
+    ) -> bool:
+        """A bridge step read off the page of the entity an earlier, grounded step found.
+
+        "What position was held by the actress who played X?" becomes step 1 (the actress: page A)
+        and step 2 (her position: page B). Step 2's relation words ("held") are the question's
+        paraphrase, seldom the page's own ("served as"); what ties its answer to the question is the
+        entity chain: the answer sits on the page *about* the entity step 1 named, and step 1 is
+        itself grounded on its page. Then step 2 needs only the names it asks about in its window.
+        With page A missing, step 1 names another entity or is not grounded; with page B missing, no
+        page is about the entity: either way the chain breaks and the usual rule applies."""
+        for cit in claim.get("citations", []):
+            item = by_node.get(cit["node_id"])
+            if item is None or f" {normalize_answer(answer)} " not in f" {normalize_answer(cit['quote'])} ":
+                continue
+            subject = title_key(item["title"])
+            if not subject or f" {subject} " not in f" {title_key(claim['text'])} ":
+                continue  # the answer's page is not about an entity this step names
+            for step in earlier:
+                if step.get("verdict") != "supported" or f" {subject} " not in f" {title_key(step['text'])} ":
+                    continue
+                if any(by_node.get(c["node_id"], item)["doc_id"] == item["doc_id"] for c in step.get("citations", [])):
+                    continue  # step 1 must rest on another page: a chain, not one page read twice
+                found = ground(asked_terms(step["text"]), item["title"], step, by_node, question=task)
+                if found.share < self.t.support_grounding:
+                    continue
+                names = asked & named_terms(claim["text"])
+                if ground(names, answer, claim, by_node, question=task).share >= self.t.support_grounding:
+                    return True
+        return False
 
 
 def _names_its_entry(answer: str, section: list[str], quote: str) -> bool:
