@@ -3,12 +3,15 @@ independent subgoals has its three reads in flight at once, on the sync and the 
 the same result as reading them one after another, inside the run's call budget, and cancellable.
 
 Overlap is shown by the stub's own request log (each request's arrival `t` and answer `t_end`),
-never by a wall-clock threshold."""
+never by a wall-clock threshold. On a loaded machine a thread can take longer to send its read than
+the stub's delay, so the stub holds each read until all three have arrived (`ReadGate`, bounded):
+concurrent reads then always overlap, and reads sent one after another still never do."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -28,11 +31,40 @@ TASK = "Tell me where Lakeside Works is, who leads the Halden Research Lab, and 
 PARTS = ["Where is Lakeside Works located?", "Who leads the Halden Research Lab?", "What is the Kestrel?"]
 
 
+class ReadGate:
+    """Holds each read until `expected` reads have arrived, or `wait_s` has passed: reads in flight
+    together are answered together however slowly their threads were scheduled, while a read sent
+    alone is answered after `wait_s`, before the next one can arrive."""
+
+    def __init__(self, expected: int = 3, wait_s: float = 10.0) -> None:
+        self.expected, self.wait_s, self.enabled = expected, wait_s, True
+        self._arrived = 0
+        self._cond = threading.Condition()
+
+    def reset(self, enabled: bool = True, expected: int = 3) -> None:
+        with self._cond:
+            self._arrived, self.enabled, self.expected = 0, enabled, expected
+
+    def wait(self) -> None:
+        if not self.enabled:
+            return
+        with self._cond:
+            self._arrived += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self._arrived >= self.expected, timeout=self.wait_s)
+
+
+GATE = ReadGate()
+
+
 def three_part_plan(body: dict[str, Any]) -> dict[str, Any]:
-    """`respond`, with a plan of three subgoals that depend on nothing."""
-    if body.get("tools") and body["tools"][0]["function"]["name"] == "submit_plan":
+    """`respond`, with a plan of three subgoals that depend on nothing; reads pass the gate."""
+    name = (body.get("tools") or [{}])[0].get("function", {}).get("name")
+    if name == "submit_plan":
         plan = {"kind": "conjunction", "subgoals": [{"query": q, "kind": "lookup", "depends_on": []} for q in PARTS]}
         return {"content": None, "tool_calls": [{"name": "submit_plan", "arguments": plan}]}
+    if name == "submit_reading":
+        GATE.wait()
     return respond(body)
 
 
@@ -41,6 +73,13 @@ def slow_model() -> Iterator[StubOpenAI]:
     with StubOpenAI(responder=three_part_plan) as server:
         server.latency_s, server.chat_delay_s = 0.0, 0.25
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _gate_open_per_test() -> Iterator[None]:
+    GATE.reset()
+    yield
+    GATE.reset()
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +132,7 @@ def test_concurrent_reads_give_the_sequential_result(
     slow_model.reset()
     together = agent.run(TASK)
     monkeypatch.setattr(LLMSolver, "reads_concurrently", False)
+    GATE.reset(enabled=False)  # one after another: nothing to wait for
     slow_model.reset()
     one_by_one = agent.run(TASK)
     reads = _reads(slow_model)
@@ -109,6 +149,7 @@ def test_concurrent_reads_give_the_sequential_result(
 def test_concurrent_reads_never_overdraw_the_call_budget(agent: Agent, slow_model: StubOpenAI) -> None:
     """1 plan + 3 reads wanted, 3 calls allowed: exactly two reads reach the model, the third is
     refused before it is sent and read offline, labelled."""
+    GATE.reset(expected=2)  # only two reads may be sent
     slow_model.reset()
     result = agent.run(TASK, limits=Limits(max_llm_calls=3))
     sent = _chat(slow_model)
