@@ -84,6 +84,7 @@ class AgentCore:
             config = IndexConfig(
                 embed_sentences=cfg.embed_sentences,
                 leaf_headings=cfg.leaf_headings,
+                leaf_heading_path=cfg.leaf_heading_path,
                 dl_sections=cfg.dl_sections,
                 section_vectors=cfg.section_vectors,
             )

@@ -120,3 +120,26 @@ def test_an_agent_follows_the_heading_path_its_index_was_created_with(tmp_path: 
         "Garden pump > Winter storage. Drain the hose and store the pump indoors before the first frost."
     ]
     agent.close()
+
+
+def test_settings_choose_the_heading_path_of_a_new_index(tmp_path: Path) -> None:
+    from agent import Agent
+    from tests.conftest import offline_settings
+
+    settings = offline_settings(checkpointer="none").model_copy(deep=True)
+    settings.index.leaf_heading_path = "last"
+    emb = RecordingEmbedder()
+    with Agent(tmp_path / "idx", settings=settings, embedder=emb) as agent:
+        agent.ingest(_docs(tmp_path / "docs"))
+    assert emb.seen == ["Winter storage. Drain the hose and store the pump indoors before the first frost."]
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["leaf_heading_path"] == "last"
+
+
+def test_settings_refuse_an_unknown_heading_path() -> None:
+    from pydantic import ValidationError
+
+    from agent import Settings
+
+    with pytest.raises(ValidationError):
+        Settings(index={"leaf_heading_path": "first"})  # type: ignore[arg-type]
