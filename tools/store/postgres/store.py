@@ -62,7 +62,7 @@ def safe_location(dsn: str, schema: str) -> str:
 
 
 POOL_ENV = "HRAGENT_PG_POOL"
-DEFAULT_POOL = 4
+DEFAULT_POOL = 8
 
 
 def read_pool_size() -> int:
