@@ -68,7 +68,9 @@ def grow(
     args: argparse.Namespace, dsn: str, server_pid: int | None, files: list[Path], texts: list[str], work: Path
 ) -> dict[str, Any]:
     backends = args.backends.split(",")
-    workers = [int(w) for w in args.workers.split(",")]
+    counts = {b: args.workers for b in backends} | (
+        {"embedded": args.embedded_workers} if args.embedded_workers else {}
+    )
     sizes = sorted({int(c) for c in args.checkpoints.split(",") if c} | {args.leaves})
     state = {b: (f"bench_{uuid.uuid4().hex[:8]}", work / f"index-{b}") for b in backends}
     done = dict.fromkeys(backends, 0)
@@ -83,12 +85,14 @@ def grow(
             break
         for backend in backends:
             schema, index_dir = state[backend]
+            workers = [int(w) for w in counts[backend].split(",")]
+            bulk_workers = min(args.bulk_workers, max(workers))
             t0 = time.monotonic()
             piece = min(args.slice, max(1, (target - done[backend]) // (2 * len(workers))))
             bulk_end = target - piece * len(workers)
             bulk = files[done[backend] : bulk_end]
-            bulk_s = ingest(backend, dsn, schema, index_dir, bulk, args.bulk_workers)
-            print(f"{backend}: {len(bulk)} docs with {args.bulk_workers} writers in {bulk_s:.1f} s", flush=True)
+            bulk_s = ingest(backend, dsn, schema, index_dir, bulk, bulk_workers)
+            print(f"{backend}: {len(bulk)} docs with {bulk_workers} writers in {bulk_s:.1f} s", flush=True)
             at = bulk_end
             for w in workers:
                 secs = ingest(backend, dsn, schema, index_dir, files[at : at + piece], w)
@@ -179,6 +183,12 @@ def main() -> None:
     parser.add_argument("--slice", type=int, default=2000, help="documents per writer-count slice")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--bulk-workers", type=int, default=2)
+    parser.add_argument(
+        "--embedded-workers",
+        default="",
+        help="writer counts for the embedded backend only (e.g. 1: several processes writing one Chroma"
+        " directory made its HNSW file balloon to 60 GB at ~8k leaves here)",
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent query threads, split over 2 processes")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--backends", default="embedded,postgres")
