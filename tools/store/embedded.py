@@ -19,6 +19,7 @@ from tools.errors import IndexStoreError
 from tools.ingest.tree import DocumentTree
 from tools.locks import WriterLock
 from tools.store.chroma_vectors import ChromaVectors
+from tools.store.fts import rank_ties_by_id
 from tools.store.records import EMBEDDED_LEVELS, IndexCheck, NodeRecord, VectorRow, empty_orphans, tree_problems
 from tools.store.sqlite_tree import SQLiteTree
 from tools.types import Level
@@ -237,7 +238,7 @@ class EmbeddedStore:
                 allowed = set(section_ids)
                 out = [(nid, s) for nid, s in out if visible[nid] in allowed]
             if len(out) >= k or len(rows) < want:
-                return out[:k]
+                return rank_ties_by_id(out)[:k]
             want *= 4
 
     def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:

@@ -99,6 +99,16 @@ def fts_query(text: str) -> str:
     return " OR ".join(f'"{t}"' for t in terms[:32])
 
 
+SCORE_DIGITS = 9  # BM25 scores equal to this many decimals are ties (both backends agree to ~1e-15)
+
+
+def rank_ties_by_id(rows: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Best score first, equal scores in node-id order: both backends order ties the same way, so
+    a tie at the cut-off of a top-k list puts the same leaves above it (FTS5's own order of ties and
+    PostgreSQL's differ, and 1e-15 summation noise would otherwise decide between equal scores)."""
+    return sorted(rows, key=lambda r: (-round(r[1], SCORE_DIGITS), r[0]))
+
+
 def query_terms(match: str) -> list[str]:
     """The indexed terms of an `fts_query` string, one per quoted word and in order. Duplicates stay:
     FTS5 scores each phrase, so "editions" and "edition" (one stem) count twice there too. A word FTS5

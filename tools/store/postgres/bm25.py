@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from tools.store.fts import query_terms
+from tools.store.fts import SCORE_DIGITS, query_terms
 from tools.store.postgres.postings import term_key
 
 K1, B = 1.2, 0.75
@@ -40,7 +40,8 @@ TOP = (
     "WITH s AS MATERIALIZED ({scores} ORDER BY score DESC {limit})"
     " SELECT l.node_id, s.score FROM s JOIN leaf_lengths l ON l.lid = s.lid"
     " JOIN docs d ON d.doc_id = l.doc_id AND d.version = l.version"
-    " WHERE " + VISIBLE.replace("{}", "{{}}") + " ORDER BY s.score DESC, l.node_id LIMIT %(k)s"
+    " WHERE " + VISIBLE.replace("{}", "{{}}") + " ORDER BY round(s.score::numeric, %(digits)s) DESC, l.node_id"
+    " LIMIT %(k)s"
 )
 IN_SECTIONS = "WHERE p.lid IN (SELECT lid FROM leaf_lengths WHERE section_id = ANY(%(secs)s))"
 
@@ -70,6 +71,7 @@ def bm25_search(
         "ids": sorted(identities),
         "secs": list(section_ids or []),
         "k": k,
+        "digits": SCORE_DIGITS,  # ties in node-id order, as the embedded backend orders them
         "cand": k * PRUNE,
     }
     if section_ids is not None:

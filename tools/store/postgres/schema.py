@@ -15,6 +15,9 @@ from tools.store.records import EMBEDDED_LEVELS
 
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DDL_LOCK = "hragent-ddl"
+# HNSW candidate list per query (pgvector's default is 40). Recall@10 against an exact scan at 10k
+# hashing-embedder leaves: .65 at 40, .76 at 100, .85 at 200, .92 at 400 (benchmarks/RESULTS.md, #19).
+EF_SEARCH = 100
 
 BASE_DDL = """
 CREATE TABLE IF NOT EXISTS manifest (
@@ -79,8 +82,8 @@ def connect(dsn: str, schema: str) -> Any:
     """A new autocommit connection with the index schema first on its search path and pgvector's
     types registered; iterative HNSW scans so filtered queries still return k rows."""
     try:
+        import pgvector.psycopg  # noqa: F401  (only to fail early with the install hint)
         import psycopg
-        from pgvector.psycopg import register_vector
     except ImportError as exc:
         raise ConfigError("the PostgreSQL index backend needs: pip install 'hragent[postgres]'") from exc
     try:
@@ -96,11 +99,18 @@ def connect(dsn: str, schema: str) -> Any:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    configure(conn, schema)
+    return conn
+
+
+def configure(conn: Any, schema: str) -> None:
+    """Session settings every connection of an index needs (also the pool's `configure` hook)."""
+    from pgvector.psycopg import register_vector
+
     conn.execute(f'SET search_path TO "{schema}", public')
     conn.execute("SET hnsw.iterative_scan = relaxed_order")
-    conn.execute("SET hnsw.ef_search = 100")
+    conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
     register_vector(conn)
-    return conn
 
 
 def check_layout(conn: Any) -> None:

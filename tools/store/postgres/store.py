@@ -9,19 +9,21 @@ current version and check the ACL in the same statement, so they never see half 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from tools.embeddings import Vector
+from tools.errors import ConfigError
 from tools.ingest.tree import DocumentTree
 from tools.store.fts import term_counts
 from tools.store.postgres.check import check_store
 from tools.store.postgres.postings import compact_stats, copy_rows, delete_doc_leaves, record_stats, write_leaves
 from tools.store.postgres.reads import PostgresReads
-from tools.store.postgres.schema import check_schema_name, connect, create_tables
+from tools.store.postgres.schema import check_schema_name, configure, connect, create_tables
 from tools.store.records import EMBEDDED_LEVELS, IndexCheck, VectorRow
 from tools.store.sqlite_tree import node_rows
 from tools.types import Level
@@ -59,11 +61,28 @@ def safe_location(dsn: str, schema: str) -> str:
     return f"postgresql://{host}:{info.get('port') or 5432}/{info.get('dbname') or ''}#{schema}"
 
 
+POOL_ENV = "HRAGENT_PG_POOL"
+DEFAULT_POOL = 8
+
+
+def read_pool_size() -> int:
+    """Connections the readers of one process share (`HRAGENT_PG_POOL`; 0: one per thread, no pool)."""
+    raw = os.environ.get(POOL_ENV, "").strip()
+    if not raw:
+        return DEFAULT_POOL
+    if not raw.isdigit():
+        raise ConfigError(f"{POOL_ENV} must be a whole number of connections (0: no pool), not {raw!r}")
+    return int(raw)
+
+
 class PostgresStore(PostgresReads):
     """`IndexStore` on PostgreSQL + pgvector; one connection per thread (autocommit, explicit transactions)."""
 
-    def __init__(self, dsn: str, schema: str = "hragent") -> None:
+    def __init__(self, dsn: str, schema: str = "hragent", pool_size: int | None = None) -> None:
         self.dsn = dsn
+        self.pool_size = read_pool_size() if pool_size is None else pool_size
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
         self.schema = check_schema_name(schema)
         self.location = safe_location(dsn, schema)
         self.dim: int | None = None
@@ -80,6 +99,35 @@ class PostgresStore(PostgresReads):
             with self._all_lock:
                 self._all.append(conn)
         return conn
+
+    def reading(self) -> AbstractContextManager[Any]:
+        """A connection for one read. This thread's own while it has a transaction open (so a writer
+        reads what it has written but not yet committed); otherwise, with pooling on, one borrowed from
+        a `psycopg_pool.ConnectionPool` of at most `pool_size` connections shared by the process's
+        threads, so a process with many threads holds a bounded number of server backends."""
+        from psycopg.pq import TransactionStatus
+
+        own = getattr(self._local, "conn", None)
+        if not self.pool_size or (own is not None and own.info.transaction_status != TransactionStatus.IDLE):
+            return nullcontext(self.db())
+        borrowed: AbstractContextManager[Any] = self._reader_pool().connection()
+        return borrowed
+
+    def _reader_pool(self) -> Any:
+        with self._pool_lock:
+            if self._pool is None:
+                from psycopg_pool import ConnectionPool
+
+                self._pool = ConnectionPool(
+                    self.dsn,
+                    min_size=1,
+                    max_size=self.pool_size,
+                    kwargs={"autocommit": True, "prepare_threshold": None},
+                    configure=lambda conn: configure(conn, self.schema),
+                    name=f"hragent-{self.schema}",
+                    open=True,
+                )
+            return self._pool
 
     # ---------------------------------------------------------------- manifest and lifecycle
     def load_manifest(self) -> dict[str, Any] | None:
@@ -106,7 +154,7 @@ class PostgresStore(PostgresReads):
         self._generation = int(row[0])
 
     def manifest_changed(self) -> bool:
-        row = self.db().execute("SELECT generation FROM manifest WHERE id = 1").fetchone()
+        row = self._row("SELECT generation FROM manifest WHERE id = 1")
         return row is not None and int(row[0]) != self._generation
 
     def prepare(self, dim: int | None) -> None:
@@ -120,6 +168,10 @@ class PostgresStore(PostgresReads):
         for conn in conns:
             conn.close()
         self._local = threading.local()
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     def drop_schema(self) -> None:
         """Remove this index entirely (tests, `migrate --replace`)."""
