@@ -114,8 +114,10 @@ def title_of_hit(hit: Any) -> str:
 
 
 def write_results(name: str, payload: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    """`name` is a results name (`benchmarks/results/NAME.json`) or, with a slash or `.json`, a path:
+    a run of many minutes must not be lost to a file name given the other way."""
+    path = Path(name) if ("/" in name or name.endswith(".json")) else RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, sort_keys=True))
     return path
 
