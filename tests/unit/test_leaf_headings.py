@@ -4,12 +4,12 @@ shorter path records schema 2 in the manifest; an index without the key (schema 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from tools.embeddings import HashingEmbedder, ProgressCallback, Vector
+from tests.support.embedders import CountingEmbedder
+from tools.embeddings import HashingEmbedder
 from tools.errors import ConfigError, IndexMismatchError
 from tools.index import SCHEMA_VERSION, HierarchicalIndex, IndexConfig
 from tools.ingest.pipeline import ingest_paths
@@ -19,16 +19,6 @@ PAGE = (
     "# Garden pump\n\n## Maintenance\n\n### Winter storage\n\n"
     "Drain the hose and store the pump indoors before the first frost.\n"
 )
-
-
-class RecordingEmbedder(HashingEmbedder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def embed(self, texts: Sequence[str], *, progress: ProgressCallback | None = None) -> Vector:
-        self.seen.extend(texts)
-        return super().embed(texts, progress=progress)
 
 
 def _docs(folder: Path, text: str = PAGE) -> Path:
@@ -49,7 +39,7 @@ def test_heading_path_parts() -> None:
 
 
 def test_a_shorter_heading_path_is_embedded_and_recorded(tmp_path: Path) -> None:
-    emb = RecordingEmbedder()
+    emb = CountingEmbedder()
     config = IndexConfig(embed_sentences=False, leaf_heading_path="last")
     index = HierarchicalIndex(tmp_path / "idx", emb, config=config)
     ingest_paths(index, [_docs(tmp_path / "docs")])
@@ -75,7 +65,7 @@ def test_the_whole_path_keeps_schema_1_and_an_index_from_before_keeps_it(tmp_pat
     del old["leaf_heading_path"]  # as a schema-1 hragent wrote it
     manifest_path.write_text(json.dumps(old))
 
-    emb = RecordingEmbedder()
+    emb = CountingEmbedder()
     reopened = HierarchicalIndex(
         tmp_path / "idx", emb, config=IndexConfig(embed_sentences=False, leaf_heading_path="last")
     )
@@ -113,7 +103,7 @@ def test_an_agent_follows_the_heading_path_its_index_was_created_with(tmp_path: 
 
     config = IndexConfig(embed_sentences=False, leaf_heading_path="page_and_last")
     HierarchicalIndex(tmp_path / "idx", HashingEmbedder(), config=config).close()
-    emb = RecordingEmbedder()
+    emb = CountingEmbedder()
     agent = Agent(tmp_path / "idx", settings=offline_settings(checkpointer="none"), embedder=emb)
     agent.ingest(_docs(tmp_path / "docs"))
     assert emb.seen == [
@@ -128,7 +118,7 @@ def test_settings_choose_the_heading_path_of_a_new_index(tmp_path: Path) -> None
 
     settings = offline_settings(checkpointer="none").model_copy(deep=True)
     settings.index.leaf_heading_path = "last"
-    emb = RecordingEmbedder()
+    emb = CountingEmbedder()
     with Agent(tmp_path / "idx", settings=settings, embedder=emb) as agent:
         agent.ingest(_docs(tmp_path / "docs"))
     assert emb.seen == ["Winter storage. Drain the hose and store the pump indoors before the first frost."]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tools.embeddings import HashingEmbedder, ProgressCallback, Vector
+from tests.support.embedders import CountingEmbedder
+from tools.embeddings import HashingEmbedder
 from tools.index import HierarchicalIndex, IndexConfig
 from tools.ingest.pipeline import ingest_paths
 from tools.retrieval import retrieve
@@ -20,18 +20,6 @@ PAGES = {
     "## Cleaning\n\nWipe the door glass with a damp cloth once it has cooled down.\n",
     "toasters.md": "# Toasters\n\n## Crumbs\n\nEmpty the crumb tray every week. Unplug the toaster first.\n",
 }
-
-
-class CountingEmbedder(HashingEmbedder):
-    """The hashing embedder, remembering every text it was asked to encode."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def embed(self, texts: Sequence[str], *, progress: ProgressCallback | None = None) -> Vector:
-        self.seen.extend(texts)
-        return super().embed(texts, progress=progress)
 
 
 def _corpus(folder: Path) -> Path:
