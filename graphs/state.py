@@ -68,6 +68,27 @@ class Subgoal(TypedDict, total=False):
     round: int
 
 
+def pending_subgoal(
+    id: str, query: str, kind: str, answer_type: str, depends_on: list[str], depth: int, round: int
+) -> Subgoal:
+    """A subgoal as both planners create it: nothing read, answered or relied on yet."""
+    return Subgoal(
+        id=id,
+        query=query,
+        kind=kind,
+        answer_type=answer_type,
+        depends_on=depends_on,
+        depth=depth,
+        status="pending",
+        answer="",
+        confidence=0.0,
+        hops=0,
+        queries=[],
+        support=[],
+        round=round,
+    )
+
+
 class PlanInfo(TypedDict, total=False):
     """How a plan's subgoal answers combine into the task's answer: the planner -> solver hand-off.
 

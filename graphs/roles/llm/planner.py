@@ -11,7 +11,7 @@ from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.guard import LLMRole, OnFailure
 from graphs.roles.llm.prompts import PLANNER_SYSTEM, PLANNER_USER, REPLANNER_USER
 from graphs.roles.llm.schemas import PlanOutput
-from graphs.state import PlanInfo, Subgoal
+from graphs.state import PlanInfo, Subgoal, pending_subgoal
 from graphs.text.answer_types import answer_type
 from policies.limits import Limits
 
@@ -28,22 +28,9 @@ def to_plan(out: PlanOutput, rnd: int, feedback: list[str]) -> Plan:
     for i, spec in enumerate(out.subgoals, start=1):
         query = _SLOT.sub(lambda m: "{" + sid(int(m.group(1))) + "}", spec.query)
         kind = spec.kind if spec.depends_on or spec.kind != "bridge" else "lookup"
+        depends = [sid(d) for d in spec.depends_on]
         subgoals.append(
-            Subgoal(
-                id=sid(i),
-                query=query,
-                kind=kind,
-                answer_type=answer_type(query).kind,
-                depends_on=[sid(d) for d in spec.depends_on],
-                depth=0 if rnd == 0 else 1,
-                status="pending",
-                answer="",
-                confidence=0.0,
-                hops=0,
-                queries=[],
-                support=[],
-                round=rnd,
-            )
+            pending_subgoal(sid(i), query, kind, answer_type(query).kind, depends, 0 if rnd == 0 else 1, rnd)
         )
     info = PlanInfo()
     if out.kind == "choice":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from graphs.state import Subgoal
+from graphs.state import Subgoal, pending_subgoal
 from graphs.text.answer_types import answer_type
 from graphs.text.spans import names_in
 
@@ -24,19 +24,8 @@ def new_subgoal(
     query = clean(query)
     if not query.endswith("?"):
         query += "?"
-    return Subgoal(
-        id=f"s{i}" if rnd == 0 else f"r{rnd}s{i}",
-        query=query,
-        kind=kind,
-        answer_type=answer_type(query).kind,
-        depends_on=depends or [],
-        depth=depth,
-        status="pending",
-        answer="",
-        confidence=0.0,
-        hops=0,
-        queries=[],
-        support=[],
-        round=rnd,
-        follow_titles=names_in(re.sub(r"\{\w+\}", " ", query)),
+    subgoal = pending_subgoal(
+        f"s{i}" if rnd == 0 else f"r{rnd}s{i}", query, kind, answer_type(query).kind, depends or [], depth, rnd
     )
+    subgoal["follow_titles"] = names_in(re.sub(r"\{\w+\}", " ", query))
+    return subgoal
