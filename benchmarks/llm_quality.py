@@ -192,8 +192,11 @@ def sample_set(tmp: Path, embedder: str) -> QuestionSet:
 
 
 def hotpot_set(tmp: Path, limit: int, embedder: str) -> QuestionSet:
-    from benchmarks.hotpot import gold_sentences, materialise, pooled_corpus
+    from benchmarks.hotpot import HOTPOT, gold_sentences, materialise, pooled_corpus
 
+    if not HOTPOT.is_file():  # the data set lives beside the checkout (../shared/data), not in it
+        note = f"hotpot skipped: {HOTPOT} is not there"
+        return QuestionSet("hotpot", [], lambda llm: _never(note), notes=[note])
     chosen = load_questions()[:limit]
     folder = materialise(pooled_corpus(chosen), f"llm-quality-{len(chosen)}")
     records = [{"question": r["question"], "answer": r["answer"], "gold_sentences": gold_sentences(r)} for r in chosen]
