@@ -14,6 +14,7 @@ import pytest
 from benchmarks.longdocs_agent import abstained, spread
 from benchmarks.oracle_reader import OracleReader
 from benchmarks.structdocs_corpus import (
+    MANUALS,
     QUESTIONS,
     QuestionFileError,
     check_balance,
@@ -202,6 +203,7 @@ def test_the_shipped_question_file_keeps_its_promises(tmp_path: Path) -> None:
 def test_page_of_names_manual_pages_and_passes_foreign_sources_through(tmp_path: Path) -> None:
     assert page_of("/usr/share/doc/python-click-doc/html/api.html") == "click/api.html"
     assert page_of("/usr/share/doc/git-doc/git-log.html") == "git/git-log.html"
+    assert page_of("/usr/share/doc/python-pytest-doc/html/how-to/x.html") == "pytest/how-to/x.html"
     foreign = tmp_path / "x.html"
     assert page_of(str(foreign)) == str(foreign.resolve())
 
@@ -228,3 +230,11 @@ def test_oracle_answers_only_with_a_span_it_is_shown() -> None:
         _chat("submit_verdicts", "Task: Which widget frobs the gizmo?\nclaim 1: Call frob_gizmo.\nclaim 2: Nothing.")
     )["verdicts"]
     assert [v["verdict"] for v in verdicts] == ["supported", "not_enough_evidence"]
+
+
+@pytest.mark.skipif(not MANUALS["pytest"].root.is_dir(), reason="python-pytest-doc is not installed")
+def test_the_val_manual_leaves_out_announcements_and_name_lists() -> None:
+    pages = {page_of(str(p)) for p in MANUALS["pytest"].pages()}
+    assert "pytest/reference/reference.html" in pages and "pytest/how-to/fixtures.html" in pages
+    assert not {p for p in pages if p.startswith(("pytest/announce/", "pytest/_"))}
+    assert not pages & {"pytest/reference/plugin_list.html", "pytest/contents.html", "pytest/genindex.html"}
