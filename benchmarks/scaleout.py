@@ -113,7 +113,7 @@ def grow(
             point |= {"bulk_docs": len(bulk), "bulk_s": bulk_s, "step_s": time.monotonic() - t0}
             point["load"] = load_average()
             points.append(point)
-            print(f"{backend} at {target}: {latency}", flush=True)
+            print(f"{backend} at {target}: {point}", flush=True)  # the whole point: a run stopped later keeps it
     out: dict[str, Any] = {"writes": writes, "points": points, "stopped": stopped}
     out["scaling"] = scaling(writes)
     out["growth"] = {
