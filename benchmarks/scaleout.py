@@ -113,7 +113,7 @@ def grow(
             point |= {"bulk_docs": len(bulk), "bulk_s": bulk_s, "step_s": time.monotonic() - t0}
             point["load"] = load_average()
             points.append(point)
-            print(f"{backend} at {target}: {latency}", flush=True)
+            print(f"{backend} at {target}: {point}", flush=True)  # the whole point: a run stopped later keeps it
     out: dict[str, Any] = {"writes": writes, "points": points, "stopped": stopped}
     out["scaling"] = scaling(writes)
     out["growth"] = {
@@ -186,8 +186,8 @@ def main() -> None:
     parser.add_argument(
         "--embedded-workers",
         default="",
-        help="writer counts for the embedded backend only (e.g. 1: several processes writing one Chroma"
-        " directory made its HNSW file balloon to 60 GB at ~8k leaves here)",
+        help="writer counts for the embedded backend only (e.g. 1: its writers take turns under one lock,"
+        " each reloading Chroma's segments after another's turn, so more of them measure no store scaling)",
     )
     parser.add_argument("--clients", type=int, default=16, help="concurrent query threads, split over 2 processes")
     parser.add_argument("--queries", type=int, default=200)

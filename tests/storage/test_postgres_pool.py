@@ -4,6 +4,7 @@ get the same answers as one thread alone; without the pool every thread holds it
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,16 @@ def test_readers_share_a_bounded_pool(postgres_dsn: str, tmp_path: Path, pool_si
     else:
         assert opened >= THREADS  # one per reading thread
     index.close()
-    assert server_connections(postgres_dsn) == before
+    assert settled_connections(postgres_dsn, before) == before
+
+
+def settled_connections(dsn: str, want: int, wait_s: float = 10.0) -> int:
+    """Server connections once closed ones are gone: a backend leaves `pg_stat_activity` a moment
+    after its client disconnects (seconds on a loaded machine), so poll instead of reading once."""
+    deadline = time.monotonic() + wait_s
+    while (now := server_connections(dsn)) != want and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return now
 
 
 def test_a_bad_pool_size_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,15 +1,17 @@
 """The embedded backend: one directory with `manifest.json`, `tree.sqlite` (tree + FTS5) and `chroma/`.
 
-One writer at a time per directory (a file lock); SQLite decides what is visible, so Chroma vectors of
-unfinished or replaced versions are orphans every query ignores and the next ingest removes."""
+One writer at a time per directory (a file lock, under which a process reloads Chroma state another
+process changed: several writer processes take turns safely); SQLite decides what is visible, so
+Chroma vectors of unfinished or replaced versions are orphans every query ignores and the next ingest
+removes."""
 
 from __future__ import annotations
 
 import json
 import os
 import threading
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +85,19 @@ class EmbeddedStore:
 
     # ---------------------------------------------------------------- writes
     def writer(self, doc_ids: Sequence[str]) -> AbstractContextManager[object]:
-        return self.lock
+        return self._writing()
+
+    @contextmanager
+    def _writing(self) -> Iterator[object]:
+        """The directory lock, with this process's Chroma state brought up to date first and the
+        vector stamp renewed around the writes (`tools.store.chroma_clients` says why)."""
+        with self.lock:
+            self.chroma.refresh_if_stale()
+            self.chroma.renew_stamp()
+            try:
+                yield self.lock
+            finally:
+                self.chroma.renew_stamp()
 
     def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:
         return self.tree.document_state(source)
