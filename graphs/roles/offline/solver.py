@@ -23,6 +23,7 @@ from graphs.roles.offline.relevance import (
     term_weights,
     wh_preposition,
 )
+from graphs.roles.offline.span_shape import AskedShape
 from graphs.roles.offline.statements import statement
 from graphs.roles.offline.structure import (
     asks_default,
@@ -56,6 +57,12 @@ STRUCTURAL_KINDS = frozenset(["entry", "code", "flag", "exception", "value", "ve
 FOLLOW_KINDS = frozenset(["person", "name", "org", "entity", "place", "quoted"])
 # Which named things a bridge usually runs through: people and works more than countries.
 _FOLLOW_PRIOR = {"person": 1.0, "name": 1.0, "quoted": 0.9, "org": 0.85, "entity": 0.8, "place": 0.5}
+
+
+def _without_and(normalized: str) -> str:
+    """A normalised name without its "and"s: normalising drops "&", so "Salt & Stone" and
+    "Salt and Stone" compare equal only this way."""
+    return " ".join(w for w in normalized.split() if w != "and")
 
 
 class OfflineSolver:
@@ -117,6 +124,7 @@ class OfflineSolver:
             atype = AnswerType("value", atype.noun)  # the question names a parameter with a default
         fit_table = TYPE_FIT.get(atype.kind, TYPE_FIT["entity"])
         q_norm = " " + normalize_answer(query) + " "
+        q_loose = f" {_without_and(q_norm)} "
         q_content = set(content_terms(query))
         weights = term_weights(query)
         # Where the answer sits: near the question's verbs, nouns and numbers, not near its subject's name.
@@ -124,6 +132,7 @@ class OfflineSolver:
         asks_life = bool(re.search(r"\b(born|birth|die|died|death|age|old|older|younger)\b", query, re.I))
         wh_prep = wh_preposition(query)
         noun = stem(atype.noun) if atype.noun else ""
+        shape = AskedShape.of(query, atype)
         wants_range = atype.kind == "date" and atype.noun in {"years", "timeframe", "period", "era", "span"}
         named = {title_key(n) for n in names_in(query)}
         # Entities with a page of their own in the evidence are likelier answers (and bridges).
@@ -141,8 +150,8 @@ class OfflineSolver:
             if kind in STRUCTURAL_KINDS:
                 if re.search(rf"(?<![\w-]){re.escape(text)}(?![\w-])", query, re.I):
                     return  # the question names it ("--pretty=oneline" in the question is not its answer)
-            elif f" {key} " in q_norm:
-                return
+            elif f" {key} " in q_norm or f" {_without_and(key)} " in q_loose:
+                return  # the question names it ("Tunnels & Trolls" is named by "Tunnels and Trolls")
             fit = fit_table.get(kind, 0.05)
             if fit <= 0.05 or (literal_unwanted and PY_LITERAL.fullmatch(text)):
                 return
@@ -213,6 +222,7 @@ class OfflineSolver:
                 near = text[max(0, span.start - 12) : span.start] + " " + text[span.end : span.end + 25]
                 if atype.kind == "number" and predicate & set(content_terms(text[span.start : span.end + 12])):
                     factor *= 1.3  # "can seat how many" -> "4,210 seated"
+                factor *= shape.factor(text, span.start, span.end)  # "X is a coastal area …", "written by X"
                 offer(span.text, span.kind, r, factor, near)
             # An entry's name and defaults rest on its best-ranked sentence that negates nothing (a claim
             # "X is the default" checked against "X will not …" reads as a contradiction).
@@ -241,7 +251,8 @@ class OfflineSolver:
             if title and names_thing and title not in seen_titles and (opening or PRONOUN_START.match(text)):
                 seen_titles.add(title)
                 kind = "person" if _PERSON_OPENING.match(text) else classify_span(title + " is", 0, title)
-                offer(title, kind, r, 1.0, text[:40])
+                at = text.find(title)
+                offer(title, kind, r, shape.factor(text, at, at + len(title)) if at >= 0 else 1.0, text[:40])
         return pool
 
     def bridge_entities(self, query: str, ranked: list[Ranked], limit: int) -> list[str]:

@@ -32,8 +32,9 @@ def covering_support(
     names: a claim resting on such an entity cites its page's best sentence too (the page says what
     the entity is, which the claim takes for granted)."""
     wanted = set(content_terms(claim))
-    # Names weigh double: a claim whose names are all cited is checkable; one missing a name is not.
-    names = set(content_terms(" ".join(w for w in claim.split() if w[:1].isupper())))
+    # Names and numbers weigh double: a claim whose names and numbers are all cited is checkable;
+    # one missing a name, or a number the question gave ("… who died in 1907"), is not.
+    names = set(content_terms(" ".join(w for w in claim.split() if w[:1].isupper() or w[:1].isdigit())))
     have = set().union(*(_covered(r) for r in chosen)) if chosen else set()
     # A negated sentence would read as contradicting an affirmative claim: never add one to it, and
     # drop one of the answer's own sentences when another of them states the answer without negation.
