@@ -18,6 +18,7 @@ from typing import Any
 from tools.acl import can_see
 from tools.errors import IndexStoreError
 from tools.ingest.tree import DocumentTree, Node
+from tools.store import sentence_spans, sqlite_sentences
 from tools.store.records import NodeRecord
 
 _SCHEMA = """
@@ -30,9 +31,9 @@ CREATE TABLE IF NOT EXISTS nodes (
   node_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, version TEXT NOT NULL, level TEXT NOT NULL,
   parent_id TEXT, section_id TEXT, ord INTEGER NOT NULL, section TEXT NOT NULL,
   start INTEGER NOT NULL, "end" INTEGER NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
-  summary TEXT
+  summary TEXT, spans TEXT
 );
-CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_id, version);
+CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_id, version, ord);
 CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(text, node_id UNINDEXED, tokenize='porter unicode61');
 CREATE TABLE IF NOT EXISTS garbage (doc_id TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (doc_id, version));
@@ -59,11 +60,25 @@ def _stored_text(tree: DocumentTree, node: Node) -> str:
     return node.text
 
 
-def node_rows(tree: DocumentTree, summaries: dict[str, str]) -> list[tuple[Any, ...]]:
+def node_rows(tree: DocumentTree, summaries: dict[str, str], spans: bool = False) -> list[tuple[Any, ...]]:
     """The `nodes` rows of a tree; document, section, chunk and sentence rows keep no text when their
-    offsets give it back from the document's text."""
-    return [
-        (
+    offsets give it back from the document's text. With `spans` (a `tree.sqlite` with that column),
+    each row ends with the leaf's sentence offsets, and sentences rebuilt from them get no row."""
+    sentences: dict[str, list[Node]] = {}
+    for n in tree.nodes:
+        if n.level == "sentence" and n.parent_id:
+            sentences.setdefault(n.parent_id, []).append(n)
+    encoded: dict[str, str] = {}
+    if spans:
+        for leaf in tree.by_level("leaf"):
+            code = sentence_spans.encode(tree, leaf, sentences.get(leaf.node_id, []))
+            if code is not None:
+                encoded[leaf.node_id] = code
+    rows: list[tuple[Any, ...]] = []
+    for n in tree.nodes:
+        if n.level == "sentence" and n.parent_id in encoded:
+            continue
+        row: tuple[Any, ...] = (
             n.node_id,
             n.doc_id,
             tree.version,
@@ -78,8 +93,8 @@ def node_rows(tree: DocumentTree, summaries: dict[str, str]) -> list[tuple[Any, 
             _stored_text(tree, n),
             summaries.get(n.node_id),
         )
-        for n in tree.nodes
-    ]
+        rows.append((*row, encoded.get(n.node_id)) if spans else row)
+    return rows
 
 
 class SQLiteTree:
@@ -95,11 +110,15 @@ class SQLiteTree:
         try:
             with self.conn() as db:
                 db.executescript(_SCHEMA)
+                columns = {r[1] for r in db.execute("PRAGMA table_info(nodes)")}
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(
                 f"{self.file} is not a readable hragent tree ({exc}); restore it or re-ingest"
                 " into a new index directory"
             ) from exc
+        # Trees written before #20's disk cut have no `spans` column: they keep sentence rows, and
+        # keep getting them, so an older hragent still reads them (reads here take either form).
+        self.spans = "spans" in columns
 
     @contextmanager
     def conn(self) -> Iterator[sqlite3.Connection]:
@@ -151,10 +170,12 @@ class SQLiteTree:
                 ),
             )
             db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, tree.version))
+            columns = 'node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end", content_hash, text, summary'
+            if self.spans:
+                columns += ", spans"
             db.executemany(
-                'INSERT INTO nodes(node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end",'
-                " content_hash, text, summary) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                node_rows(tree, summaries),
+                f"INSERT INTO nodes({columns}) VALUES({','.join('?' * len(columns.split(',')))})",
+                node_rows(tree, summaries, self.spans),
             )
 
     def publish(
@@ -257,6 +278,13 @@ class SQLiteTree:
                     " GROUP BY n.level"
                 ).fetchall()
             )
+            if self.spans:
+                rebuilt = db.execute(
+                    f"SELECT COALESCE(SUM({sqlite_sentences.SPAN_COUNT}), 0) FROM nodes n JOIN docs d"
+                    " ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.level='leaf' AND n.spans != ''"
+                ).fetchone()[0]
+                if rebuilt:
+                    levels["sentence"] = levels.get("sentence", 0) + int(rebuilt)
         return int(docs), levels
 
     def document_stats(self) -> list[dict[str, Any]]:
@@ -265,10 +293,16 @@ class SQLiteTree:
                 "SELECT d.source, d.title, d.acl, n.level, COUNT(*) FROM docs d JOIN nodes n"
                 " ON n.doc_id=d.doc_id AND n.version=d.version GROUP BY d.doc_id, n.level ORDER BY d.source"
             ).fetchall()
+            if self.spans:
+                rows += db.execute(
+                    f"SELECT d.source, d.title, d.acl, 'sentence', SUM({sqlite_sentences.SPAN_COUNT}) FROM docs d"
+                    " JOIN nodes n ON n.doc_id=d.doc_id AND n.version=d.version"
+                    " WHERE n.level='leaf' AND n.spans != '' GROUP BY d.doc_id ORDER BY d.source"
+                ).fetchall()
         docs: dict[str, dict[str, Any]] = {}
         for source, title, acl, level, count in rows:
             entry = docs.setdefault(source, {"source": source, "title": title, "acl": json.loads(acl)})
-            entry[level] = count
+            entry[level] = entry.get(level, 0) + count
         return list(docs.values())
 
     def get(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, NodeRecord]:
@@ -286,7 +320,42 @@ class SQLiteTree:
             out[r[0]] = NodeRecord(
                 r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl
             )
+        for nid, (leaf, s) in self._rebuilt(node_ids, {r[0] for r in rows}).items():
+            acl = parse_acl(leaf[12])
+            if can_see(acl, identities):
+                section = json.loads(leaf[6])
+                out[nid] = NodeRecord(
+                    nid,
+                    leaf[1],
+                    "sentence",
+                    leaf[0],
+                    leaf[4],
+                    s.ord,
+                    section,
+                    s.start,
+                    s.end,
+                    s.text,
+                    leaf[10],
+                    leaf[11],
+                    acl,
+                )
         return out
+
+    def _rebuilt(
+        self, node_ids: Sequence[str], found: set[str]
+    ) -> dict[str, tuple[tuple[Any, ...], sentence_spans.Sentence]]:
+        """Sentences kept as offsets, among the ids a query of stored rows did not find."""
+        missing = [nid for nid in dict.fromkeys(node_ids) if nid not in found]
+        if not self.spans or not missing:
+            return {}
+        with self.conn() as db:
+            return sqlite_sentences.rebuilt(db, missing)
+
+    def full_rows(self, doc_id: str, version: str, sentence_text: bool = False) -> list[tuple[Any, ...]]:
+        """One document version's `nodes` rows as they would be stored without spans (sentences
+        rebuilt): what `index check` and `hragent migrate` read."""
+        with self.conn() as db:
+            return sqlite_sentences.full_rows(db, doc_id, version, self.spans, sentence_text)
 
     def visible(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
@@ -298,6 +367,9 @@ class SQLiteTree:
         for nid, section_id, acl in rows:
             if can_see(parse_acl(acl), identities):
                 out[nid] = section_id
+        for nid, (leaf, _) in self._rebuilt(node_ids, {r[0] for r in rows}).items():
+            if can_see(parse_acl(leaf[12]), identities):
+                out[nid] = leaf[4]
         return out
 
     def leaf_ids_of_docs(self, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
@@ -318,6 +390,10 @@ class SQLiteTree:
             "SELECT parent_id, node_id FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", parent_ids
         ):
             out.setdefault(parent, []).append(nid)
+        if self.spans:
+            with self.conn() as db:
+                for leaf, sentences in sqlite_sentences.child_ids(db, parent_ids).items():
+                    out[leaf] = out.get(leaf, []) + sentences
         return out
 
     def child_levels(self, parent_ids: Sequence[str]) -> list[tuple[str, str]]:
@@ -326,7 +402,11 @@ class SQLiteTree:
             rows = db.execute(
                 f"SELECT node_id, level FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", list(parent_ids)
             ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+            out = [(r[0], r[1]) for r in rows]
+            if self.spans:
+                for sentences in sqlite_sentences.child_ids(db, parent_ids).values():
+                    out += [(nid, "sentence") for nid in sentences]
+        return out
 
     def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
         wanted = {t.lower(): t for t in titles if t}
