@@ -14,7 +14,7 @@ from tools.ingest.blocks import Block, ParsedDocument
 from tools.ingest.pipeline import ingest_paths
 from tools.ingest.tree import build_tree
 from tools.store import sentence_spans
-from tools.store.sqlite_tree import _SCHEMA
+from tools.store.sqlite_schema import LEGACY_SCHEMA
 
 PAGES = {
     "lamps.md": "# Desk lamps\n\n## Bulbs\n\nUse a 40 W bulb at most. The shade gets hot. Dr. Vale tested it.\n\n"
@@ -35,7 +35,7 @@ def _old_tree_file(index_dir: Path) -> None:
     """A `tree.sqlite` as hragent wrote it before #20: `nodes` without the `spans` column."""
     index_dir.mkdir(parents=True)
     db = sqlite3.connect(index_dir / "tree.sqlite")
-    db.executescript(_SCHEMA.replace("summary TEXT, spans TEXT", "summary TEXT"))
+    db.executescript(LEGACY_SCHEMA)
     db.close()
 
 

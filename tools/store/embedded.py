@@ -88,7 +88,7 @@ class EmbeddedStore:
     def format_schema(self) -> int:
         """The lowest manifest schema that describes this store's files: a tree that keeps sentences
         as offsets (created by this version) needs `SENTENCE_SPANS_SCHEMA`, so older versions refuse it."""
-        return SENTENCE_SPANS_SCHEMA if self.tree.spans else 1
+        return SENTENCE_SPANS_SCHEMA if self.tree.compact else 1
 
     def close(self) -> None:
         if self._tree is not None:
@@ -144,8 +144,8 @@ class EmbeddedStore:
             versions = db.execute("SELECT doc_id, version, COUNT(*) FROM nodes GROUP BY doc_id, version").fetchall()
             orphans["nodes"] = sum(n for d, v, n in versions if v not in (current.get(d), pending.get(d)))
             fts_count: dict[str, int] = {}
-            for (nid,) in db.execute("SELECT node_id FROM leaf_fts"):
-                fts_count[nid] = fts_count.get(nid, 0) + 1
+            for nid in self.tree.fts_rows():
+                fts_count[nid or ""] = fts_count.get(nid or "", 0) + 1
             live_leaves: set[str] = set()
             expected: dict[str, dict[str, tuple[str, str]]] = {lvl: {} for lvl in embedded}
             for doc_id, source, version, _pending, acl, text in docs:

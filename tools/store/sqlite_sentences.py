@@ -11,12 +11,12 @@ from typing import Any
 
 from tools.store import sentence_spans
 from tools.store.sentence_spans import Sentence
+from tools.store.sqlite_schema import LEAF_TEXT
 
 # The same columns as `sqlite_tree.NODE_COLUMNS` (text resolved), then the leaf's spans.
 _LEAF_OF = (
     'SELECT n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
-    " CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) ELSE n.text END,"
-    " d.source, d.title, d.acl, n.spans FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
+    f" {LEAF_TEXT}, d.source, d.title, d.acl, n.spans FROM nodes n JOIN docs d ON d.doc_id=n.doc_id AND d.version=n.version"
     " WHERE n.doc_id=? AND n.version=? AND n.level='leaf' AND n.ord<? ORDER BY n.ord DESC LIMIT 1"
 )
 
@@ -76,16 +76,16 @@ def full_rows(db: sqlite3.Connection, doc_id: str, version: str, spans: bool, se
     leaf (`sentence_text`, for `index check` to compare with the document) or empty (a slice of the
     document, as a sentence row keeps it; for `hragent migrate`)."""
     rows = db.execute(
-        'SELECT node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end",'
-        f" content_hash, text, summary, {'spans' if spans else 'NULL'} FROM nodes"
-        " WHERE doc_id=? AND version=? ORDER BY ord",
+        "SELECT n.node_id, n.doc_id, n.version, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start,"
+        f' n."end", n.content_hash, n.text, n.summary, {"n.spans" if spans else "NULL"}, {LEAF_TEXT}'
+        " FROM nodes n JOIN docs d ON d.doc_id = n.doc_id WHERE n.doc_id=? AND n.version=? ORDER BY n.ord",
         (doc_id, version),
     ).fetchall()
     out: list[FullRow] = []
     for r in rows:
         out.append(tuple(r[:13]))
         if r[3] == "leaf" and r[13]:
-            for s in sentence_spans.decode(r[0], r[6], r[8], r[11], r[13]):
+            for s in sentence_spans.decode(r[0], r[6], r[8], r[14], r[13]):
                 text = s.text if sentence_text else ""
                 out.append(
                     (
