@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 from tools.embeddings import HashingEmbedder
@@ -14,6 +15,7 @@ from tools.ingest.blocks import Block, ParsedDocument
 from tools.ingest.pipeline import ingest_paths
 from tools.ingest.tree import build_tree
 from tools.store import sentence_spans
+from tools.store.fts import term_counts
 from tools.store.sqlite_schema import LEGACY_SCHEMA
 
 PAGES = {
@@ -133,3 +135,49 @@ def test_a_leaf_whose_sentences_cannot_be_rebuilt_keeps_its_rows(tmp_path: Path)
     moved = [dataclasses.replace(sents[0], section=["Elsewhere"]), *sents[1:]]
     assert sentence_spans.encode(tree, leaf, moved) is None
     assert sentence_spans.encode(tree, leaf, list(reversed(sents))) is None
+
+
+def _fts_consistent(index: HierarchicalIndex) -> None:
+    """Every indexed row's postings are exactly the terms of its text in the content view, and only
+    published leaves are indexed (FTS5's own `integrity-check` with rank 1 cannot read a view that
+    uses json_each on SQLite 3.40, so the comparison is made here with FTS5's tokenizer)."""
+    with index._conn() as db:
+        db.execute("INSERT INTO leaf_fts(leaf_fts) VALUES('integrity-check')")
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.postings USING fts5vocab(main, leaf_fts, instance)")
+        indexed: dict[int, Counter[str]] = {}
+        for term, rowid in db.execute("SELECT term, doc FROM temp.postings"):
+            indexed.setdefault(int(rowid), Counter())[str(term)] += 1
+        rows = db.execute(
+            "SELECT v.row, v.text FROM leaf_bm25 v JOIN nodes n ON n.row = v.row"
+            " JOIN docs d ON d.doc_id = n.doc_id AND d.version = n.version"
+        ).fetchall()
+        db.rollback()  # the check's INSERT opened a transaction; it changed nothing
+    assert indexed == dict(zip([r[0] for r in rows], term_counts([r[1] for r in rows]), strict=True))
+
+
+def test_bm25_postings_follow_updates_and_deletes(tmp_path: Path) -> None:
+    docs = _corpus(tmp_path / "docs")
+    index = _build(tmp_path / "idx", docs, old=False)
+    with index._conn() as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert "leaf_fts_docsize" in tables and "leaf_fts_content" not in tables  # postings, no copy of the text
+    # Heading words are indexed with the leaf, as `with_heading_path` writes them.
+    assert [index.get([n], EVERYONE)[n].source for n, _ in index.bm25("desk cables", 1, EVERYONE)] == [
+        str((docs / "lamps.md").resolve())
+    ]
+    assert index.bm25("speeds", 3, EVERYONE)
+    _fts_consistent(index)
+    (docs / "fans.md").write_text("# Fans\n\nThe ceiling fan wobbles when a blade is loose.\n")
+    ingest_paths(index, [docs])
+    assert index.bm25("speeds", 3, EVERYONE) == [] and index.bm25("wobbles", 3, EVERYONE)
+    _fts_consistent(index)
+    index.delete(str((docs / "fans.md").resolve()))
+    assert index.bm25("wobbles", 3, EVERYONE) == [] and index.bm25("dimmer", 3, EVERYONE)
+    _fts_consistent(index)
+    assert index.check().ok and not index.check().orphans["fts_rows"]
+    with index._conn() as db:
+        db.execute("VACUUM")  # rows keep their INTEGER PRIMARY KEY, so BM25 still finds the right leaves
+    hit = index.bm25("dimmer", 1, EVERYONE)[0][0]
+    assert "dimmer" in index.get([hit], EVERYONE)[hit].text.lower()
+    _fts_consistent(index)
+    index.close()
