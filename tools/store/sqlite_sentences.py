@@ -31,22 +31,21 @@ def _sentences_of(row: Sequence[Any]) -> list[Sentence]:
 
 def rebuilt(db: sqlite3.Connection, node_ids: Iterable[str]) -> dict[str, tuple[tuple[Any, ...], Sentence]]:
     """Sentence id -> (its current leaf's row, the sentence) for the ids that are sentences kept as
-    offsets; other ids are left out. One indexed lookup per id (the leaf is the nearest leaf before
-    the sentence's ordinal), one decode per leaf."""
+    offsets; other ids are left out. One indexed lookup per leaf (the nearest leaf before the
+    sentence's ordinal), whose decode gives all its sentences."""
     out: dict[str, tuple[tuple[Any, ...], Sentence]] = {}
-    decoded: dict[str, dict[str, Sentence]] = {}
+    known: dict[str, tuple[tuple[Any, ...], Sentence]] = {}  # every sentence of the leaves read so far
     for nid in node_ids:
-        parsed = sentence_spans.parse_id(nid)
-        if parsed is None:
-            continue
-        row = db.execute(_LEAF_OF, parsed).fetchone()
-        if row is None or not row[13]:
-            continue
-        if row[0] not in decoded:
-            decoded[row[0]] = {s.node_id: s for s in _sentences_of(row)}
-        sentence = decoded[row[0]].get(nid)
-        if sentence is not None:
-            out[nid] = (tuple(row), sentence)
+        if nid not in known:
+            parsed = sentence_spans.parse_id(nid)
+            if parsed is None:
+                continue
+            row = db.execute(_LEAF_OF, parsed).fetchone()
+            if row is None or not row[13]:
+                continue
+            known.update({s.node_id: (tuple(row), s) for s in _sentences_of(row)})
+        if nid in known:
+            out[nid] = known[nid]
     return out
 
 
