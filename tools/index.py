@@ -129,6 +129,12 @@ class HierarchicalIndex:
             self.config.dl_sections = bool(manifest.get("dl_sections", False))
             self.config.section_vectors = str(manifest.get("section_vectors", "text"))
         self._store.prepare(self._manifest.get("dim"))
+        # A backend's own format may need a newer schema than the configuration (the embedded tree's
+        # sentence offsets, #20); only this store's files decide it, so older trees keep their schema.
+        needed = int(getattr(self._store, "format_schema", 1))
+        if needed > int(self._manifest.get("schema_version", 0)):
+            self._manifest["schema_version"] = needed
+            self._write_manifest()
 
     @property
     def store(self) -> IndexStore:

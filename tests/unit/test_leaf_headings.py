@@ -45,7 +45,7 @@ def test_a_shorter_heading_path_is_embedded_and_recorded(tmp_path: Path) -> None
     ingest_paths(index, [_docs(tmp_path / "docs")])
     assert emb.seen == ["Winter storage. Drain the hose and store the pump indoors before the first frost."]
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
-    assert manifest["leaf_heading_path"] == "last" and manifest["schema_version"] == SCHEMA_VERSION == 2
+    assert manifest["leaf_heading_path"] == "last" and manifest["schema_version"] == SCHEMA_VERSION == 3
     # BM25 still indexes the whole path: a word of an upper heading finds the leaf.
     assert index.bm25("garden maintenance", 3, frozenset())
     index.close()
@@ -61,7 +61,10 @@ def test_the_whole_path_keeps_schema_1_and_an_index_from_before_keeps_it(tmp_pat
     index.close()
     manifest_path = tmp_path / "idx" / "manifest.json"
     old = json.loads(manifest_path.read_text())
-    assert old["schema_version"] == 1  # an older hragent can still open it
+    # Schema 3, not 1: the embedded tree keeps sentences as offsets (#20), which an older hragent
+    # would not find; the heading path alone would have kept schema 1.
+    assert old["schema_version"] == 3
+    assert IndexConfig(leaf_heading_path="full").manifest_schema() == 1
     del old["leaf_heading_path"]  # as a schema-1 hragent wrote it
     manifest_path.write_text(json.dumps(old))
 

@@ -22,6 +22,10 @@ from tools.errors import ConfigError, IndexMismatchError
 from tools.hierarchy.head import CoarseToFineHead, HeadConfig, load_head, save_head
 from tools.ingest.tree import with_heading_path
 from tools.logs import get_logger
+from tools.store.sqlite_schema import LEAF_TEXT
+
+# A leaf row of a compact tree keeps no text (#20): it is sliced from its document's.
+_LEAF_TEXT = LEAF_TEXT.replace("n.", "l.")
 
 log = get_logger(__name__)
 
@@ -109,13 +113,13 @@ def training_triples(db_rows: Sequence[tuple[str, str, str, str, str]], n: int, 
 def _rows_from_index(index: Any, leaf_headings: bool) -> list[tuple[str, str, str, str, str]]:
     with index._conn() as db:
         sent = db.execute(
-            "SELECT s.text, sec.summary, l.text, l.section, sec.node_id FROM nodes s"
+            f"SELECT s.text, sec.summary, {_LEAF_TEXT}, l.section, sec.node_id FROM nodes s"
             " JOIN docs d ON d.doc_id=s.doc_id AND d.version=s.version"
             " JOIN nodes l ON l.node_id=s.parent_id JOIN nodes sec ON sec.node_id=s.section_id"
             " WHERE s.level='sentence' AND length(s.text) BETWEEN 40 AND 300 AND sec.summary IS NOT NULL"
         ).fetchall()
         heads = db.execute(
-            "SELECT sec.section, sec.summary, l.text, l.section, sec.node_id FROM nodes sec"
+            f"SELECT sec.section, sec.summary, {_LEAF_TEXT}, l.section, sec.node_id FROM nodes sec"
             " JOIN docs d ON d.doc_id=sec.doc_id AND d.version=sec.version"
             " JOIN nodes l ON l.section_id=sec.node_id AND l.level='leaf' AND l.version=sec.version"
             " WHERE sec.level='section' AND sec.summary IS NOT NULL GROUP BY sec.node_id"
@@ -231,7 +235,7 @@ def _index_nodes(index: Any) -> tuple[list[tuple[str, str, str]], list[tuple[str
     """(node_id, text the head reads, section id) for current leaves and sections."""
     with index._conn() as db:
         leaf_rows = db.execute(
-            "SELECT n.node_id, n.text, n.section, n.section_id FROM nodes n JOIN docs d"
+            f"SELECT n.node_id, {LEAF_TEXT}, n.section, n.section_id FROM nodes n JOIN docs d"
             " ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.level='leaf' ORDER BY n.doc_id, n.ord"
         ).fetchall()
         sec_rows = db.execute(

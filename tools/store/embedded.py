@@ -22,7 +22,15 @@ from tools.ingest.tree import DocumentTree
 from tools.locks import WriterLock
 from tools.store.chroma_vectors import ChromaVectors
 from tools.store.fts import rank_ties_by_id
-from tools.store.records import EMBEDDED_LEVELS, IndexCheck, NodeRecord, VectorRow, empty_orphans, tree_problems
+from tools.store.records import (
+    EMBEDDED_LEVELS,
+    SENTENCE_SPANS_SCHEMA,
+    IndexCheck,
+    NodeRecord,
+    VectorRow,
+    empty_orphans,
+    tree_problems,
+)
 from tools.store.sqlite_tree import SQLiteTree
 from tools.types import Level
 
@@ -77,6 +85,12 @@ class EmbeddedStore:
 
     def prepare(self, dim: int | None) -> None:
         _ = self.tree
+
+    @property
+    def format_schema(self) -> int:
+        """The lowest manifest schema that describes this store's files: a tree that keeps sentences
+        as offsets (created by this version) needs `SENTENCE_SPANS_SCHEMA`, so older versions refuse it."""
+        return SENTENCE_SPANS_SCHEMA if self.tree.compact else 1
 
     def close(self) -> None:
         if self._tree is not None:
@@ -144,17 +158,17 @@ class EmbeddedStore:
             versions = db.execute("SELECT doc_id, version, COUNT(*) FROM nodes GROUP BY doc_id, version").fetchall()
             orphans["nodes"] = sum(n for d, v, n in versions if v not in (current.get(d), pending.get(d)))
             fts_count: dict[str, int] = {}
-            for (nid,) in db.execute("SELECT node_id FROM leaf_fts"):
-                fts_count[nid] = fts_count.get(nid, 0) + 1
+            for nid in self.tree.fts_rows():
+                fts_count[nid or ""] = fts_count.get(nid or "", 0) + 1
             live_leaves: set[str] = set()
             expected: dict[str, dict[str, tuple[str, str]]] = {lvl: {} for lvl in embedded}
             for doc_id, source, version, _pending, acl, text in docs:
                 if version is None:
                     continue
-                rows = db.execute(
-                    'SELECT node_id, level, parent_id, start, "end", text FROM nodes WHERE doc_id=? AND version=?',
-                    (doc_id, version),
-                ).fetchall()
+                rows = [
+                    (r[0], r[3], r[4], r[8], r[9], r[11])
+                    for r in self.tree.full_rows(doc_id, version, sentence_text=True)
+                ]
                 problems += tree_problems(source, version, text, rows)
                 for nid, level, *_ in rows:
                     if level == "leaf":

@@ -13,7 +13,10 @@ from tools.types import Level
 # mixing two encodings in one index, so such an index records schema 2 and an older hragent refuses
 # it ("newer schema"). An index that embeds the whole path records schema 1 (`manifest_schema`), so
 # older versions still open it; this version reads both.
-SCHEMA_VERSION = 2
+# 3: an embedded `tree.sqlite` keeps a leaf's sentences as offsets in the leaf's row, not as rows
+# (`tools.store.sentence_spans`); an older hragent would find no sentences, so it must refuse the index.
+SCHEMA_VERSION = 3
+SENTENCE_SPANS_SCHEMA = 3
 EMBEDDED_LEVELS: tuple[Level, ...] = ("leaf", "sentence", "section")
 
 

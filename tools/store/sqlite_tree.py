@@ -17,69 +17,17 @@ from typing import Any
 
 from tools.acl import can_see
 from tools.errors import IndexStoreError
-from tools.ingest.tree import DocumentTree, Node
+from tools.ingest.tree import DocumentTree
+from tools.store import sentence_spans, sqlite_schema, sqlite_sentences
 from tools.store.records import NodeRecord
+from tools.store.sqlite_schema import LEAF_TEXT, node_rows
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (
-  doc_id TEXT PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT NOT NULL, media_type TEXT NOT NULL,
-  content_hash TEXT NOT NULL, acl TEXT NOT NULL, version TEXT, pending_version TEXT,
-  text TEXT NOT NULL, updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS nodes (
-  node_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, version TEXT NOT NULL, level TEXT NOT NULL,
-  parent_id TEXT, section_id TEXT, ord INTEGER NOT NULL, section TEXT NOT NULL,
-  start INTEGER NOT NULL, "end" INTEGER NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
-  summary TEXT
-);
-CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_id, version);
-CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(text, node_id UNINDEXED, tokenize='porter unicode61');
-CREATE TABLE IF NOT EXISTS garbage (doc_id TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (doc_id, version));
-"""
+__all__ = ["NODE_COLUMNS", "SQLiteTree", "node_rows", "parse_acl"]
 
 NODE_COLUMNS = (
     'n.node_id, n.doc_id, n.level, n.parent_id, n.section_id, n.ord, n.section, n.start, n."end",'
-    " n.text, d.source, d.title, d.acl,"
-    " CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) END"
+    f" n.text, d.source, d.title, d.acl, {LEAF_TEXT}"
 )
-
-
-# Levels whose rows keep no text of their own: their offsets point into the document's text, which
-# the reads slice (`NODE_COLUMNS`). Leaves keep theirs (BM25 and the hierarchy head read it directly);
-# chunk and sentence text would be a second and third copy of every leaf (#20: disk per leaf).
-_SLICED_LEVELS = frozenset({"document", "section", "chunk", "sentence"})
-
-
-def _stored_text(tree: DocumentTree, node: Node) -> str:
-    if node.level in _SLICED_LEVELS and (
-        node.level in ("document", "section") or tree.doc.text[node.start : node.end] == node.text
-    ):
-        return ""
-    return node.text
-
-
-def node_rows(tree: DocumentTree, summaries: dict[str, str]) -> list[tuple[Any, ...]]:
-    """The `nodes` rows of a tree; document, section, chunk and sentence rows keep no text when their
-    offsets give it back from the document's text."""
-    return [
-        (
-            n.node_id,
-            n.doc_id,
-            tree.version,
-            n.level,
-            n.parent_id,
-            n.section_id or None,
-            n.ord,
-            json.dumps(n.section),
-            n.start,
-            n.end,
-            n.content_hash,
-            _stored_text(tree, n),
-            summaries.get(n.node_id),
-        )
-        for n in tree.nodes
-    ]
 
 
 class SQLiteTree:
@@ -94,7 +42,9 @@ class SQLiteTree:
         self._generation = 0
         try:
             with self.conn() as db:
-                db.executescript(_SCHEMA)
+                # Trees written before #20's disk cut stay legacy (`tools.store.sqlite_schema`), so
+                # the hragent that made them still reads them; every read here takes either form.
+                self.compact = sqlite_schema.create(db)
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(
                 f"{self.file} is not a readable hragent tree ({exc}); restore it or re-ingest"
@@ -151,10 +101,12 @@ class SQLiteTree:
                 ),
             )
             db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, tree.version))
+            columns = 'node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end", content_hash, text, summary'
+            if self.compact:
+                columns += ", spans"
             db.executemany(
-                'INSERT INTO nodes(node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end",'
-                " content_hash, text, summary) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                node_rows(tree, summaries),
+                f"INSERT INTO nodes({columns}) VALUES({','.join('?' * len(columns.split(',')))})",
+                node_rows(tree, summaries, self.compact),
             )
 
     def publish(
@@ -164,6 +116,10 @@ class SQLiteTree:
         with self.conn() as db, db:
             row = db.execute("SELECT version FROM docs WHERE doc_id=?", (tree.doc_id,)).fetchone()
             old = row[0] if row else None
+            if old and old != tree.version:
+                # Before the document's text changes: a compact FTS table reads the old leaves' text
+                # (sliced from it) to remove their postings.
+                self._drop_fts(db, tree.doc_id, old)
             doc = tree.doc
             db.execute(
                 "UPDATE docs SET version=?, pending_version=NULL, source=?, title=?, media_type=?, content_hash=?,"
@@ -181,19 +137,51 @@ class SQLiteTree:
                 ),
             )
             if old and old != tree.version:
-                db.execute(
-                    "DELETE FROM leaf_fts WHERE node_id IN (SELECT node_id FROM nodes WHERE doc_id=? AND version=?)",
-                    (tree.doc_id, old),
-                )
                 db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, old))
                 # The old vectors go after this commit; recorded here so a crash before then cannot orphan them.
                 db.execute("INSERT OR IGNORE INTO garbage(doc_id, version) VALUES(?, ?)", (tree.doc_id, old))
             leaves = tree.by_level("leaf")
-            db.executemany(
-                "INSERT INTO leaf_fts(text, node_id) VALUES(?, ?)",
-                [(text, n.node_id) for text, n in zip(bm25_texts, leaves, strict=True)],
-            )
+            if self.compact:
+                self._add_fts(db, tree, bm25_texts)
+            else:
+                db.executemany(
+                    "INSERT INTO leaf_fts(text, node_id) VALUES(?, ?)",
+                    [(text, n.node_id) for text, n in zip(bm25_texts, leaves, strict=True)],
+                )
         return str(old) if old else None
+
+    def _drop_fts(self, db: sqlite3.Connection, doc_id: str, version: str) -> None:
+        """Remove the BM25 rows of one published version (while its nodes and text still exist)."""
+        if not self.compact:
+            db.execute(
+                "DELETE FROM leaf_fts WHERE node_id IN (SELECT node_id FROM nodes WHERE doc_id=? AND version=?)",
+                (doc_id, version),
+            )
+            return
+        # Only rows the index holds: FTS5 would subtract the postings of any other row it is told to drop.
+        db.execute(
+            "DELETE FROM leaf_fts WHERE rowid IN (SELECT row FROM nodes WHERE doc_id=? AND version=?"
+            " AND level='leaf' AND row IN (SELECT id FROM leaf_fts_docsize))",
+            (doc_id, version),
+        )
+
+    def _add_fts(self, db: sqlite3.Connection, tree: DocumentTree, bm25_texts: Sequence[str]) -> None:
+        """Index a new version's leaves from the `leaf_bm25` view, the same text a later removal reads,
+        after checking it is the text the index facade asked for."""
+        rows = db.execute(
+            "SELECT v.row, v.text FROM leaf_bm25 v JOIN nodes n ON n.row = v.row"
+            " WHERE n.doc_id=? AND n.version=? AND n.level='leaf' ORDER BY n.ord",
+            (tree.doc_id, tree.version),
+        ).fetchall()
+        if [r[1] for r in rows] != list(bm25_texts):
+            raise IndexStoreError(
+                f"{tree.doc.source}: the BM25 text rebuilt from {self.file} differs from the leaves' text;"
+                " nothing was published (report this as a bug)"
+            )
+        db.executemany(
+            "INSERT INTO leaf_fts(rowid, text, node_id) SELECT row, text, node_id FROM leaf_bm25 WHERE row=?",
+            [(r[0],) for r in rows],
+        )
 
     def forget_garbage(self, doc_id: str, version: str) -> None:
         with self.conn() as db, db:
@@ -224,9 +212,9 @@ class SQLiteTree:
                 return None
             doc_id = str(row[0])
             with db:
-                db.execute(
-                    "DELETE FROM leaf_fts WHERE node_id IN (SELECT node_id FROM nodes WHERE doc_id=?)", (doc_id,)
-                )
+                version = db.execute("SELECT version FROM docs WHERE doc_id=?", (doc_id,)).fetchone()[0]
+                if version is not None:  # only a published version has BM25 rows
+                    self._drop_fts(db, doc_id, version)
                 db.execute("DELETE FROM nodes WHERE doc_id=?", (doc_id,))
                 db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
                 db.execute("INSERT OR IGNORE INTO garbage(doc_id, version) VALUES(?, '')", (doc_id,))
@@ -257,6 +245,13 @@ class SQLiteTree:
                     " GROUP BY n.level"
                 ).fetchall()
             )
+            if self.compact:
+                rebuilt = db.execute(
+                    f"SELECT COALESCE(SUM({sqlite_sentences.SPAN_COUNT}), 0) FROM nodes n JOIN docs d"
+                    " ON d.doc_id=n.doc_id AND d.version=n.version WHERE n.level='leaf' AND n.spans != ''"
+                ).fetchone()[0]
+                if rebuilt:
+                    levels["sentence"] = levels.get("sentence", 0) + int(rebuilt)
         return int(docs), levels
 
     def document_stats(self) -> list[dict[str, Any]]:
@@ -265,10 +260,16 @@ class SQLiteTree:
                 "SELECT d.source, d.title, d.acl, n.level, COUNT(*) FROM docs d JOIN nodes n"
                 " ON n.doc_id=d.doc_id AND n.version=d.version GROUP BY d.doc_id, n.level ORDER BY d.source"
             ).fetchall()
+            if self.compact:
+                rows += db.execute(
+                    f"SELECT d.source, d.title, d.acl, 'sentence', SUM({sqlite_sentences.SPAN_COUNT}) FROM docs d"
+                    " JOIN nodes n ON n.doc_id=d.doc_id AND n.version=d.version"
+                    " WHERE n.level='leaf' AND n.spans != '' GROUP BY d.doc_id ORDER BY d.source"
+                ).fetchall()
         docs: dict[str, dict[str, Any]] = {}
         for source, title, acl, level, count in rows:
             entry = docs.setdefault(source, {"source": source, "title": title, "acl": json.loads(acl)})
-            entry[level] = count
+            entry[level] = entry.get(level, 0) + count
         return list(docs.values())
 
     def get(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, NodeRecord]:
@@ -286,7 +287,42 @@ class SQLiteTree:
             out[r[0]] = NodeRecord(
                 r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8], text, r[10], r[11], acl
             )
+        for nid, (leaf, s) in self._rebuilt(node_ids, {r[0] for r in rows}).items():
+            acl = parse_acl(leaf[12])
+            if can_see(acl, identities):
+                section = json.loads(leaf[6])
+                out[nid] = NodeRecord(
+                    nid,
+                    leaf[1],
+                    "sentence",
+                    leaf[0],
+                    leaf[4],
+                    s.ord,
+                    section,
+                    s.start,
+                    s.end,
+                    s.text,
+                    leaf[10],
+                    leaf[11],
+                    acl,
+                )
         return out
+
+    def _rebuilt(
+        self, node_ids: Sequence[str], found: set[str]
+    ) -> dict[str, tuple[tuple[Any, ...], sentence_spans.Sentence]]:
+        """Sentences kept as offsets, among the ids a query of stored rows did not find."""
+        missing = [nid for nid in dict.fromkeys(node_ids) if nid not in found]
+        if not self.compact or not missing:
+            return {}
+        with self.conn() as db:
+            return sqlite_sentences.rebuilt(db, missing)
+
+    def full_rows(self, doc_id: str, version: str, sentence_text: bool = False) -> list[tuple[Any, ...]]:
+        """One document version's `nodes` rows as they would be stored without spans (sentences
+        rebuilt): what `index check` and `hragent migrate` read."""
+        with self.conn() as db:
+            return sqlite_sentences.full_rows(db, doc_id, version, self.compact, sentence_text)
 
     def visible(self, node_ids: Sequence[str], identities: frozenset[str]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
@@ -298,6 +334,9 @@ class SQLiteTree:
         for nid, section_id, acl in rows:
             if can_see(parse_acl(acl), identities):
                 out[nid] = section_id
+        for nid, (leaf, _) in self._rebuilt(node_ids, {r[0] for r in rows}).items():
+            if can_see(parse_acl(leaf[12]), identities):
+                out[nid] = leaf[4]
         return out
 
     def leaf_ids_of_docs(self, doc_ids: Sequence[str], identities: frozenset[str]) -> dict[str, list[str]]:
@@ -318,6 +357,10 @@ class SQLiteTree:
             "SELECT parent_id, node_id FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", parent_ids
         ):
             out.setdefault(parent, []).append(nid)
+        if self.compact:
+            with self.conn() as db:
+                for leaf, sentences in sqlite_sentences.child_ids(db, parent_ids).items():
+                    out[leaf] = out.get(leaf, []) + sentences
         return out
 
     def child_levels(self, parent_ids: Sequence[str]) -> list[tuple[str, str]]:
@@ -326,7 +369,11 @@ class SQLiteTree:
             rows = db.execute(
                 f"SELECT node_id, level FROM nodes WHERE parent_id IN ({marks}) ORDER BY ord", list(parent_ids)
             ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+            out = [(r[0], r[1]) for r in rows]
+            if self.compact:
+                for sentences in sqlite_sentences.child_ids(db, parent_ids).values():
+                    out += [(nid, "sentence") for nid in sentences]
+        return out
 
     def find_titles(self, titles: Iterable[str], identities: frozenset[str]) -> dict[str, str]:
         wanted = {t.lower(): t for t in titles if t}
@@ -363,8 +410,10 @@ class SQLiteTree:
 
     def bm25(self, match: str, fetch: int, common_df: int) -> list[tuple[str, float]]:
         """FTS5's BM25 over every published leaf (visibility is the caller's filter)."""
+        # A compact table's node_id lives in `nodes`: read it for the top rows only, by `row`.
+        column = "f.rowid" if self.compact else "f.node_id"
         sql = (
-            "SELECT f.node_id, -bm25(leaf_fts) AS s FROM leaf_fts f"
+            f"SELECT {column}, -bm25(leaf_fts) AS s FROM leaf_fts f"
             " WHERE leaf_fts MATCH ? ORDER BY bm25(leaf_fts) LIMIT ?"
         )
         with self.conn() as db:
@@ -373,7 +422,31 @@ class SQLiteTree:
                 rows = db.execute(sql, (match, fetch)).fetchall()
             except sqlite3.OperationalError:
                 return []
+            if self.compact and rows:
+                marks = ",".join("?" * len(rows))
+                ids = dict(db.execute(f"SELECT row, node_id FROM nodes WHERE row IN ({marks})", [r[0] for r in rows]))
+                rows = [(ids[r[0]], r[1]) for r in rows if r[0] in ids]
         return [(r[0], float(r[1])) for r in rows]
+
+    def fts_rows(self) -> list[str | None]:
+        """The node id of every row the BM25 index holds (None for a row whose node is gone), for
+        `index check` and `hragent migrate`: what a compact table's content view would return for
+        every leaf, indexed or not, so it is read from FTS5's own row list."""
+        with self.conn() as db:
+            if not self.compact:
+                return [r[0] for r in db.execute("SELECT node_id FROM leaf_fts ORDER BY node_id")]
+            return [
+                r[0]
+                for r in db.execute(
+                    "SELECT n.node_id FROM leaf_fts_docsize s LEFT JOIN nodes n ON n.row = s.id ORDER BY n.node_id"
+                )
+            ]
+
+    def bm25_texts(self, leaf_ids: Sequence[str]) -> dict[str, str]:
+        """leaf id -> the text BM25 indexed for it (for `hragent migrate`)."""
+        if not self.compact:
+            return dict(self.select_in("SELECT node_id, text FROM leaf_fts WHERE node_id IN ({marks})", leaf_ids))
+        return dict(self.select_in("SELECT node_id, text FROM leaf_bm25 WHERE node_id IN ({marks})", leaf_ids))
 
 
 def _drop_common_terms(db: sqlite3.Connection, match: str, common_df: int) -> str:

@@ -67,16 +67,12 @@ def copy_embedded(source: EmbeddedStore, target: PostgresStore, manifest: dict[s
 
 def _copy_batch(source: EmbeddedStore, target: PostgresStore, docs: Sequence[tuple[Any, ...]], vectors: bool) -> int:
     keys = [(d[0], d[6]) for d in docs]
-    with source.tree.conn() as lite:
-        nodes: list[tuple[Any, ...]] = []
-        for doc_id, version in keys:
-            nodes += lite.execute(
-                'SELECT node_id, doc_id, version, level, parent_id, section_id, ord, section, start, "end",'
-                " content_hash, text, summary FROM nodes WHERE doc_id=? AND version=? ORDER BY ord",
-                (doc_id, version),
-            ).fetchall()
-        leaf_ids = [n[0] for n in nodes if n[3] == "leaf"]
-        fts = dict(source.tree.select_in("SELECT node_id, text FROM leaf_fts WHERE node_id IN ({marks})", leaf_ids))
+    nodes: list[tuple[Any, ...]] = []
+    for doc_id, version in keys:
+        # Sentences an embedded tree keeps as offsets in their leaf's row come back as rows (#20).
+        nodes += source.tree.full_rows(doc_id, version)
+    leaf_ids = [n[0] for n in nodes if n[3] == "leaf"]
+    fts = source.tree.bm25_texts(leaf_ids)
     leaves = [n for n in nodes if n[3] == "leaf"]
     counts = term_counts([fts.get(n[0], "") for n in leaves])
     db = target.db()
@@ -118,8 +114,7 @@ def compare(source: Any, target: Any, report: MigrationReport, queries: int = 50
     src, dst = source.check(), target.check()
     report.source_check = {"ok": src.ok, "documents": src.documents, "problems": src.problems[:5]}
     report.target_check = {"ok": dst.ok, "documents": dst.documents, "problems": dst.problems[:5]}
-    with source.store.tree.conn() as lite:
-        leaf_ids = [r[0] for r in lite.execute("SELECT node_id FROM leaf_fts ORDER BY node_id")]
+    leaf_ids = [nid for nid in source.store.tree.fts_rows() if nid]
     probes = leaf_ids[:: max(1, len(leaf_ids) // queries)][:queries]
     none: frozenset[str] = frozenset()
     texts = source.get(probes, frozenset({"*"}) | _all_principals(source))
