@@ -305,8 +305,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--provider", default="auto", help="llm.provider (auto: from the base URL and model)")
     ap.add_argument("--api-key-env", default="OPENAI_API_KEY")
     ap.add_argument("--set", action="append", choices=["hotpot", "structdocs", "longdocs", "sample"], dest="sets")
-    ap.add_argument("--split", choices=["dev", "test", "all"], default="all", help="structdocs / longdocs split")
-    ap.add_argument("--manuals", help="structdocs manuals, comma-separated (default all; smoke: click)")
+    ap.add_argument("--split", choices=["dev", "val", "test", "all"], default="all", help="structdocs / longdocs split")
+    ap.add_argument(
+        "--manuals",
+        help="structdocs manuals, comma-separated (default: the split's, see structdocs_corpus; smoke: click)",
+    )
     ap.add_argument("--questions", type=int, default=None, help="per set (default all; hotpot 100; smoke 3)")
     ap.add_argument("--embedder", default="minilm", help="embedder of the benchmark indexes (hashing: fastest)")
     ap.add_argument("--smoke", action="store_true", help="the local stub server, hashing, a few questions (CI)")
@@ -325,9 +328,9 @@ def main(argv: list[str] | None = None) -> None:
         args.base_url, args.embedder, args.provider = stub.base_url, "hashing", "openai"
         args.questions = args.questions or SMOKE_QUESTIONS
         manuals = manuals or list(SMOKE_MANUALS)
-    from benchmarks.structdocs_corpus import MANUALS
+    from benchmarks.structdocs_corpus import default_manuals
 
-    manuals = manuals or list(MANUALS)
+    manuals = manuals or default_manuals(args.split)
     key = os.environ.get(args.api_key_env) or ("sk-stub" if stub else None)
     llm: dict[str, Any] = {"backend": "openai", "model": args.model, "provider": args.provider, "on_failure": "degrade"}
     llm.update(json.loads(args.llm))

@@ -3,6 +3,10 @@
     python -m benchmarks.longdocs_agent --split dev                      # offline reader
     python -m benchmarks.longdocs_agent --split dev --reader oracle      # ceiling check (see oracle_reader)
     python -m benchmarks.longdocs_agent --split dev --removal --removal-sample 40  # + gold pages withheld
+    python -m benchmarks.longdocs_agent --split val --out longdocs_agent_val  # pytest manual, untuned
+
+The index holds the four manuals click, requests, git and flask for `--split dev|test|all`, and
+the pytest manual alone for `--split val` (`--manuals` overrides; see `structdocs_corpus`).
 
 Per question kind: answer correct (every answer part, after normalising, found at word boundaries
 in `short_answer`; a share for multi-part answers), token F1, a gold page cited, pages cited, and
@@ -37,7 +41,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from agent import Agent
 from benchmarks.hotpot import print_table, write_results
-from benchmarks.structdocs_corpus import KINDS, MANUALS, Question, load_questions, page_of
+from benchmarks.structdocs_corpus import KINDS, MANUALS, Question, default_manuals, load_questions, page_of
 from benchmarks.structdocs_index import build_index, make_embedder
 from benchmarks.structdocs_metrics import answer_scores
 
@@ -127,8 +131,12 @@ def reader_settings(reader: str, questions: Sequence[Question]) -> Iterator[dict
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=("all", "dev", "test"), default="dev")
-    parser.add_argument("--manuals", help=f"comma list of manuals to index (default all: {','.join(MANUALS)})")
+    parser.add_argument("--split", choices=("all", "dev", "val", "test"), default="dev")
+    parser.add_argument(
+        "--manuals",
+        help=f"comma list of manuals to index, from {','.join(MANUALS)} "
+        f"(default: {','.join(default_manuals('dev'))}; --split val: {','.join(default_manuals('val'))})",
+    )
     parser.add_argument("--kinds", help="comma list of question kinds")
     parser.add_argument("--limit", type=int, help="first N questions only (after --kinds)")
     parser.add_argument("--reader", choices=("offline", "oracle"), default="offline")
@@ -143,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strategy", help="Settings.retrieval.strategy of every hop (default: the setting's)")
     args = parser.parse_args(argv)
 
-    manuals = args.manuals.split(",") if args.manuals else list(MANUALS)
+    manuals = args.manuals.split(",") if args.manuals else default_manuals(args.split)
     questions = [q for q in load_questions(split=args.split) if q.manual in manuals]
     if args.kinds:
         questions = [q for q in questions if q.kind in args.kinds.split(",")]

@@ -3,13 +3,15 @@
     python -m benchmarks.structdocs --split dev                    # hragent strategies + baselines
     python -m benchmarks.structdocs --split dev --systems tree:auto,flat1000:hybrid --limit 20
     python -m benchmarks.structdocs --split dev --budget-chars 2000  # if Agent.retrieve accepts it
+    python -m benchmarks.structdocs --split val --out structdocs_val  # pytest manual, untuned
 
 For each system: the share of the answer found within 1,000 / 2,000 / 4,000 characters read in
 rank order, and in the top 5 hits (with the characters those return), overall and per question
 kind. hragent is asked through the public `Agent.retrieve(query, k=10, strategy=...)`; the
 baselines (flat 1,000-character chunks dense + BM25 fused by RRF, and LlamaIndex auto-merging)
 read the same extracted page text with the same MiniLM, in the same run. Every system searches
-the whole corpus (all manuals), whatever the split. Unanswerable questions are skipped here.
+the same corpus: for `--split dev|test|all` the four manuals click, requests, git and flask together
+(as before the val split existed), for `--split val` the pytest manual alone (`--manuals` overrides). Unanswerable questions are skipped here.
 Writes `benchmarks/results/structdocs.json` (`--out` renames it).
 """
 
@@ -28,7 +30,15 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from benchmarks.hotpot import print_table, write_results
-from benchmarks.structdocs_corpus import KINDS, MANUALS, Question, corpus_files, load_questions, page_of
+from benchmarks.structdocs_corpus import (
+    KINDS,
+    MANUALS,
+    Question,
+    corpus_files,
+    default_manuals,
+    load_questions,
+    page_of,
+)
 from benchmarks.structdocs_index import build_index, make_embedder
 from benchmarks.structdocs_metrics import BUDGETS, RetrievalScore, score_retrieval
 
@@ -108,8 +118,12 @@ def searcher(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--systems", help="comma list: tree:STRATEGY, flat1000:hybrid, llamaindex:auto_merge")
-    parser.add_argument("--split", choices=("all", "dev", "test"), default="dev")
-    parser.add_argument("--manuals", help=f"comma list of manuals to index (default all: {','.join(MANUALS)})")
+    parser.add_argument("--split", choices=("all", "dev", "val", "test"), default="dev")
+    parser.add_argument(
+        "--manuals",
+        help=f"comma list of manuals to index, from {','.join(MANUALS)} "
+        f"(default: {','.join(default_manuals('dev'))}; --split val: {','.join(default_manuals('val'))})",
+    )
     parser.add_argument("--kinds", help="comma list of question kinds")
     parser.add_argument(
         "--id-prefix", help="only questions whose id starts with this (e.g. sd-dh: the hard plain-word set)"
@@ -119,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default="structdocs")
     args = parser.parse_args(argv)
 
-    manuals = args.manuals.split(",") if args.manuals else list(MANUALS)
+    manuals = args.manuals.split(",") if args.manuals else default_manuals(args.split)
     questions = [q for q in load_questions(split=args.split) if q.answerable and q.manual in manuals]
     if args.kinds:
         questions = [q for q in questions if q.kind in args.kinds.split(",")]

@@ -7,6 +7,14 @@ Manuals (one name each; gold pages are written `MANUAL/relative/path.html`):
 - `git`      git-doc: a bounded set of 31 everyday Git command pages (dev)
 - `flask`    python-flask-doc: the whole Flask manual, API reference included (TEST: never read while
   tuning; its questions are the `test` split)
+- `pytest`   python-pytest-doc: the pytest manual (reference, how-to, explanation, examples) without
+  its release announcements, third-party plugin list and full table of contents (VAL: a transfer check
+  nobody tunes on, read in aggregate only; its questions are the `val` split)
+
+Which manuals a benchmark indexes by default follows the split (`default_manuals`): `--split dev`,
+`test` and `all` index the four manuals click, requests, git and flask together, exactly as before
+`val` existed, so earlier numbers stay comparable; `--split val` indexes the pytest manual alone.
+`--manuals` overrides either.
 
 Index pages, search pages, change logs and licence pages are left out of every manual: they are
 lists of names, not text that answers anything. The Python 3 `library/` pages are reserved for an
@@ -18,7 +26,7 @@ the answer (one part for most kinds; two_sections / comparison / enumeration hav
 part is a string or a list of acceptable variants, matched after normalising case and whitespace,
 at word boundaries. A part's first variant is its evidence form (`max_retries=0`, not `0`): retrieval
 scoring looks for that one only; an agent's answer may give any variant. Unanswerable questions have no gold pages and no answers. The split follows
-the manual: `flask` questions are `test`, every other manual's are `dev`.
+the manual: `flask` questions are `test`, `pytest` questions are `val`, every other manual's are `dev`.
 
 `python -m benchmarks.structdocs_corpus --setup` installs the packages (apt-get, needs root);
 `corpus_files()` raises SystemExit naming the apt command when one is missing.
@@ -39,11 +47,14 @@ QUESTIONS = ROOT / "benchmarks" / "data" / "structdocs_questions.json"
 DOC = Path("/usr/share/doc")
 
 KINDS = ("name", "value", "plain", "two_sections", "bridge", "comparison", "enumeration", "unanswerable")
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "val", "test")
 TEST_MANUALS = frozenset({"flask"})
 
 # Pages that are lists of names or history, not reference text.
 _SKIP = frozenset({"404.html", "genindex.html", "search.html", "py-modindex.html", "changes.html", "license.html"})
+
+# pytest pages that list names (plugins, every section title) rather than explain anything.
+_PYTEST_LISTS = frozenset({"reference/plugin_list.html", "contents.html"})
 
 GIT_COMMANDS = [
     "add",
@@ -99,6 +110,8 @@ class Manual:
                 continue
             if self.name == "requests" and rel.as_posix() in ("community/updates.html", "dev/authors.html"):
                 continue  # the change log and the list of contributors
+            if self.name == "pytest" and (rel.parts[0] == "announce" or rel.as_posix() in _PYTEST_LISTS):
+                continue  # release announcements, the third-party plugin list, the full table of contents
             out.append(page)
         return out
 
@@ -108,7 +121,17 @@ MANUALS: dict[str, Manual] = {
     "requests": Manual("requests", "python-requests-doc", DOC / "python-requests-doc" / "html", "dev"),
     "git": Manual("git", "git-doc", DOC / "git-doc", "dev"),
     "flask": Manual("flask", "python-flask-doc", DOC / "python-flask-doc" / "html", "test"),
+    "pytest": Manual("pytest", "python-pytest-doc", DOC / "python-pytest-doc" / "html", "val"),
 }
+
+
+def default_manuals(split: str) -> list[str]:
+    """The manuals a benchmark indexes when `--manuals` is not given: the val manual(s) alone for
+    `val`; for `dev`, `test` and `all` the dev and test manuals together (the index every number
+    before the val split was measured on)."""
+    if split == "val":
+        return [n for n, m in MANUALS.items() if m.split == "val"]
+    return [n for n, m in MANUALS.items() if m.split != "val"]
 
 
 def setup() -> None:
@@ -209,16 +232,17 @@ def parse_questions(rows: Sequence[dict[str, object]]) -> list[Question]:
 
 
 def check_balance(questions: Sequence[Question], *, minimum: int = 150, unanswerable_share: float = 0.10) -> None:
-    """The file-level promises of #18: enough questions, every kind present, ≥10 % unanswerable per split."""
+    """The file-level promises of #18: enough questions, and in EACH split (dev, val, test) every
+    kind present and ≥10 % unanswerable, so no split's aggregate hides a missing kind."""
     if len(questions) < minimum:
         raise QuestionFileError(f"{len(questions)} questions; at least {minimum} wanted")
-    missing = set(KINDS) - {q.kind for q in questions}
-    if missing:
-        raise QuestionFileError(f"no question of kind(s) {sorted(missing)}")
     for split in SPLITS:
         sub = [q for q in questions if q.split == split]
         if not sub:
             raise QuestionFileError(f"no {split} questions")
+        missing = set(KINDS) - {q.kind for q in sub}
+        if missing:
+            raise QuestionFileError(f"{split}: no question of kind(s) {sorted(missing)}")
         share = sum(not q.answerable for q in sub) / len(sub)
         if share < unanswerable_share:
             raise QuestionFileError(f"{split}: {share:.0%} unanswerable, at least {unanswerable_share:.0%} wanted")

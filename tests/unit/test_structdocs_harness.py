@@ -17,6 +17,7 @@ from benchmarks.structdocs_corpus import (
     QUESTIONS,
     QuestionFileError,
     check_balance,
+    default_manuals,
     load_questions,
     page_of,
     parse_questions,
@@ -127,24 +128,72 @@ def test_parse_rejects_duplicates_and_missing_fields() -> None:
         parse_questions([row])
 
 
+KINDS_ANSWERABLE = ["name", "value", "plain", "two_sections", "bridge", "comparison", "enumeration"]
+
+
+def _split_rows(manual: str, split: str, prefix: str, kinds: list[str] = KINDS_ANSWERABLE) -> list[dict[str, Any]]:
+    """One answerable row per kind plus one unanswerable row, on `manual` (invented questions)."""
+    rows = [
+        _row(id=f"{prefix}{i}", manual=manual, split=split, kind=k, gold_pages=[f"{manual}/api.html"])
+        for i, k in enumerate(kinds)
+    ]
+    return [*rows, _row(id=f"{prefix}u", manual=manual, split=split, kind="unanswerable", gold_pages=[], answers=[])]
+
+
 def test_balance_checks_size_kinds_and_unanswerable_share() -> None:
-    kinds = ["name", "value", "plain", "two_sections", "bridge", "comparison", "enumeration"]
-    rows = [_row(id=f"d{i}", kind=kinds[i % len(kinds)]) for i in range(9)]
-    rows += [_row(id="du", kind="unanswerable", gold_pages=[], answers=[])]
-    rows += [_row(id="t1", manual="flask", split="test", gold_pages=["flask/api.html"])]
-    rows += [_row(id="tu", manual="flask", split="test", kind="unanswerable", gold_pages=[], answers=[])]
-    questions = parse_questions(rows)
-    check_balance(questions, minimum=12)
+    dev, val, test = (
+        _split_rows("click", "dev", "d"),
+        _split_rows("pytest", "val", "v"),
+        _split_rows("flask", "test", "t"),
+    )
+    check_balance(parse_questions(dev + val + test), minimum=24)
     with pytest.raises(QuestionFileError, match="at least"):
-        check_balance(questions, minimum=150)
-    with pytest.raises(QuestionFileError, match="unanswerable"):
-        check_balance(parse_questions(rows[:9] + rows[10:]), minimum=1)
+        check_balance(parse_questions(dev + val + test), minimum=150)
+    diluted = dev + [_row(id=f"dx{i}") for i in range(3)]  # 1 unanswerable of 11: under 10 %
+    with pytest.raises(QuestionFileError, match=r"dev: 9% unanswerable"):
+        check_balance(parse_questions(diluted + val + test), minimum=1)
+
+
+def test_balance_holds_each_split_to_its_own_share_and_kinds() -> None:
+    dev, val, test = (
+        _split_rows("click", "dev", "d"),
+        _split_rows("pytest", "val", "v"),
+        _split_rows("flask", "test", "t"),
+    )
+    with pytest.raises(QuestionFileError, match="no val questions"):
+        check_balance(parse_questions(dev + test), minimum=1)
+    diluted = val + [_row(id=f"vx{i}", manual="pytest", split="val", gold_pages=["pytest/api.html"]) for i in range(3)]
+    with pytest.raises(QuestionFileError, match=r"val: 9% unanswerable"):
+        check_balance(parse_questions(dev + diluted + test), minimum=1)
+    with pytest.raises(QuestionFileError, match=r"val: no question of kind\(s\) \['unanswerable'\]"):
+        check_balance(parse_questions(dev + val[:-1] + test), minimum=1)
+    # a kind present in dev and test but missing from val is caught, not hidden by the other splits
+    no_bridge = _split_rows("pytest", "val", "v", [k for k in KINDS_ANSWERABLE if k != "bridge"])
+    with pytest.raises(QuestionFileError, match=r"val: no question of kind\(s\) \['bridge'\]"):
+        check_balance(parse_questions(dev + no_bridge + test), minimum=1)
+
+
+def test_val_rows_belong_to_the_val_manual() -> None:
+    (q,) = parse_questions([_row(manual="pytest", split="val", gold_pages=["pytest/reference/reference.html"])])
+    assert q.split == "val"
+    with pytest.raises(QuestionFileError, match="split"):
+        parse_questions([_row(manual="pytest", split="dev", gold_pages=["pytest/api.html"])])
+    with pytest.raises(QuestionFileError, match="split"):
+        parse_questions([_row(split="val")])  # click is a dev manual
+
+
+def test_default_manuals_keep_the_four_manual_index_and_give_val_its_own() -> None:
+    four = ["click", "requests", "git", "flask"]
+    assert default_manuals("dev") == default_manuals("test") == default_manuals("all") == four
+    assert default_manuals("val") == ["pytest"]
 
 
 def test_the_shipped_question_file_keeps_its_promises(tmp_path: Path) -> None:
     questions = load_questions(QUESTIONS)
     check_balance(questions)  # ≥150, every kind, ≥10 % unanswerable in each split
     assert {q.split for q in questions if q.manual == "flask"} == {"test"}
+    assert {q.split for q in questions if q.manual == "pytest"} == {"val"}
+    assert len([q for q in questions if q.split == "val"]) >= 60
     copy = tmp_path / "q.json"
     copy.write_text(json.dumps(json.loads(QUESTIONS.read_text())[:3]))
     assert len(load_questions(copy)) == 3
