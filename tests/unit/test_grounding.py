@@ -195,6 +195,14 @@ def test_an_entry_about_a_sibling_of_what_the_question_names_counts_for_nothing(
     assert g.share == 0.0 and g.sibling == "tool-push"
 
 
+def test_a_namespace_is_a_family_only_where_the_question_joins_its_member() -> None:
+    # "Tidewater formats …" names the package; `tidewater.Spool` is not a sibling of a "formats" member.
+    assert sibling_of_asked("How wide does Tidewater format its report?", "tidewater.Spool(width=72)") == ""
+    assert sibling_of_asked("What does tidewater.flush_queue return?", "tidewater.Spool") == "tidewater-spool"
+    # A command family is written with a space: "tool sync" still names the member `sync`.
+    assert sibling_of_asked("Which tool sync option skips hidden files?", "tool-push(1)") == "tool-push"
+
+
 def test_names_the_question_mentions_weigh_double() -> None:
     assert named_terms("Which Tidewater class spools messages to disk?") == terms("Tidewater")
     assert {"tidewater.flush_queue", "flush", "queue"} <= named_terms("What does tidewater.flush_queue return?")

@@ -84,7 +84,7 @@ def _matches(term: str, have: set[str]) -> bool:
     return any(len(h) >= 5 and h.isalpha() and (h.startswith(term) or term.startswith(h)) for h in have)
 
 
-_COMPOUND = re.compile(r"(?=(?<![a-z0-9])([a-z][a-z0-9]*)[-_.]([a-z][a-z0-9]*))")
+_COMPOUND = re.compile(r"(?=(?<![a-z0-9])([a-z][a-z0-9]*)([-_.])([a-z][a-z0-9]*))")
 _NOT_A_NAME = STOPWORDS | frozenset(TECH_NOUNS) | FRAME_WORDS
 
 
@@ -96,10 +96,13 @@ def sibling_of_asked(question: str, headings: str) -> str:
     the wrong member of the family, however many words it shares with the question. Only a content
     word counts as the question's member ("which tool option …" names no member)."""
     q = question.lower()
-    for head, member in dict.fromkeys(m.groups() for m in _COMPOUND.finditer(headings.lower())):
+    for head, sep, member in dict.fromkeys(m.groups() for m in _COMPOUND.finditer(headings.lower())):
+        # A command family (`tool-sync`) is written with a space in prose ("tool sync"); a namespace
+        # (`pkg.load`, `pkg_load`) only joined: "Pkg loads …" names the package, not a member.
+        joiner = r"[\s._-]+" if sep == "-" else r"[._]"
         followers = {
             w
-            for w in re.findall(rf"(?<![a-z0-9]){re.escape(head)}[\s._-]+([a-z][a-z0-9]*)", q)
+            for w in re.findall(rf"(?<![a-z0-9]){re.escape(head)}{joiner}([a-z][a-z0-9]*)", q)
             if w not in _NOT_A_NAME and stem(w) not in _NOT_A_NAME
         }
         if followers and member not in followers:
