@@ -258,7 +258,10 @@ def test_wall_clock_budget_caps_requests_and_retries(stub: StubOpenAI, make_llm_
         result = make_llm_agent(llm={"timeout_s": 30}).run(TASK, limits={"timeout_s": 1.0})
     finally:
         stub.latency_s = 0.05
-    assert result.stats.elapsed_s < 3.0
+    # The request count is the deterministic check (ten calls are scripted; a 1 s budget at 0.4 s per
+    # call starts three, the last one past the line); the wall-clock bound is loose for loaded machines.
+    assert len(chat_requests(stub)) <= 4
+    assert result.stats.elapsed_s < 4.0
     assert "timeout" in result.limits_hit
     assert any(d.reason == "timeout" for d in result.degraded) and result.answer
 
