@@ -20,12 +20,15 @@ import torch
 
 from tools.errors import ConfigError, IndexMismatchError
 from tools.hierarchy.head import CoarseToFineHead, HeadConfig, load_head, save_head
+from tools.ingest.sentences import split_sentences
 from tools.ingest.tree import with_heading_path
 from tools.logs import get_logger
 from tools.store.sqlite_schema import LEAF_TEXT
 
 # A leaf row of a compact tree keeps no text (#20): it is sliced from its document's.
 _LEAF_TEXT = LEAF_TEXT.replace("n.", "l.")
+# Sentences short enough to be a question-like query and long enough to say something.
+_SENTENCE_CHARS = (40, 300)
 
 log = get_logger(__name__)
 
@@ -111,12 +114,15 @@ def training_triples(db_rows: Sequence[tuple[str, str, str, str, str]], n: int, 
 
 
 def _rows_from_index(index: Any, leaf_headings: bool) -> list[tuple[str, str, str, str, str]]:
+    """(kind, query, coarse, fine, section id) rows. Sentence queries are split from each leaf's text
+    here: since #20 an index may keep a leaf's sentences as offsets (or, before that, rows without
+    text), so reading sentence rows found none and the head trained on headings alone."""
     with index._conn() as db:
-        sent = db.execute(
-            f"SELECT s.text, sec.summary, {_LEAF_TEXT}, l.section, sec.node_id FROM nodes s"
-            " JOIN docs d ON d.doc_id=s.doc_id AND d.version=s.version"
-            " JOIN nodes l ON l.node_id=s.parent_id JOIN nodes sec ON sec.node_id=s.section_id"
-            " WHERE s.level='sentence' AND length(s.text) BETWEEN 40 AND 300 AND sec.summary IS NOT NULL"
+        leaves = db.execute(
+            f"SELECT {_LEAF_TEXT}, sec.summary, l.section, sec.node_id FROM nodes l"
+            " JOIN docs d ON d.doc_id=l.doc_id AND d.version=l.version"
+            " JOIN nodes sec ON sec.node_id=l.section_id"
+            " WHERE l.level='leaf' AND sec.summary IS NOT NULL"
         ).fetchall()
         heads = db.execute(
             f"SELECT sec.section, sec.summary, {_LEAF_TEXT}, l.section, sec.node_id FROM nodes sec"
@@ -130,7 +136,12 @@ def _rows_from_index(index: Any, leaf_headings: bool) -> list[tuple[str, str, st
     def leaf_text(text: str, section_json: str) -> str:
         return with_heading_path(json.loads(section_json), text, keep) if leaf_headings else text
 
-    rows = [("sentence", q, c, leaf_text(f, sj), sid) for q, c, f, sj, sid in sent]
+    rows = [
+        ("sentence", f[a:b], c, leaf_text(f, sj), sid)
+        for f, c, sj, sid in leaves
+        for a, b in split_sentences(f)
+        if _SENTENCE_CHARS[0] <= b - a <= _SENTENCE_CHARS[1]
+    ]
     rows += [("heading", json.loads(q)[-1], c, leaf_text(f, sj), sid) for q, c, f, sj, sid in heads if json.loads(q)]
     return rows
 
