@@ -17,6 +17,7 @@ import pytest
 from tools.embeddings import HashingEmbedder
 from tools.index import HierarchicalIndex
 from tools.ingest.pipeline import ingest_paths
+from tools.store import sqlite_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("writer_child.py")
@@ -59,14 +60,17 @@ def ingest_in_child(index_dir: Path, files: list[Path]) -> None:
 def lost_vectors(index: HierarchicalIndex, level: str) -> tuple[int, list[str]]:
     """(visible nodes of `level`, those their own stored vector does not find in the top 3)."""
     with index._conn() as db:
+        rows_of = "leaf" if level == "sentence" else level  # a compact tree keeps sentences in leaf rows
         ids = [
             r[0]
             for r in db.execute(
                 "SELECT n.node_id FROM nodes n JOIN docs d ON d.doc_id = n.doc_id AND d.version = n.version"
                 " WHERE n.level = ?",
-                (level,),
+                (rows_of,),
             )
         ]
+        if level == "sentence":
+            ids = [sid for sids in sqlite_sentences.child_ids(db, ids).values() for sid in sids]
     vectors = index.store.vectors(level, ids)  # type: ignore[arg-type]
     lost = [n for n in ids if n not in vectors]
     lost += [n for n in ids if n in vectors and n not in {h[0] for h in index.dense(level, vectors[n], 3, frozenset())}]  # type: ignore[arg-type]
