@@ -20,8 +20,14 @@ overridden in `Settings.llm`. Sources for each server's behaviour:
   so its 2-4k default context truncates long prompts silently: the profile sends fewer sentences.
 - llama.cpp `llama-server`: `tools` need `--jinja` (older builds answer HTTP 500 "tools param
   requires --jinja flag"); `response_format: json_schema` becomes a grammar and works either way.
+- transformers `transformers serve` (5.x, measured here with SmolLM2-135M-Instruct on CPU,
+  RESULTS.md #16): `tools` reach the model only through its chat template (a template without tool
+  support drops them silently), `tool_choice` and `response_format` are ignored with a warning in
+  the server log, unknown body fields are a 422 `{"detail": ...}`, a pinned server answers 400 for
+  any other model name; nothing is enforced, so the schema pasted into the prompt is all the model
+  gets: json_schema (pasted schema, and kept if a later version enforces it).
 - generic: tool calling, falling back to json_schema for the rest of the run if the server says it
-  cannot do tools.
+  cannot do tools, or answers a forced `tool_choice` without calling the tool (it ignores it).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from policies.budget import PromptLimits
 if TYPE_CHECKING:
     from agent.settings import LLMSettings
 
-Provider = Literal["openai", "openai_reasoning", "azure", "vllm", "ollama", "llamacpp", "generic"]
+Provider = Literal["openai", "openai_reasoning", "azure", "vllm", "ollama", "llamacpp", "transformers", "generic"]
 Method = Literal["function_calling", "json_schema", "json_mode"]
 TokenParam = Literal["max_completion_tokens", "max_tokens"]
 
@@ -70,6 +76,12 @@ PROFILES: dict[Provider, Profile] = {
         notes=("set OLLAMA_CONTEXT_LENGTH=8192 (or a Modelfile num_ctx) on the server: /v1 cannot set it",),
     ),
     "llamacpp": Profile("llamacpp", "json_schema", token_param="max_tokens"),
+    "transformers": Profile(
+        "transformers",
+        "json_schema",
+        token_param="max_tokens",
+        notes=("transformers serve ignores response_format and tool_choice: the output schema is only in the prompt",),
+    ),
     "generic": Profile("generic", "function_calling", token_param="max_tokens", tools_fallback=True),
 }
 
@@ -82,7 +94,7 @@ def is_reasoning_model(model: str) -> bool:
 def detect_provider(llm: LLMSettings) -> Provider:
     """The profile a configuration implies: an explicit `llm.provider`, else Azure by backend, else a
     reasoning model by name, else the base URL's host and port (Ollama 11434; a name containing
-    vllm, ollama or llama.cpp), else OpenAI when the URL is OpenAI's or absent, else generic."""
+    vllm, ollama, llama.cpp or transformers), else OpenAI when the URL is OpenAI's or absent, else generic."""
     if llm.provider != "auto":
         return llm.provider
     if llm.resolved_backend() == "azure":
@@ -103,6 +115,8 @@ def detect_provider(llm: LLMSettings) -> Provider:
         return "vllm"
     if re.search(r"llama[._-]?cpp|llama-server", where):
         return "llamacpp"
+    if "transformers" in where:
+        return "transformers"
     return "generic"
 
 

@@ -38,7 +38,9 @@ class LLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: Literal["auto", "offline", "openai", "azure"] = "auto"
-    provider: Literal["auto", "openai", "openai_reasoning", "azure", "vllm", "ollama", "llamacpp", "generic"] = Field(
+    provider: Literal[
+        "auto", "openai", "openai_reasoning", "azure", "vllm", "ollama", "llamacpp", "transformers", "generic"
+    ] = Field(
         "auto",
         description="Server profile; auto: from base_url (Ollama's port 11434, a vllm/llama.cpp host) and model.",
     )

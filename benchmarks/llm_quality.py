@@ -38,6 +38,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import argparse
+import collections
 import json
 import statistics
 import tempfile
@@ -107,6 +108,7 @@ def score(record: dict[str, Any], result: RunResult, calls: list[dict[str, Any]]
         "citation_precision": citation_precision(record, result) if answerable else 0.0,
         "abstained": float(abstained(result)),
         "degraded": float(bool(result.degraded)),
+        "fallbacks": [f"{d.role}:{d.reason}" for d in result.degraded],
         "calls": result.stats.llm_calls,
         "tokens": result.stats.tokens,
         "seconds": result.stats.elapsed_s,
@@ -162,6 +164,8 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             for k, v in spent.items():
                 roles[role][k] += v / len(rows)
     out["per_role"] = {r: {k: round(v, 3) for k, v in d.items()} for r, d in sorted(roles.items())}
+    # Which role fell back and why, over all questions (a real server's failures show up here).
+    out["fallbacks"] = dict(sorted(collections.Counter(f for r in rows for f in r.get("fallbacks", [])).items()))
     return out
 
 
@@ -292,6 +296,8 @@ def print_rows(name: str, table: dict[str, dict[str, Any]]) -> None:
     for engine, s in table.items():
         if s["per_role"]:
             print(f"{engine}: per role (mean per question): {json.dumps(s['per_role'])}")
+        if s.get("fallbacks"):
+            print(f"{engine}: fallbacks (role:reason, all questions): {json.dumps(s['fallbacks'])}")
     now, before = table.get("llm", {}).get("per_role", {}), table.get(FOLLOW_UP_ALL, {}).get("per_role", {})
     if "reader.follow_up" in now and "reader.follow_up" in before:
         new, old = now["reader.follow_up"]["tokens"], before["reader.follow_up"]["tokens"]

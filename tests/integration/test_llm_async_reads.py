@@ -221,7 +221,8 @@ def test_azure_entra_id_token_reaches_async_reads(zoo: Any) -> None:
 
 
 def test_async_reads_fall_back_per_call_when_ollama_ignores_tool_choice(zoo: Any) -> None:
-    agent, stub = zoo("ollama", {"model": "qwen2.5:7b", "provider": "generic"})
+    # The chat profile keeps tool calling (no fallback method): each role falls back for its call.
+    agent, stub = zoo("ollama", {"model": "qwen2.5:7b", "provider": "openai"})
     stub.models.append("qwen2.5:7b")
     result = asyncio.run(agent.arun(ZOO_TASK))
     assert result.answer
@@ -229,6 +230,15 @@ def test_async_reads_fall_back_per_call_when_ollama_ignores_tool_choice(zoo: Any
     assert "solver" in {d.role for d in result.degraded}
     reads = [r for r in chats(stub) if "submit_reading" in json.dumps(r["json"])]
     assert len(reads) >= 2 and all(_async_client(r) for r in reads)  # the read and its repair, from the loop
+
+
+def test_async_reads_switch_to_json_when_the_generic_profile_meets_ignored_tool_choice(zoo: Any) -> None:
+    agent, stub = zoo("ollama", {"model": "qwen2.5:7b", "provider": "generic"})
+    stub.models.append("qwen2.5:7b")
+    result = asyncio.run(agent.arun(ZOO_TASK))
+    assert result.answer and result.degraded == []
+    reads = [r for r in chats(stub) if "submit_reading" in json.dumps(r["json"])]
+    assert reads and all(_async_client(r) and "tools" not in r["json"] for r in reads)  # json_schema, from the loop
 
 
 def test_async_reads_retry_a_transient_error(zoo: Any) -> None:

@@ -39,6 +39,7 @@ PROFILED = [
     ("vllm", {"provider": "vllm"}),
     ("ollama", {"provider": "ollama", "model": "qwen2.5:7b"}),
     ("llamacpp", {"provider": "llamacpp"}),
+    ("transformers", {"provider": "transformers"}),
     ("azure", {"backend": "azure", "azure_endpoint": "{root}", "azure_deployment": "prod-chat"}),
 ]
 
@@ -120,15 +121,44 @@ def test_azure_unknown_deployment_names_the_setting(zoo: Any) -> None:
 
 
 # ---------------------------------------------------------------- the wrong profile, handled
-def test_ollama_ignoring_tool_choice_under_the_generic_profile_falls_back_per_call(zoo: Any) -> None:
-    agent, stub = zoo("ollama", {"model": "qwen2.5:7b", "provider": "generic"})
-    stub.models.append("qwen2.5:7b")
+@pytest.mark.parametrize("personality", ["ollama", "transformers"])
+def test_a_server_ignoring_tool_choice_under_the_generic_profile_switches_to_json(zoo: Any, personality: str) -> None:
+    agent, stub = zoo(personality, {"model": "gpt-4o-mini", "provider": "generic"})
+    assert_llm_answer(agent)  # nothing degraded: the first call's second request already asked for JSON
+    requests = chats(stub)
+    assert "tools" in requests[0]["json"]  # answered in prose, no tool call ...
+    assert all("tools" not in r["json"] for r in requests[1:])  # ... so every later request is json_schema
+    assert all(r["json"]["response_format"]["type"] == "json_schema" for r in requests[1:])
+    assert len(requests) == 6  # 1 prose reply + 5 role calls
+
+
+def test_ignored_tool_choice_under_a_profile_without_fallback_falls_back_per_call(zoo: Any) -> None:
+    agent, stub = zoo("ollama", {"model": "gpt-4o-mini", "provider": "openai"})
     result = agent.run(TASK)
     assert result.answer  # the offline engine answered each call the model could not
     assert {d.reason for d in result.degraded} == {"llm_invalid_output"}
     # Per-call fallback: every role still tried the model (prose, then one repair each).
     assert {d.role for d in result.degraded} == ROLES
     assert len(chats(stub)) >= 2 * len(ROLES)
+
+
+def test_transformers_serve_gets_the_schema_in_the_prompt_and_a_last_line_asking_for_json(zoo: Any) -> None:
+    agent, stub = zoo("transformers", {"provider": "transformers"})
+    assert_llm_answer(agent)
+    for request in chats(stub):
+        system, user = request["json"]["messages"][0]["content"], request["json"]["messages"][-1]["content"]
+        assert '"title":"submit_' in system  # the server ignores response_format: the prompt carries the schema
+        assert user.endswith("Reply with the JSON object only, starting with {")
+
+
+def test_transformers_serve_rejections_name_the_field_or_the_served_model(zoo: Any) -> None:
+    agent, _ = zoo("transformers", {"provider": "transformers", "extra_body": {"top_k": 5}})  # type: ignore[dict-item]
+    with pytest.raises(LLMConfigError, match=r"Unexpected fields in the request: \{'top_k'\}.*llm\.extra_body"):
+        agent.run(TASK)
+    agent, stub = zoo("transformers", {"provider": "transformers", "model": "smollm2"})
+    with pytest.raises(LLMConfigError, match=r"pinned to 'gpt-4o-mini'.*GET /v1/models"):
+        agent.run(TASK)
+    assert len(chats(stub)) == 1  # a 400 is never retried
 
 
 def test_ollama_unknown_model_says_to_pull_it(zoo: Any) -> None:
@@ -170,3 +200,18 @@ def test_ollama_silent_truncation_is_reported(zoo: Any) -> None:
     cut = [e for e in events if e["event"] == "llm.prompt_truncated"]
     assert cut and all(e["server_read"] == 200 and e["sent_estimate"] > 200 for e in cut)
     assert "OLLAMA_CONTEXT_LENGTH" in cut[0]["hint"]
+
+
+@pytest.mark.parametrize("personality", ["transformers", "llamacpp"])
+def test_a_reply_cut_at_the_output_limit_is_repaired_per_call_not_an_outage(zoo: Any, personality: str) -> None:
+    # With response_format, openai's parse() raises LengthFinishReasonError on finish_reason "length";
+    # it once read as "model unavailable" and sent the rest of the run offline.
+    agent, stub = zoo(personality, {"provider": personality, "max_output_tokens": 16})  # type: ignore[dict-item]
+    result = agent.run(TASK)
+    assert result.answer
+    assert {d.reason for d in result.degraded} == {"llm_invalid_output"}  # never llm_unavailable
+    assert {"planner", "solver", "verifier"} <= {d.role for d in result.degraded}  # each still asked the model
+    requests = chats(stub)
+    repairs = [r for r in requests if len(r["json"]["messages"]) > 2]
+    assert len(repairs) >= 3 and all(r["fault"] == "ok" for r in requests)
+    assert all("cut off at the output-token limit" in r["json"]["messages"][-1]["content"] for r in repairs)

@@ -21,6 +21,14 @@ refuses or reshapes a chat request the way that server is documented (or reporte
   ggml-org/llama.cpp#10920 for the older "Unsupported param: tools"); ``response_format: json_schema``
   is turned into a grammar and works.
 
+- ``transformers``: ``transformers serve`` 5.24 (run here against SmolLM2-135M-Instruct, RESULTS.md
+  #16; code in ``transformers/cli/serving/chat_completion.py``): ``tool_choice`` and
+  ``response_format`` are accepted and ignored (a warning in the server log), ``tools`` go through
+  the model's chat template, and a template without tool support drops them, so the model answers
+  in prose; a body field outside OpenAI's chat parameters is HTTP 422 ``{"detail": "Unexpected
+  fields in the request: {...}"}``; a server started with a model answers any other model name
+  with HTTP 400 ``{"detail": "Server is pinned to 'X'; requested 'Y'."}``.
+
 Small-model sloppiness (integer ids, arrays as JSON strings, wrapped arguments, missing fields) is
 a responder, `tests.support.llm_responder.sloppy`, usable with any personality.
 """
@@ -30,7 +38,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-PERSONALITIES = ("openai", "openai_reasoning", "azure", "vllm", "ollama", "llamacpp")
+from openai.types.chat.completion_create_params import CompletionCreateParamsStreaming
+
+PERSONALITIES = ("openai", "openai_reasoning", "azure", "vllm", "ollama", "llamacpp", "transformers")
+# What `transformers serve` accepts: OpenAI's chat parameters plus its own three (its
+# `TransformersCompletionCreateParamsStreaming`).
+_TRANSFORMERS_FIELDS = frozenset(CompletionCreateParamsStreaming.__mutable_keys__) | {
+    "generation_config",
+    "seed",
+    "chat_template_kwargs",
+}
+_IGNORED_BY_TRANSFORMERS = ("tools", "tool_choice", "response_format")
 
 Refusal = tuple[int, dict[str, Any]]
 
@@ -76,13 +94,28 @@ def refusal(personality: str, body: dict[str, Any], models: list[str]) -> Refusa
     if personality == "ollama" and body.get("model") not in models:
         message = f'model "{body.get("model")}" not found, try pulling it first'
         return 404, {"error": {"message": message, "type": "api_error", "param": None, "code": None}}
+    if personality == "transformers":
+        if unexpected := set(body) - _TRANSFORMERS_FIELDS:
+            return 422, {"detail": f"Unexpected fields in the request: {unexpected}"}
+        if body.get("model") != models[0]:
+            return 400, {"detail": f"Server is pinned to '{models[0]}'; requested '{body.get('model')}'."}
     if personality == "llamacpp" and tools:
         return 500, {"error": {"code": 500, "message": "tools param requires --jinja flag", "type": "server_error"}}
     return None
 
 
+def seen_by_model(personality: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The request as the model gets it: `transformers serve` ignores `tool_choice` and
+    `response_format`, and a chat template without tool support drops `tools`."""
+    if personality == "transformers":
+        return {k: v for k, v in body.items() if k not in _IGNORED_BY_TRANSFORMERS}
+    return body
+
+
 def reshape(personality: str, body: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
     """What the server actually sends back for the responder's ideal `reply`."""
+    if personality == "transformers" and body.get("tools"):
+        return {"content": "The plant is located in the city named in the documents."}  # prose, no call
     if personality == "ollama" and body.get("tools") and reply.get("tool_calls"):
         # The forced function is not called: the model talks about the task instead (no JSON at all).
         return {"content": "Sure! I looked through the documents you gave me and here is what I can tell you."}

@@ -16,7 +16,7 @@ Usage::
 
 Faults apply to every request (chat, embeddings, models), scripted ones first.
 ``StubOpenAI(personality="ollama")`` (or ``openai_reasoning``, ``azure``, ``vllm``,
-``llamacpp``) makes the chat route refuse or reshape requests the way that server does; the
+``llamacpp``, ``transformers``) makes the chat route refuse or reshape requests the way that server does; the
 documented behaviour each personality copies, with sources, is in ``tests.support.personalities``.
 Offline, build ``OpenAIEmbeddings(..., check_embedding_ctx_length=False)``: the
 default path tokenises with tiktoken, which downloads its encodings first.
@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self, cast
 
-from tests.support.personalities import PERSONALITIES, chat_path, refusal, reshape
+from tests.support.personalities import PERSONALITIES, chat_path, refusal, reshape, seen_by_model
 
 Responder = Callable[[dict[str, Any]], str | dict[str, Any]]
 
@@ -182,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
                 name = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
                 reply["tool_calls"] = [{"name": name or tools[0]["function"]["name"], "arguments": text}]
         else:
-            out = stub.responder(body)
+            out = stub.responder(seen_by_model(stub.personality, body))
             reply = reshape(stub.personality, body, {"content": out} if isinstance(out, str) else dict(out))
         message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
         calls: list[dict[str, Any]] = [
@@ -199,6 +199,9 @@ class _Handler(BaseHTTPRequestHandler):
         if calls:
             message["tool_calls"] = calls
         finish = "tool_calls" if calls else "stop"
+        cap = body.get("max_completion_tokens") or body.get("max_tokens")
+        if cap and not calls and _tokens(message["content"] or "") > int(cap):  # the output-token limit
+            message["content"], finish = (message["content"] or "")[: int(cap) * 4], "length"
         prompt = _tokens(json.dumps(body.get("messages", [])))
         if stub.context_tokens:  # Ollama: a longer prompt is cut to the context, the usage says so
             prompt = min(prompt, stub.context_tokens)

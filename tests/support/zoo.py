@@ -35,7 +35,8 @@ def zoo(zoo_index: Path) -> Iterator[Any]:
         stub = StubOpenAI(responder=responder, personality=personality)
         stubs.append(stub)
         settings = {"base_url": stub.base_url, "api_key": "sk-zoo", "backoff_initial_s": 0.01, "backoff_max_s": 0.02}
-        settings.update({k: v.format(root=stub.base_url.removesuffix("/v1")) for k, v in llm.items()})
+        root = stub.base_url.removesuffix("/v1")
+        settings.update({k: v.format(root=root) if isinstance(v, str) else v for k, v in llm.items()})
         agent = Agent(
             zoo_index,
             settings=Settings(checkpointer="memory", llm=settings),  # type: ignore[arg-type]

@@ -67,7 +67,8 @@ def test_document_derived_text_stays_inside_fenced_blocks() -> None:
     filled = "Which city is Lakeside Works in?"  # an earlier answer filled into the query
     llm, model = fake_llm([tool_reply("submit_reading", {"answer": "Tampere", "support": ["S3"], "confidence": 0.9})])
     sg = subgoal(queries=[filled], hops=2, support=[])
-    LLMSolver(llm, OfflineSolver()).read(TASK, sg, "Lakeside Works location city", EVIDENCE, last_hop=True)
+    found = [EvidenceItem(**{**e, "hop": 2}) for e in EVIDENCE]  # what this follow-up hop retrieved
+    LLMSolver(llm, OfflineSolver()).read(TASK, sg, "Lakeside Works location city", found, last_hop=True)
     user = model.prompts[0][1].text
     outside = blocks_removed(user)
     assert "Lakeside Works" not in outside and "Tampere" not in outside
@@ -115,6 +116,17 @@ def test_a_follow_up_hops_own_sentences_never_fall_past_the_cap() -> None:
         subgoal(support=relied, hops=2), [*old, *new], PromptLimits(read_sentences=30, follow_up_evidence="all")
     )
     assert not any(s.sentence["node_id"].startswith("b:") for s in everything.shown)  # why "all" is not the default
+
+
+def test_a_follow_up_search_that_found_nothing_new_shows_only_what_was_relied_on() -> None:
+    """Hop 2's search returned only sections hop 1 had shown (no item of hop 2): the read shows the
+    sentence relied on, not the 30 the model already read (it used to re-send all of them)."""
+    old = [hop_item(f"a:{i}", f"Old fact number {i} about the Kestrel.", 1) for i in range(40)]
+    view = reading_view(subgoal(support=["a:7:s0"], hops=2), old, PromptLimits(read_sentences=30))
+    assert [s.sentence["node_id"] for s in view.shown] == ["a:7:s0"]
+    assert not reading_view(subgoal(hops=2), old, PromptLimits())  # nothing new, nothing relied on: no read
+    first = reading_view(subgoal(hops=1), old, PromptLimits(read_sentences=30))
+    assert len(first.shown) == 30  # the first hop is unchanged
 
 
 def test_a_first_read_is_capped_as_before() -> None:

@@ -23,6 +23,7 @@ def error(status: int, body: dict[str, Any]) -> openai.APIStatusError:
         400: openai.BadRequestError,
         401: openai.AuthenticationError,
         404: openai.NotFoundError,
+        422: openai.UnprocessableEntityError,
         429: openai.RateLimitError,
     }
     cls = classes.get(status, openai.InternalServerError if status >= 500 else openai.APIStatusError)
@@ -55,6 +56,8 @@ LLAMACPP_NO_JINJA = {"error": {"code": 500, "message": "tools param requires --j
         ({"base_url": "http://vllm-gpu:8000/v1"}, "vllm"),
         ({"base_url": "http://llama-cpp.lan:8080/v1"}, "llamacpp"),
         ({"base_url": "http://127.0.0.1:8000/v1"}, "generic"),
+        ({"base_url": "http://transformers-serve:8000/v1"}, "transformers"),
+        ({"base_url": "http://127.0.0.1:8000/v1", "provider": "transformers"}, "transformers"),
         ({"backend": "azure", "azure_endpoint": "https://x.openai.azure.com"}, "azure"),
         ({"base_url": "http://127.0.0.1:11434/v1", "provider": "vllm"}, "vllm"),
     ],
@@ -142,3 +145,19 @@ def test_azure_and_ollama_not_found_advice() -> None:
     assert "azure_deployment" in advice(azure)
     ollama = error(404, {"error": {"message": 'model "x" not found, try pulling it first', "code": None}})
     assert "ollama pull" in advice(ollama)
+
+
+def test_transformers_serve_fastapi_errors_show_the_detail_and_what_to_change() -> None:
+    # FastAPI's error body is {"detail": ...}, not OpenAI's {"error": {"message": ...}}.
+    unknown = error(422, {"detail": "Unexpected fields in the request: {'top_k'}"})
+    assert classify(unknown) == "config" and not is_transient(unknown)
+    assert "Unexpected fields in the request" in describe(unknown) and "llm.extra_body" in advice(unknown)
+    pinned = error(400, {"detail": "Server is pinned to '/models/smol'; requested 'gpt-4o-mini'."})
+    assert "pinned to '/models/smol'" in describe(pinned) and "/v1/models" in advice(pinned)
+    validation = error(422, {"detail": [{"loc": ["body", "messages"], "msg": "Field required", "type": "missing"}]})
+    assert "Field required" in describe(validation)
+
+
+def test_transformers_profile_pastes_the_schema() -> None:
+    profile = resolve_profile(LLMSettings(provider="transformers", base_url="http://127.0.0.1:8000/v1"))
+    assert profile.method == "json_schema" and profile.token_param == "max_tokens" and profile.send_temperature

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from graphs.roles.llm import LLMSolver, parse_reply
+from graphs.roles.llm.replies import OutputInvalid
 from graphs.roles.llm.schema_text import flat_schema, strict_schema
 from graphs.roles.llm.schemas import DraftOutput, PlanOutput, ReadingOutput, VerdictsOutput
 from graphs.roles.offline import OfflineSolver
@@ -38,6 +39,21 @@ def test_reading_shapes_small_models_send(args: dict[str, object]) -> None:
 def test_json_inside_prose_is_found() -> None:
     reply = text_reply('Sure, here it is: {"answer": "Tampere", "support": ["S3"], "confidence": 0.7} Hope it helps!')
     assert parse_reply(reply, ReadingOutput, IDS).answer == "Tampere"
+
+
+def test_json_first_with_prose_after_it_is_found() -> None:
+    # The object at position 0 followed by more text: `json.loads` fails on the whole reply.
+    reply = text_reply('{"answer": "Tampere", "support": ["S3"]}\nThe answer is Tampere, as stated in S3.')
+    assert parse_reply(reply, ReadingOutput, IDS).answer == "Tampere"
+
+
+def test_values_under_an_echoed_schema_shape_are_taken() -> None:
+    # A small model given the schema in its prompt copies its shape around the values.
+    echoed = {"type": "object", "properties": {"answer": "Tampere", "support": ["S3"], "confidence": 0.6}}
+    assert parse_reply(text_reply(json.dumps(echoed)), ReadingOutput, IDS).support == ["S3"]
+    schema_only = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+    with pytest.raises(OutputInvalid):  # the schema itself, values missing, stays invalid
+        parse_reply(text_reply(json.dumps(schema_only)), ReadingOutput, IDS)
 
 
 def test_verdict_synonyms_and_string_numbers() -> None:

@@ -29,8 +29,8 @@ from graphs.roles.llm.aio import AsyncModelFactory, AsyncScope, OpenedModel, asy
 from graphs.roles.llm.evidence import clean, data_block, new_nonce
 from graphs.roles.llm.failures import advice, classify, describe, lacks_tools
 from graphs.roles.llm.meter import Meter, StopAtBudget, as_stop, async_retrying
-from graphs.roles.llm.prompts import JSON_MODE_RULE, JSON_REPAIR_USER, REPAIR_USER, REPLY_RULE
-from graphs.roles.llm.replies import OutputInvalid, parse_reply, tool_name
+from graphs.roles.llm.prompts import JSON_MODE_RULE, JSON_REPAIR_USER, JSON_REPLY_REMINDER, REPAIR_USER, REPLY_RULE
+from graphs.roles.llm.replies import OutputInvalid, parse_reply, tool_name, truncated_reply
 from graphs.roles.llm.schema_text import flat_schema, strict_schema
 from policies.budget import PromptLimits
 from tools.errors import LLMBudgetError, LLMConfigError, LLMError, LLMOutputError, LLMUnavailableError
@@ -139,6 +139,7 @@ class StructuredLLM:
             rule = REPLY_RULE.format(tool=tool_name(schema))
         else:
             rule = JSON_MODE_RULE.format(schema=json.dumps(flat_schema(schema), separators=(",", ":")))
+            user = f"{user}\n{JSON_REPLY_REMINDER}"  # small models follow the last line they read
         return [SystemMessage(f"{system}\n{rule}"), HumanMessage(user)]
 
     def _repair_messages(
@@ -153,6 +154,35 @@ class StructuredLLM:
             tool=name,
         )
         return [*messages, HumanMessage(repair)]
+
+    def _second_messages(
+        self,
+        schema: type[BaseModel],
+        system: str,
+        user: str,
+        messages: list[BaseMessage],
+        reply: BaseMessage,
+        bad: OutputInvalid,
+        method: Method,
+    ) -> list[BaseMessage]:
+        """The one further request after an unusable reply: the repair prompt, or, when the server
+        ignored a forced `tool_choice`, the same question in JSON form (the switch is for good)."""
+        if self._switch_from_ignored_tools(reply, schema, method):
+            return self._first_messages(schema, system, user)
+        return self._repair_messages(schema, messages, bad, method)
+
+    def _switch_from_ignored_tools(self, reply: BaseMessage, schema: type[BaseModel], method: Method) -> bool:
+        """A forced `tool_choice` answered without any tool call means the server ignores it
+        (Ollama's /v1; `transformers serve`, whose chat templates may drop `tools` altogether): a
+        tools repair would fail the same way, so profiles with `tools_fallback` move to json_schema."""
+        if not (self.tools_fallback and method == "function_calling"):
+            return False
+        if getattr(reply, "tool_calls", None) or getattr(reply, "invalid_tool_calls", None):
+            return False  # the server does tool calling; the model got the arguments wrong
+        if self.method == "function_calling":
+            log.warning("llm.tool_choice_ignored", schema=tool_name(schema), switch_to="json_schema")
+            self.method = "json_schema"
+        return True
 
     @staticmethod
     def _parse_repaired(reply: BaseMessage, schema: type[T], context: Mapping[str, Any] | None) -> T:
@@ -179,7 +209,8 @@ class StructuredLLM:
         try:
             return parse_reply(reply, schema, context)
         except OutputInvalid as bad:
-            reply = self._send(schema, self._repair_messages(schema, messages, bad, method), meter, role)
+            retry = self._second_messages(schema, system, user, messages, reply, bad, method)
+            reply = self._send(schema, retry, meter, role)
         return self._parse_repaired(reply, schema, context)
 
     async def _acall(
@@ -199,8 +230,8 @@ class StructuredLLM:
         try:
             return parse_reply(reply, schema, context)
         except OutputInvalid as bad:
-            repair = self._repair_messages(schema, messages, bad, method)
-            reply = await self._asend(scope, schema, repair, meter, role)
+            retry = self._second_messages(schema, system, user, messages, reply, bad, method)
+            reply = await self._asend(scope, schema, retry, meter, role)
         return self._parse_repaired(reply, schema, context)
 
     def prose(self, system: str, user: str, *, meter: Meter, role: str) -> str:
@@ -302,9 +333,11 @@ class StructuredLLM:
             t0 = time.perf_counter()
             try:
                 reply: BaseMessage = runnable.invoke(messages, **self._request_kwargs(meter))
-            except BaseException:
-                meter.release()
-                raise
+            except BaseException as exc:
+                if (cut := truncated_reply(exc)) is None:
+                    meter.release()
+                    raise
+                reply = cut  # stopped at the output-token limit: invalid output for the repair, not an outage
             return self._answered(reply, estimate, meter, name, role, t0)
 
         budget_stop = StopAtBudget(meter)
@@ -329,9 +362,11 @@ class StructuredLLM:
             t0 = time.perf_counter()
             try:
                 reply: BaseMessage = await runnable.ainvoke(messages, **self._request_kwargs(meter))
-            except BaseException:  # a cancelled run included: the reservation is given back
-                meter.release()
-                raise
+            except BaseException as exc:  # a cancelled run included: the reservation is given back
+                if (cut := truncated_reply(exc)) is None:
+                    meter.release()
+                    raise
+                reply = cut
             return self._answered(reply, estimate, meter, name, role, t0)
 
         budget_stop = StopAtBudget(meter)

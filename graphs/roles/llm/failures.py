@@ -6,8 +6,9 @@ error bodies: OpenAI's `{"error": {"message", "type", "param", "code"}}` (e.g. `
 "unsupported_value"`, `param: "temperature"` for an o-series model), Azure's `{"error": {"code":
 "DeploymentNotFound", ...}}`, llama.cpp's HTTP 500 `"tools param requires --jinja flag"` (a
 configuration, not an outage: retrying it three times only wastes the user's time), vLLM's 400 for
-`tool_choice: "auto"` without `--enable-auto-tool-choice`, and Ollama's 404 `model "x" not found, try
-pulling it first`.
+`tool_choice: "auto"` without `--enable-auto-tool-choice`, Ollama's 404 `model "x" not found, try
+pulling it first`, and `transformers serve`'s FastAPI `{"detail": "..."}` (422 "Unexpected fields in
+the request", 400 "Server is pinned to 'X'; requested 'Y'").
 
 `describe` gives the log-safe label: class, status, the server's code and parameter, and for
 non-auth errors the first words of the server's message (a 401 message echoes part of the key, so
@@ -59,7 +60,13 @@ def error_body(exc: BaseException) -> dict[str, Any]:
 
 
 def server_message(exc: BaseException) -> str:
-    message = error_body(exc).get("message")
+    """The server's own words: OpenAI's `error.message`, or FastAPI's `detail` (`transformers
+    serve`: a string; request validation: a list of `{"loc", "msg"}`)."""
+    body = error_body(exc)
+    message = body.get("message")
+    if not message and (detail := body.get("detail")):
+        items = detail if isinstance(detail, list) else [detail]
+        message = "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in items)
     return " ".join(str(message).split()) if message else ""
 
 
@@ -141,6 +148,12 @@ def advice(exc: BaseException) -> str:
         return "this model does not take reasoning_effort: unset llm.reasoning_effort"
     if param == "response_format" or "response_format" in message:
         return "the server rejects this response_format: set llm.structured_output='json_mode' or 'function_calling'"
+    if "unexpected fields" in message:  # transformers serve: a 422 for any body field it does not know
+        return (
+            "the server rejects a request field: remove it from llm.extra_body, or set llm.provider to match the server"
+        )
+    if "pinned to" in message:  # transformers serve started with a model: only that name is accepted
+        return "the server serves one model: set llm.model to the id GET /v1/models lists"
     if status in _AUTH:
         return "check the API key (OPENAI_API_KEY / HRAGENT_LLM__API_KEY) or the Azure token provider"
     if code == "DeploymentNotFound":

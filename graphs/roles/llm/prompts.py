@@ -21,6 +21,9 @@ REPLY_RULE = "Reply only by calling the function `{tool}` with arguments that ma
 JSON_MODE_RULE = (
     "Reply with one JSON object and nothing else (no prose, no code fences). It must match this JSON schema:\n{schema}"
 )
+# The last line of a JSON-mode user message: a 135M model given the schema only in the system
+# prompt answered in prose; with this line it wrote JSON (transformers serve, RESULTS.md #16).
+JSON_REPLY_REMINDER = "Reply with the JSON object only, starting with {"
 JSON_REPAIR_USER = """Your previous reply could not be used: {error}
 It was:
 {bad_output}

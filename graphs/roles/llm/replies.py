@@ -16,6 +16,7 @@ T = TypeVar("T", bound=BaseModel)
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
 _WRAPPER_KEYS = frozenset({"name", "arguments", "parameters", "type"})
+_SCHEMA_KEYS = frozenset({"type", "properties", "required", "title", "description", "$schema", "additionalProperties"})
 
 
 def tool_name(schema: type[BaseModel]) -> str:
@@ -47,7 +48,7 @@ def _json_in_text(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         first = text.find("{")
-        if first > 0:
+        if first >= 0:  # prose before the object, or anything after it ("{...} I hope this helps")
             try:
                 value, _ = json.JSONDecoder().raw_decode(text[first:])
                 return value
@@ -58,7 +59,10 @@ def _json_in_text(text: str) -> Any:
 
 def _unwrap(data: Any, name: str) -> Any:
     """Small models often send the call itself, `{"name": "submit_x", "arguments": {...}}` (the
-    arguments sometimes as a JSON string), where only the arguments belong."""
+    arguments sometimes as a JSON string), where only the arguments belong, or echo the pasted
+    schema's shape with the values under `properties` (`{"type": "object", "properties": {...}}`)."""
+    if isinstance(data, dict) and isinstance(data.get("properties"), dict) and data.keys() <= _SCHEMA_KEYS:
+        data = data["properties"]
     for _ in range(2):
         if not (isinstance(data, dict) and data.keys() <= _WRAPPER_KEYS and data.get("name") in (name, None)):
             return data
@@ -74,8 +78,40 @@ def _unwrap(data: Any, name: str) -> Any:
     return data
 
 
+def truncated_reply(exc: BaseException) -> AIMessage | None:
+    """The reply inside openai's `LengthFinishReasonError`, as a message to parse and repair.
+
+    langchain-openai sends any request with `response_format` through `chat.completions.parse`,
+    which raises this when the reply stopped at the output-token limit (`finish_reason: "length"`):
+    a small model looping inside its JSON does it every time. It is output to repair, not an outage
+    (no status: it would read as "model unavailable" and send the run offline)."""
+    completion = getattr(exc, "completion", None)
+    if type(exc).__name__ != "LengthFinishReasonError" or completion is None:
+        return None
+    choices = getattr(completion, "choices", None) or []
+    content = getattr(choices[0].message, "content", None) if choices else None
+    usage = getattr(completion, "usage", None)
+    metadata: Any = None
+    if usage is not None:
+        prompt, generated = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+        metadata = {"input_tokens": prompt, "output_tokens": generated, "total_tokens": prompt + generated}
+    return AIMessage(content=content or "", response_metadata={"finish_reason": "length"}, usage_metadata=metadata)
+
+
 def parse_reply(message: BaseMessage, schema: type[T], context: Mapping[str, Any] | None = None) -> T:
-    """The schema instance in a reply: the first matching tool call, else a JSON object in the text."""
+    """The schema instance in a reply: the first matching tool call, else a JSON object in the text.
+    A reply cut at the output-token limit says so in its error (the repair asks for a shorter one)."""
+    try:
+        return _parse_reply(message, schema, context)
+    except OutputInvalid as bad:
+        if message.response_metadata.get("finish_reason") != "length":
+            raise
+        raise OutputInvalid(
+            f"the reply was cut off at the output-token limit (keep it short); {bad.error}", bad.raw
+        ) from None
+
+
+def _parse_reply(message: BaseMessage, schema: type[T], context: Mapping[str, Any] | None) -> T:
     name = tool_name(schema)
     data: Any
     if isinstance(message, AIMessage) and message.tool_calls:

@@ -53,7 +53,10 @@ def hop_evidence(subgoal: Subgoal, evidence: list[EvidenceItem]) -> list[Evidenc
     """What a read of this hop needs: what earlier hops established (the sentences an earlier read
     of the subgoal relied on), plus the newest hop's sentences that no earlier hop showed (the
     model already read those and asked for more). On the first hop that is everything."""
-    latest = max((e.get("hop", 0) for e in evidence), default=0)
+    # The subgoal's own hop count: a follow-up search that found only sections earlier hops had
+    # already shown adds no item of its hop, and the read then shows what earlier reads relied on
+    # (it used to show everything again, the prompt the model had just read and asked more after).
+    latest = max(subgoal.get("hops") or 0, *(e.get("hop", 0) for e in evidence), 0)
     if latest <= 1:
         return evidence
     relied = set(relied_on(subgoal))
@@ -79,8 +82,10 @@ def reading_view(subgoal: Subgoal, evidence: list[EvidenceItem], limits: PromptL
     shown = hop_evidence(subgoal, evidence)
     relied = relied_on(subgoal)
     present = {s["node_id"] for e in shown for s in e["sentences"]}
-    follow_up = any(e.get("hop", 0) > 1 for e in evidence)
-    earlier = sum(1 for nid in relied if nid in present) if follow_up else 0
+    follow_up = (subgoal.get("hops") or 0) > 1 or any(e.get("hop", 0) > 1 for e in evidence)
+    if not follow_up:
+        return EvidenceView(shown, limit=limits.read_sentences, chars=limits.sentence_chars, first=relied)
+    earlier = sum(1 for nid in relied if nid in present)
     return EvidenceView(shown, limit=limits.read_sentences + earlier, chars=limits.sentence_chars, first=relied)
 
 
