@@ -18,7 +18,7 @@ from typing import Any
 from tools.acl import can_see
 from tools.errors import IndexStoreError
 from tools.ingest.tree import DocumentTree
-from tools.store import sentence_spans, sqlite_schema, sqlite_sentences
+from tools.store import sentence_spans, sqlite_bm25, sqlite_schema, sqlite_sentences
 from tools.store.records import NodeRecord
 from tools.store.sqlite_schema import LEAF_TEXT, node_rows
 
@@ -119,7 +119,7 @@ class SQLiteTree:
             if old and old != tree.version:
                 # Before the document's text changes: a compact FTS table reads the old leaves' text
                 # (sliced from it) to remove their postings.
-                self._drop_fts(db, tree.doc_id, old)
+                sqlite_bm25.drop_version(db, tree.doc_id, old, self.compact)
             doc = tree.doc
             db.execute(
                 "UPDATE docs SET version=?, pending_version=NULL, source=?, title=?, media_type=?, content_hash=?,"
@@ -140,48 +140,8 @@ class SQLiteTree:
                 db.execute("DELETE FROM nodes WHERE doc_id=? AND version=?", (tree.doc_id, old))
                 # The old vectors go after this commit; recorded here so a crash before then cannot orphan them.
                 db.execute("INSERT OR IGNORE INTO garbage(doc_id, version) VALUES(?, ?)", (tree.doc_id, old))
-            leaves = tree.by_level("leaf")
-            if self.compact:
-                self._add_fts(db, tree, bm25_texts)
-            else:
-                db.executemany(
-                    "INSERT INTO leaf_fts(text, node_id) VALUES(?, ?)",
-                    [(text, n.node_id) for text, n in zip(bm25_texts, leaves, strict=True)],
-                )
+            sqlite_bm25.add_version(db, tree, bm25_texts, self.compact, self.file)
         return str(old) if old else None
-
-    def _drop_fts(self, db: sqlite3.Connection, doc_id: str, version: str) -> None:
-        """Remove the BM25 rows of one published version (while its nodes and text still exist)."""
-        if not self.compact:
-            db.execute(
-                "DELETE FROM leaf_fts WHERE node_id IN (SELECT node_id FROM nodes WHERE doc_id=? AND version=?)",
-                (doc_id, version),
-            )
-            return
-        # Only rows the index holds: FTS5 would subtract the postings of any other row it is told to drop.
-        db.execute(
-            "DELETE FROM leaf_fts WHERE rowid IN (SELECT row FROM nodes WHERE doc_id=? AND version=?"
-            " AND level='leaf' AND row IN (SELECT id FROM leaf_fts_docsize))",
-            (doc_id, version),
-        )
-
-    def _add_fts(self, db: sqlite3.Connection, tree: DocumentTree, bm25_texts: Sequence[str]) -> None:
-        """Index a new version's leaves from the `leaf_bm25` view, the same text a later removal reads,
-        after checking it is the text the index facade asked for."""
-        rows = db.execute(
-            "SELECT v.row, v.text FROM leaf_bm25 v JOIN nodes n ON n.row = v.row"
-            " WHERE n.doc_id=? AND n.version=? AND n.level='leaf' ORDER BY n.ord",
-            (tree.doc_id, tree.version),
-        ).fetchall()
-        if [r[1] for r in rows] != list(bm25_texts):
-            raise IndexStoreError(
-                f"{tree.doc.source}: the BM25 text rebuilt from {self.file} differs from the leaves' text;"
-                " nothing was published (report this as a bug)"
-            )
-        db.executemany(
-            "INSERT INTO leaf_fts(rowid, text, node_id) SELECT row, text, node_id FROM leaf_bm25 WHERE row=?",
-            [(r[0],) for r in rows],
-        )
 
     def forget_garbage(self, doc_id: str, version: str) -> None:
         with self.conn() as db, db:
@@ -214,7 +174,7 @@ class SQLiteTree:
             with db:
                 version = db.execute("SELECT version FROM docs WHERE doc_id=?", (doc_id,)).fetchone()[0]
                 if version is not None:  # only a published version has BM25 rows
-                    self._drop_fts(db, doc_id, version)
+                    sqlite_bm25.drop_version(db, doc_id, version, self.compact)
                 db.execute("DELETE FROM nodes WHERE doc_id=?", (doc_id,))
                 db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
                 db.execute("INSERT OR IGNORE INTO garbage(doc_id, version) VALUES(?, '')", (doc_id,))
@@ -410,56 +370,17 @@ class SQLiteTree:
 
     def bm25(self, match: str, fetch: int, common_df: int) -> list[tuple[str, float]]:
         """FTS5's BM25 over every published leaf (visibility is the caller's filter)."""
-        # A compact table's node_id lives in `nodes`: read it for the top rows only, by `row`.
-        column = "f.rowid" if self.compact else "f.node_id"
-        sql = (
-            f"SELECT {column}, -bm25(leaf_fts) AS s FROM leaf_fts f"
-            " WHERE leaf_fts MATCH ? ORDER BY bm25(leaf_fts) LIMIT ?"
-        )
         with self.conn() as db:
-            try:
-                match = _drop_common_terms(db, match, common_df)
-                rows = db.execute(sql, (match, fetch)).fetchall()
-            except sqlite3.OperationalError:
-                return []
-            if self.compact and rows:
-                marks = ",".join("?" * len(rows))
-                ids = dict(db.execute(f"SELECT row, node_id FROM nodes WHERE row IN ({marks})", [r[0] for r in rows]))
-                rows = [(ids[r[0]], r[1]) for r in rows if r[0] in ids]
-        return [(r[0], float(r[1])) for r in rows]
+            return sqlite_bm25.search(db, match, fetch, common_df, self.compact)
 
     def fts_rows(self) -> list[str | None]:
-        """The node id of every row the BM25 index holds (None for a row whose node is gone), for
-        `index check` and `hragent migrate`: what a compact table's content view would return for
-        every leaf, indexed or not, so it is read from FTS5's own row list."""
+        """The node id of every row the BM25 index holds (None for a row whose node is gone)."""
         with self.conn() as db:
-            if not self.compact:
-                return [r[0] for r in db.execute("SELECT node_id FROM leaf_fts ORDER BY node_id")]
-            return [
-                r[0]
-                for r in db.execute(
-                    "SELECT n.node_id FROM leaf_fts_docsize s LEFT JOIN nodes n ON n.row = s.id ORDER BY n.node_id"
-                )
-            ]
+            return sqlite_bm25.indexed_node_ids(db, self.compact)
 
     def bm25_texts(self, leaf_ids: Sequence[str]) -> dict[str, str]:
         """leaf id -> the text BM25 indexed for it (for `hragent migrate`)."""
-        if not self.compact:
-            return dict(self.select_in("SELECT node_id, text FROM leaf_fts WHERE node_id IN ({marks})", leaf_ids))
-        return dict(self.select_in("SELECT node_id, text FROM leaf_bm25 WHERE node_id IN ({marks})", leaf_ids))
-
-
-def _drop_common_terms(db: sqlite3.Connection, match: str, common_df: int) -> str:
-    """Leave out query terms found in more than `common_df` leaves: FTS5 scores every row an OR
-    term matches, so one common word costs tens of ms at 100k leaves while adding little (low IDF).
-    Each probe stops after common_df + 1 rows; small corpora keep every term."""
-    terms = match.split(" OR ")
-    if len(terms) < 2:
-        return match
-    probe = "SELECT count(*) FROM (SELECT 1 FROM leaf_fts WHERE leaf_fts MATCH ? LIMIT ?)"
-    df = {t: int(db.execute(probe, (t, common_df + 1)).fetchone()[0]) for t in terms}
-    kept = [t for t in terms if df[t] <= common_df] or sorted(terms, key=df.__getitem__)[:3]
-    return " OR ".join(kept)
+        return dict(self.select_in(sqlite_bm25.texts_query(self.compact), leaf_ids))
 
 
 @functools.lru_cache(maxsize=4096)
