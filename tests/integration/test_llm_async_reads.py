@@ -25,7 +25,7 @@ from graphs.roles.llm.client import Meter
 from graphs.roles.llm.schemas import ReadingOutput
 from tests.conftest import SAMPLE
 from tests.integration.test_llm_concurrent_reads import TASK, three_part_plan
-from tests.integration.test_llm_zoo import PROFILED
+from tests.integration.test_llm_zoo import AZURE_ENTRA, PROFILED
 from tests.support.stub_openai import StubOpenAI
 from tests.support.zoo import chats
 from tools.embeddings import HashingEmbedder
@@ -205,15 +205,7 @@ def test_every_server_answers_arun_under_its_profile(zoo: Any, personality: str,
 
 
 def test_azure_entra_id_token_reaches_async_reads(zoo: Any) -> None:
-    agent, stub = zoo(
-        "azure",
-        {
-            "backend": "azure",
-            "azure_endpoint": "{root}",
-            "azure_deployment": "prod-chat",
-            "azure_ad_token_provider": "tests.support.personalities:fake_entra_token",
-        },
-    )
+    agent, stub = zoo("azure", AZURE_ENTRA)
     _arun_llm_answer(agent, stub)
     for request in chats(stub):
         headers = {k.lower(): v for k, v in request["headers"].items()}

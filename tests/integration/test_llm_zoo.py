@@ -33,6 +33,14 @@ def assert_llm_answer(agent: Agent) -> Any:
 
 
 # ---------------------------------------------------------------- each server under its profile
+# Azure with a Microsoft Entra ID token provider instead of a key (the stub's deployment).
+AZURE_ENTRA: dict[str, Any] = {
+    "backend": "azure",
+    "azure_endpoint": "{root}",
+    "azure_deployment": "prod-chat",
+    "azure_ad_token_provider": "tests.support.personalities:fake_entra_token",
+}
+
 PROFILED = [
     ("openai", {"provider": "openai"}),
     ("openai_reasoning", {"provider": "openai_reasoning", "model": "o3-mini", "max_output_tokens": "400"}),
@@ -100,15 +108,7 @@ def test_azure_url_shape_api_version_and_key_header(zoo: Any) -> None:
 
 
 def test_azure_with_an_entra_id_token_provider(zoo: Any) -> None:
-    agent, stub = zoo(
-        "azure",
-        {
-            "backend": "azure",
-            "azure_endpoint": "{root}",
-            "azure_deployment": "prod-chat",
-            "azure_ad_token_provider": "tests.support.personalities:fake_entra_token",
-        },
-    )
+    agent, stub = zoo("azure", AZURE_ENTRA)
     assert_llm_answer(agent)
     headers = {k.lower(): v for k, v in chats(stub)[0]["headers"].items()}
     assert headers["authorization"] == "Bearer entra-token-for-tests" and "api-key" not in headers
