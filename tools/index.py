@@ -310,7 +310,10 @@ class HierarchicalIndex:
             level_vectors[[i for i, t in enumerate(texts) if not t]] = 0.0  # mean-merged below
             if level == "section" and self.config.section_vectors == "mean":
                 level_vectors = self._mean_sections(nodes, level_vectors, vectors, row)
-            rows = [VectorRow(n.node_id, n.doc_id, t.version, n.section_id or "") for t, n in nodes]
+            same = self._single_leaf_sections(nodes) if level == "section" else {}
+            rows = [
+                VectorRow(n.node_id, n.doc_id, t.version, n.section_id or "", same.get(n.node_id, "")) for t, n in nodes
+            ]
             for i in range(0, len(rows), 2000):
                 self._upsert_vectors(level, rows[i : i + 2000], level_vectors[i : i + 2000], acl)
             for t, _ in nodes:
@@ -324,6 +327,19 @@ class HierarchicalIndex:
             for (_, n), t in zip(nodes, texts, strict=True)
         )
         return per_doc
+
+    def _single_leaf_sections(self, nodes: list[tuple[DocumentTree, Node]]) -> dict[str, str]:
+        """section id -> its only leaf, for mean-merged sections (whose vector is then that leaf's):
+        a backend may store no copy (`VectorRow.same_as`, #20)."""
+        if self.config.section_vectors != "mean":
+            return {}
+        out: dict[str, str] = {}
+        for tree in {id(t): t for t, _ in nodes}.values():
+            leaves = tree.by_level("leaf")
+            for sid, members in section_leaf_members(tree).items():
+                if len(members) == 1:
+                    out[sid] = leaves[members[0]].node_id
+        return out
 
     def _leaf_text(self, node: Node) -> str:
         """What the encoder reads for a leaf under this index's manifest (heading path or its tail)."""

@@ -69,8 +69,8 @@ def test_every_read_gives_what_sentence_rows_gave(tmp_path: Path) -> None:
     docs = _corpus(tmp_path / "docs")
     new = _build(tmp_path / "new", docs, old=False)
     old = _build(tmp_path / "old", docs, old=True)
-    assert new.store.format_schema == 3 and old.store.format_schema == 1  # type: ignore[attr-defined]
-    assert json.loads((tmp_path / "new" / "manifest.json").read_text())["schema_version"] == 3
+    assert new.store.format_schema == 4 and old.store.format_schema == 1  # type: ignore[attr-defined]
+    assert json.loads((tmp_path / "new" / "manifest.json").read_text())["schema_version"] == 4
     assert json.loads((tmp_path / "old" / "manifest.json").read_text())["schema_version"] == 1
     assert _sentence_rows(new) == 0 and _sentence_rows(old) > 8
 

@@ -45,7 +45,7 @@ def test_a_shorter_heading_path_is_embedded_and_recorded(tmp_path: Path) -> None
     ingest_paths(index, [_docs(tmp_path / "docs")])
     assert emb.seen == ["Winter storage. Drain the hose and store the pump indoors before the first frost."]
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
-    assert manifest["leaf_heading_path"] == "last" and manifest["schema_version"] == SCHEMA_VERSION == 3
+    assert manifest["leaf_heading_path"] == "last" and manifest["schema_version"] == SCHEMA_VERSION == 4
     # BM25 still indexes the whole path: a word of an upper heading finds the leaf.
     assert index.bm25("garden maintenance", 3, frozenset())
     index.close()

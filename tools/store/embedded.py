@@ -20,11 +20,13 @@ from tools.embeddings import Vector
 from tools.errors import IndexStoreError
 from tools.ingest.tree import DocumentTree
 from tools.locks import WriterLock
+from tools.store import shared_vectors
 from tools.store.chroma_vectors import ChromaVectors
 from tools.store.fts import rank_ties_by_id
 from tools.store.records import (
     EMBEDDED_LEVELS,
     SENTENCE_SPANS_SCHEMA,
+    SHARED_VECTORS_SCHEMA,
     IndexCheck,
     NodeRecord,
     VectorRow,
@@ -89,7 +91,10 @@ class EmbeddedStore:
     @property
     def format_schema(self) -> int:
         """The lowest manifest schema that describes this store's files: a tree that keeps sentences
-        as offsets (created by this version) needs `SENTENCE_SPANS_SCHEMA`, so older versions refuse it."""
+        as offsets needs `SENTENCE_SPANS_SCHEMA`, one whose sections may share a leaf's vector
+        `SHARED_VECTORS_SCHEMA` (created by this version), so older versions refuse them."""
+        if self.tree.shares:
+            return SHARED_VECTORS_SCHEMA
         return SENTENCE_SPANS_SCHEMA if self.tree.compact else 1
 
     def close(self) -> None:
@@ -122,7 +127,15 @@ class EmbeddedStore:
         self.tree.write_pending(tree, content_hash, acl, summaries)
 
     def upsert_vectors(self, level: Level, rows: Sequence[VectorRow], vectors: Vector, acl: tuple[str, ...]) -> None:
-        self.chroma.upsert(level, rows, vectors, acl)
+        """A row whose vector equals a leaf's (`VectorRow.same_as`) is only marked in the tree, where
+        the tree allows it (`tools.store.shared_vectors`); the rest go to Chroma."""
+        if level == "section" and self.tree.shares and any(r.same_as for r in rows):
+            with self.tree.conn() as db, db:
+                shared_vectors.record(db, [(r.node_id, r.same_as) for r in rows if r.same_as])
+            keep = [i for i, r in enumerate(rows) if not r.same_as]
+            rows, vectors = [rows[i] for i in keep], vectors[keep]
+        if rows:
+            self.chroma.upsert(level, rows, vectors, acl)
 
     def publish(
         self, tree: DocumentTree, content_hash: str, acl: tuple[str, ...], bm25_texts: Sequence[str]
@@ -177,7 +190,11 @@ class EmbeddedStore:
                             problems.append(f"{source}: leaf {nid} has {fts_count.get(nid, 0)} BM25 rows")
                     if level in embedded:
                         expected[level][nid] = (version, json.dumps(acl_metadata(json.loads(acl)), sort_keys=True))
+            shared = shared_vectors.shared_sections(db) if self.tree.shares and "section" in expected else {}
         orphans["fts_rows"] = sum(c for nid, c in fts_count.items() if nid not in live_leaves)
+        for sid, leaf in shared.items():  # answered with their leaf's vector: none of their own
+            if expected["section"].pop(sid, None) is not None and (leaf is None or leaf not in live_leaves):
+                problems.append(f"section {sid} shares the vector of a leaf its version does not have")
         for level in EMBEDDED_LEVELS:
             seen: set[str] = set()
             for nid, meta in self.chroma.metadata_pages(level):
@@ -228,6 +245,33 @@ class EmbeddedStore:
         section_ids: Sequence[str] | None,
         vectors_out: dict[str, Vector] | None,
     ) -> list[tuple[str, float]]:
+        """Sections that share a leaf's vector are found among the leaf collection's hits
+        (`tools.store.shared_vectors`), merged with the section collection's by score."""
+        own = self._dense(level, query, k, identities, section_ids, vectors_out)
+        if level != "section" or not self.tree.shares:
+            return own
+        leaf_vectors: dict[str, Vector] | None = {} if vectors_out is not None else None
+        leaf_hits = self._dense("leaf", query, k * shared_vectors.LEAF_FETCH_FACTOR, identities, None, leaf_vectors)
+        sections = shared_vectors.sections_of(self.tree.select_in, [nid for nid, _ in leaf_hits])
+        if section_ids is not None:
+            allowed = set(section_ids)
+            sections = {leaf: [s for s in sids if s in allowed] for leaf, sids in sections.items()}
+        hits = shared_vectors.merge(own, leaf_hits, sections, k)
+        if vectors_out is not None and leaf_vectors:
+            for leaf, sids in sections.items():
+                if leaf in leaf_vectors:
+                    vectors_out.update({sid: leaf_vectors[leaf] for sid in sids})
+        return hits
+
+    def _dense(
+        self,
+        level: Level,
+        query: Vector,
+        k: int,
+        identities: frozenset[str],
+        section_ids: Sequence[str] | None,
+        vectors_out: dict[str, Vector] | None,
+    ) -> list[tuple[str, float]]:
         """Unfiltered HNSW queries are an order of magnitude faster than filtered ones in Chroma, so we
         over-fetch without a filter and post-filter through SQLite; only when too few survive do we
         ask Chroma for a filtered search."""
@@ -250,7 +294,14 @@ class EmbeddedStore:
         return hits[:k]
 
     def vectors(self, level: Level, node_ids: Sequence[str]) -> dict[str, Vector]:
-        return self.chroma.get(level, node_ids)
+        """Stored vectors; a section that shares its leaf's vector gets the leaf's."""
+        found = self.chroma.get(level, node_ids)
+        missing = [nid for nid in node_ids if nid not in found]
+        if level == "section" and self.tree.shares and missing:
+            leaf_of = shared_vectors.leaves_of(self.tree.select_in, missing)
+            leaves = self.chroma.get("leaf", sorted(set(leaf_of.values())))
+            found.update({sid: leaves[leaf] for sid, leaf in leaf_of.items() if leaf in leaves})
+        return found
 
     def bm25(
         self, match: str, k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int

@@ -15,8 +15,12 @@ from tools.types import Level
 # older versions still open it; this version reads both.
 # 3: an embedded `tree.sqlite` keeps a leaf's sentences as offsets in the leaf's row, not as rows
 # (`tools.store.sentence_spans`); an older hragent would find no sentences, so it must refuse the index.
-SCHEMA_VERSION = 3
+# 4: an embedded tree stores no vector for a section whose only leaf's vector it equals (a mean-merged
+# section with one leaf); its row names that leaf (`nodes.shared`, `tools.store.shared_vectors`). An
+# older hragent would search sections without them and call the index inconsistent, so it refuses it.
+SCHEMA_VERSION = 4
 SENTENCE_SPANS_SCHEMA = 3
+SHARED_VECTORS_SCHEMA = 4
 EMBEDDED_LEVELS: tuple[Level, ...] = ("leaf", "sentence", "section")
 
 
@@ -96,6 +100,9 @@ class VectorRow:
     doc_id: str
     version: str
     section_id: str
+    # A leaf (same document version) whose vector equals this one: a mean-merged section with a single
+    # leaf. A backend may store nothing for this row and answer with the leaf's vector (#20: disk).
+    same_as: str = ""
 
 
 def empty_orphans() -> dict[str, int]:

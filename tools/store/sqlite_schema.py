@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS nodes (
   row INTEGER PRIMARY KEY, node_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL, version TEXT NOT NULL,
   level TEXT NOT NULL, parent_id TEXT, section_id TEXT, ord INTEGER NOT NULL, section TEXT NOT NULL,
   start INTEGER NOT NULL, "end" INTEGER NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
-  summary TEXT, spans TEXT
+  summary TEXT, spans TEXT, shared INTEGER
 );
 CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_id, version, ord);
 CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent_id);
@@ -74,16 +74,18 @@ CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(
 )
 
 
-def create(db: sqlite3.Connection) -> bool:
-    """Create a missing tree in the compact format, or open an existing one in its own; True when
-    the tree is compact."""
+def create(db: sqlite3.Connection) -> tuple[bool, bool]:
+    """Create a missing tree in the compact format, or open an existing one in its own; returns
+    (compact, shares): whether sentences are offsets, and whether a one-leaf section may share its
+    leaf's vector (`nodes.shared`: the leaf's `ord`, #20; compact trees made before it have no such
+    column and keep every section vector)."""
     exists = db.execute("SELECT 1 FROM sqlite_master WHERE name='nodes'").fetchone() is not None
     if not exists:
         db.executescript(COMPACT_SCHEMA)
-        return True
+        return True, True
     columns = {r[1] for r in db.execute("PRAGMA table_info(nodes)")}
     db.executescript(COMPACT_SCHEMA if "spans" in columns else LEGACY_SCHEMA)
-    return "spans" in columns
+    return "spans" in columns, "shared" in columns
 
 
 # Levels whose rows keep no text of their own: their offsets point into the document's text, which

@@ -44,7 +44,7 @@ class SQLiteTree:
             with self.conn() as db:
                 # Trees written before #20's disk cut stay legacy (`tools.store.sqlite_schema`), so
                 # the hragent that made them still reads them; every read here takes either form.
-                self.compact = sqlite_schema.create(db)
+                self.compact, self.shares = sqlite_schema.create(db)
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(
                 f"{self.file} is not a readable hragent tree ({exc}); restore it or re-ingest"

@@ -93,7 +93,7 @@ def _copy_batch(source: EmbeddedStore, target: PostgresStore, docs: Sequence[tup
                 ids = [n for n in nodes if n[3] == level]
                 for j in range(0, len(ids), 1000):
                     chunk = ids[j : j + 1000]
-                    stored = source.chroma.get(level, [n[0] for n in chunk])
+                    stored = source.vectors(level, [n[0] for n in chunk])  # shared section vectors resolved
                     copy_rows(
                         cur,
                         f"vec_{level}",
