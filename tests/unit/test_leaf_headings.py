@@ -61,9 +61,10 @@ def test_the_whole_path_keeps_schema_1_and_an_index_from_before_keeps_it(tmp_pat
     index.close()
     manifest_path = tmp_path / "idx" / "manifest.json"
     old = json.loads(manifest_path.read_text())
-    # Schema 3, not 1: the embedded tree keeps sentences as offsets (#20), which an older hragent
-    # would not find; the heading path alone would have kept schema 1.
-    assert old["schema_version"] == 3
+    # Schema 4, not 1: the embedded tree keeps sentences as offsets and lets one-leaf sections share
+    # their leaf's vector (#20), which an older hragent would not find; the heading path alone would
+    # have kept schema 1.
+    assert old["schema_version"] == 4
     assert IndexConfig(leaf_heading_path="full").manifest_schema() == 1
     del old["leaf_heading_path"]  # as a schema-1 hragent wrote it
     manifest_path.write_text(json.dumps(old))

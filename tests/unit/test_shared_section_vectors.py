@@ -116,3 +116,16 @@ def test_check_reports_a_shared_section_whose_leaf_is_gone(pair: tuple[Hierarchi
         )
     found = new.check()
     assert not found.ok and any("shares the vector of a leaf" in p for p in found.problems)
+
+
+def test_document_text_is_packed_and_every_read_slices_it(pair: tuple[HierarchicalIndex, HierarchicalIndex]) -> None:
+    new, old = pair
+    with new._conn() as a, old._conn() as b:
+        packed = a.execute("SELECT source, text FROM docs ORDER BY source").fetchall()
+        plain = b.execute("SELECT source, text FROM docs ORDER BY source").fetchall()
+    assert all(isinstance(t, bytes) for _, t in packed) and all(isinstance(t, str) for _, t in plain)
+    assert sum(len(t) for _, t in packed) < sum(len(t.encode()) for _, t in plain)
+    leaves_new = new.get([n for n, _ in new.bm25("lid steam bagels cord", 10, EVERYONE)], EVERYONE)
+    leaves_old = old.get([n for n, _ in old.bm25("lid steam bagels cord", 10, EVERYONE)], EVERYONE)
+    assert sorted(r.text for r in leaves_new.values()) == sorted(r.text for r in leaves_old.values())
+    assert len(leaves_new) >= 3 and all(r.text for r in leaves_new.values())

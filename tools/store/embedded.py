@@ -33,6 +33,7 @@ from tools.store.records import (
     empty_orphans,
     tree_problems,
 )
+from tools.store.sqlite_schema import doc_text
 from tools.store.sqlite_tree import SQLiteTree
 from tools.types import Level
 
@@ -175,9 +176,10 @@ class EmbeddedStore:
                 fts_count[nid or ""] = fts_count.get(nid or "", 0) + 1
             live_leaves: set[str] = set()
             expected: dict[str, dict[str, tuple[str, str]]] = {lvl: {} for lvl in embedded}
-            for doc_id, source, version, _pending, acl, text in docs:
+            for doc_id, source, version, _pending, acl, stored in docs:
                 if version is None:
                     continue
+                text = doc_text(stored)
                 rows = [
                     (r[0], r[3], r[4], r[8], r[9], r[11])
                     for r in self.tree.full_rows(doc_id, version, sentence_text=True)

@@ -14,8 +14,10 @@ here takes either form (a row with empty text is sliced from the document).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
+import zlib
 from typing import Any
 
 from tools.ingest.tree import DocumentTree, Node
@@ -45,8 +47,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(text, node_id UNINDEXED, 
 """
 )
 
-# A leaf's text, sliced from its document when the row keeps none.
-LEAF_TEXT = "CASE WHEN n.text = '' THEN substr(d.text, n.start + 1, n.\"end\" - n.start) ELSE n.text END"
+# A leaf's text, sliced from its document when the row keeps none (`doc_text`: the document's text
+# may be stored compressed).
+LEAF_TEXT = "CASE WHEN n.text = '' THEN substr(doc_text(d.text), n.start + 1, n.\"end\" - n.start) ELSE n.text END"
 
 # What BM25 indexes for a leaf: `tools.ingest.tree.with_heading_path(section, text)`, in SQL.
 _BM25_TEXT = (
@@ -74,11 +77,35 @@ CREATE VIRTUAL TABLE IF NOT EXISTS leaf_fts USING fts5(
 )
 
 
+def pack_text(text: str) -> bytes:
+    """A document's text as a tree in the current format stores it: zlib (a third of the bytes on
+    manual pages; the documents' text was 1.0 KB of the 8.5 KB per leaf, #20)."""
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def doc_text(stored: str | bytes) -> str:
+    """`docs.text` as text, whether stored plain (trees before #20's last cut) or packed. Registered
+    as the SQL function `doc_text` on every connection, so slicing stays in SQL."""
+    return _unpack(stored) if isinstance(stored, bytes) else stored
+
+
+@functools.lru_cache(maxsize=64)
+def _unpack(blob: bytes) -> str:
+    # Cached: a query slices several leaves of one document, each row calling this with the same blob.
+    return zlib.decompress(blob).decode("utf-8")
+
+
+def register(db: sqlite3.Connection) -> None:
+    """The SQL functions every statement on a tree may use (the BM25 view calls `doc_text`)."""
+    db.create_function("doc_text", 1, doc_text, deterministic=True)
+
+
 def create(db: sqlite3.Connection) -> tuple[bool, bool]:
     """Create a missing tree in the compact format, or open an existing one in its own; returns
-    (compact, shares): whether sentences are offsets, and whether a one-leaf section may share its
-    leaf's vector (`nodes.shared`: the leaf's `ord`, #20; compact trees made before it have no such
-    column and keep every section vector)."""
+    (compact, shares): whether sentences are offsets, and whether the tree is in the current format:
+    a one-leaf section may share its leaf's vector (`nodes.shared`: the leaf's `ord`) and documents'
+    text is packed (`pack_text`), #20; compact trees made before have no such column, keep every
+    section vector and plain text."""
     exists = db.execute("SELECT 1 FROM sqlite_master WHERE name='nodes'").fetchone() is not None
     if not exists:
         db.executescript(COMPACT_SCHEMA)

@@ -58,6 +58,7 @@ class SQLiteTree:
             conn = sqlite3.connect(self.file, timeout=60, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            sqlite_schema.register(conn)
             with self._conns_lock:
                 self.conns.append(conn)
                 self._local.conn, self._local.generation = conn, self._generation
@@ -73,6 +74,10 @@ class SQLiteTree:
         self._local = threading.local()
 
     # ----------------------------------------------------------------- writes
+    def stored_text(self, text: str) -> str | bytes:
+        """A document's text as this tree's format stores it (packed in the current format)."""
+        return sqlite_schema.pack_text(text) if self.shares else text
+
     def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:
         with self.conn() as db:
             row = db.execute(
@@ -96,7 +101,7 @@ class SQLiteTree:
                     content_hash,
                     json.dumps(acl),
                     tree.version,
-                    doc.text,
+                    self.stored_text(doc.text),
                     time.time(),
                 ),
             )
@@ -131,7 +136,7 @@ class SQLiteTree:
                     doc.media_type,
                     content_hash,
                     json.dumps(acl),
-                    doc.text,
+                    self.stored_text(doc.text),
                     time.time(),
                     tree.doc_id,
                 ),

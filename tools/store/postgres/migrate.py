@@ -17,6 +17,7 @@ from tools.store.fts import term_counts
 from tools.store.postgres.postings import copy_rows, record_stats, write_leaves
 from tools.store.postgres.store import NODE_COLUMNS, NODE_TYPES, PostgresStore
 from tools.store.records import EMBEDDED_LEVELS
+from tools.store.sqlite_schema import doc_text
 
 BATCH_DOCS = 200
 
@@ -82,7 +83,7 @@ def _copy_batch(source: EmbeddedStore, target: PostgresStore, docs: Sequence[tup
             "docs",
             ("doc_id", "source", "title", "media_type", "content_hash", "acl", "version", "text", "updated_at"),
             ("text", "text", "text", "text", "text", "text[]", "text", "text", "float8"),
-            ((d[0], d[1], d[2], d[3], d[4], json.loads(d[5]), d[6], d[7], d[8]) for d in docs),
+            ((d[0], d[1], d[2], d[3], d[4], json.loads(d[5]), d[6], doc_text(d[7]), d[8]) for d in docs),
         )
         copy_rows(cur, "nodes", NODE_COLUMNS, NODE_TYPES, nodes)
         texts = [fts.get(n[0], "") for n in leaves] if target.uses_pg_search() else None
