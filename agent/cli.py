@@ -207,6 +207,24 @@ def _summarise(data: dict[str, Any]) -> str:
     return json.dumps(data, default=str)[:160]
 
 
+# `hragent check` exit status when a vector segment is damaged (#19): re-ingest into a new directory.
+EXIT_DAMAGED_VECTORS = 5
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Print `Agent.check_index()` as JSON; 0 when consistent, 1 on problems, 5 on a damaged vector segment."""
+    agent = _agent(args)
+    index_dir = Path(args.index or os.environ.get("HRAGENT_INDEX_DIR") or ".hragent")
+    if agent.settings.index.backend == "embedded" and not (index_dir / "manifest.json").exists():  # type: ignore[attr-defined]
+        raise IndexNotFoundError(f"no hragent index at {index_dir}; run `hragent ingest PATH --index {index_dir}`")
+    found = agent.check_index()  # type: ignore[attr-defined]
+    print(json.dumps(found, indent=2))
+    if found["damaged_vectors"]:
+        print(f"hragent: {found['problems'][0] if found['problems'] else 'damaged vectors'}", file=sys.stderr)
+        return EXIT_DAMAGED_VECTORS
+    return 0 if found["ok"] else 1
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.tree import Tree
@@ -346,6 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=50, help="documents to list")
     p.set_defaults(func=cmd_inspect)
+
+    p = with_index(
+        sub.add_parser(
+            "check",
+            help="cross-check the index stores, vector segments included (exit 1: problems, 5: damaged vectors)",
+        )
+    )
+    p.set_defaults(func=cmd_check)
 
     p = with_index(sub.add_parser("train-head", help="train the coarse-to-fine embedding head on this index"))
     p.add_argument("--minutes", type=float, default=10.0, help="wall-clock budget, encoding included")

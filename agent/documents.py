@@ -58,9 +58,17 @@ class DocumentsMixin(AgentCore):
 
     def check_index(self) -> dict[str, Any]:
         """Cross-check the index stores (the tree, BM25 and vectors): `ok` is False when a visible
-        document is incomplete; `orphans` counts leftovers that reads ignore and the next ingest removes."""
+        document is incomplete or a vector segment is damaged (`damaged_vectors`: its levels; the
+        problem line says how to rebuild); `orphans` counts leftovers that reads ignore and the next
+        ingest removes."""
         found = self.index.check()
-        return {"ok": found.ok, "documents": found.documents, "problems": found.problems, "orphans": found.orphans}
+        return {
+            "ok": found.ok,
+            "documents": found.documents,
+            "problems": found.problems,
+            "orphans": found.orphans,
+            "damaged_vectors": found.damaged_vectors,
+        }
 
     def retrieve(
         self,

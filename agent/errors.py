@@ -14,6 +14,7 @@ from tools.errors import (
     LLMError,
     LLMOutputError,
     LLMUnavailableError,
+    VectorSegmentError,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "LLMError",
     "LLMOutputError",
     "LLMUnavailableError",
+    "VectorSegmentError",
 ]

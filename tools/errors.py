@@ -27,6 +27,11 @@ class IndexMismatchError(IndexStoreError):
     """The index was built by another embedder, head or schema; rebuild it or use the matching one."""
 
 
+class VectorSegmentError(IndexStoreError):
+    """A vector segment lost vectors its metadata still lists (`hragent check` exits 3); re-ingest
+    the sources into a new index directory."""
+
+
 class IngestError(HragentError):
     """A file could not be ingested; the report says which and why."""
 

@@ -20,7 +20,7 @@ from tools.embeddings import Vector
 from tools.errors import IndexStoreError
 from tools.ingest.tree import DocumentTree
 from tools.locks import WriterLock
-from tools.store import shared_vectors
+from tools.store import shared_vectors, vector_check
 from tools.store.chroma_vectors import ChromaVectors
 from tools.store.fts import rank_ties_by_id
 from tools.store.records import (
@@ -162,6 +162,7 @@ class EmbeddedStore:
 
     def check(self, embedded: set[str]) -> IndexCheck:
         problems: list[str] = []
+        damaged: list[str] = []
         orphans = empty_orphans()
         with self.tree.conn() as db:
             docs = db.execute("SELECT doc_id, source, version, pending_version, acl, text FROM docs").fetchall()
@@ -211,7 +212,12 @@ class EmbeddedStore:
             missing = set(expected.get(level, {})) - seen
             if missing:
                 problems.append(f"{len(missing)} visible {level} node(s) have no vector, e.g. {sorted(missing)[0]}")
-        return IndexCheck(documents=len(current), problems=problems, orphans=orphans)
+            if seen:  # the metadata says these exist: can the segment give their vectors back?
+                report = vector_check.check_level(self.chroma, level, sorted(seen))
+                problems += vector_check.problems(report)
+                if report.damaged:
+                    damaged.append(level)
+        return IndexCheck(documents=len(current), problems=problems, orphans=orphans, damaged_vectors=damaged)
 
     # ---------------------------------------------------------------- reads
     def sources(self) -> list[str]:

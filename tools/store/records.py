@@ -86,10 +86,21 @@ class IndexCheck:
     documents: int
     problems: list[str]
     orphans: dict[str, int]
+    # Levels whose vector segment cannot give back every vector its metadata lists (#19); the
+    # problem line says how to rebuild.
+    damaged_vectors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def raise_for_damage(self) -> None:
+        """`VectorSegmentError` when a vector segment is damaged (reads of it fail or lose hits)."""
+        if self.damaged_vectors:
+            from tools.errors import VectorSegmentError
+
+            lines = [p for p in self.problems if p.startswith("damaged ")]
+            raise VectorSegmentError("; ".join(lines) or f"damaged vector segment(s): {self.damaged_vectors}")
 
 
 @dataclass(frozen=True)
