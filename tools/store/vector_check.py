@@ -62,7 +62,7 @@ def check_level(chroma: ChromaVectors, level: str, node_ids: Sequence[str]) -> S
     for i in range(0, len(ids), BATCH):
         batch = ids[i : i + BATCH]
         try:
-            got = chroma.get(level, batch)  # type: ignore[arg-type]
+            got = chroma.get(level, batch)
         except Exception as exc:  # noqa: BLE001 - Chroma raises InternalError("Error finding id"), among others
             report.errors.append(_short(exc))
             for nid in batch:
@@ -70,7 +70,7 @@ def check_level(chroma: ChromaVectors, level: str, node_ids: Sequence[str]) -> S
                     break
                 retries += 1
                 try:
-                    if nid not in chroma.get(level, [nid]):  # type: ignore[arg-type]
+                    if nid not in chroma.get(level, [nid]):
                         report.missing_from_batch += 1
                 except Exception:  # noqa: BLE001 - any failure to read it back is the finding
                     report.unreadable.append(nid)
