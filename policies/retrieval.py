@@ -50,3 +50,9 @@ class AutoRetrievalPolicy(BaseModel):
     prf_headings: int = Field(
         0, ge=0, description="Second pass: a dense query of the query plus the headings of this many top hits."
     )
+    section_lift: float = Field(
+        0.0, ge=0.0, description="Dense leaves re-ranked by cos(leaf) + this * cos(the leaf's section vector)."
+    )
+    prf_sections: int = Field(0, ge=0, description="First pass: sections of this many top hits feed a Rocchio query.")
+    prf_beta: float = Field(1.0, ge=0.0, description="Rocchio query = query + beta * mean of those section vectors.")
+    w_prf_sections: float = Field(0.5, ge=0.0, description="First pass: dense leaves for the Rocchio query.")

@@ -21,6 +21,7 @@ import numpy as np
 from policies.retrieval import AutoRetrievalPolicy
 from tools.index import HierarchicalIndex, NodeRecord
 from tools.retrieval.base import Candidate, RetrievalRequest, candidates_from, rrf
+from tools.retrieval.section_signals import lifted_leaves, section_feedback_query
 from tools.retrieval.titles import title_matcher
 
 DEFAULT_POLICY = AutoRetrievalPolicy()
@@ -94,6 +95,8 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
     sparse_job = index.executor().submit(index.bm25, request.query, depth, ids)
     seen_vecs: dict[str, np.ndarray] = {}
     dense = [n for n, _ in index.dense("leaf", qv, depth, ids, vectors_out=seen_vecs)]
+    if p.section_lift > 0:
+        dense = lifted_leaves(index, qv, dense, seen_vecs, ids, p.section_lift)
     sparse = [n for n, _ in sparse_job.result()]
     mentions = matcher.mentions(request.query)[: p.max_linked_docs]
     named_docs = _doc_leaves(index, [d for group in mentions for d in group], ids)
@@ -118,7 +121,15 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
         heads = entry_headings([tops[n] for n in first[: p.heading_bm25_hits] if n in tops])
         if heads:
             expanded = [n for n, _ in index.bm25(request.query + " " + " ".join(heads), depth, ids)]
-            first = [n for n, _ in rrf([*signals, expanded], p.rrf_k, [*weights, p.w_heading_bm25])]
+            signals, weights = [*signals, expanded], [*weights, p.w_heading_bm25]
+            first = [n for n, _ in rrf(signals, p.rrf_k, weights)]
+    if p.prf_sections > 0 and p.w_prf_sections > 0:
+        # Rocchio on sections: the mean vector of the best hits' sections pulls the query toward the
+        # entries around them (no second embedding).
+        q_prf = section_feedback_query(index, qv, first[: p.prf_sections], ids, p.prf_beta)
+        if q_prf is not None:
+            feedback = [n for n, _ in index.dense("leaf", q_prf, depth, ids)]
+            first = [n for n, _ in rrf([*signals, feedback], p.rrf_k, [*weights, p.w_prf_sections])]
 
     # Second pass from the seed: its vector expands the query, its text names the next documents.
     second: list[str] = []
