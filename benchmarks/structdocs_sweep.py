@@ -94,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         strategy, options = parse_variant(spec)
         within: list[dict[int, float]] = []
         latencies: list[float] = []
+        entries: list[int] = []  # hits that start within the budget (distinct texts read)
         for q in questions:
             t0 = time.perf_counter()
             found = retrieve_candidates(
@@ -103,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             hits = [c.to_hit() for c in found][:K]
             score = score_retrieval([h.text for h in hits], [page_of(h.source) for h in hits], q.gold_pages, q.answers)
             within.append(score.within)
+            starts = [sum(len(h.text) for h in hits[:i]) for i in range(len(hits))]
+            entries.append(sum(1 for s in starts if s < args.budget_chars))
         row: dict[str, Any] = {"variant": spec, "n": len(questions)}
         for b in BUDGETS:
             row[f"@{b}"] = round(sum(w[b] for w in within) / max(len(within), 1), 3)
@@ -110,13 +113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             idx = groups.get(name, [])
             if idx:
                 row[name] = round(sum(within[i][2000] for i in idx) / len(idx), 3)
+        row["hits"] = round(sum(entries) / max(len(entries), 1), 1)
         row["p50_ms"] = round(sorted(latencies)[len(latencies) // 2] * 1000) if latencies else None
         results.append(row)
         print(f"  {spec}: @2000={row['@2000']} plain={row.get('plain')}", flush=True)
     columns = ["variant", *[f"@{b}" for b in BUDGETS]]
     columns += [k for k in [*KINDS, *sorted(g for g in groups if g.startswith("m:"))] if k in results[0]]
     print()
-    print_table(results, [*columns, "p50_ms"])
+    print_table(results, [*columns, "hits", "p50_ms"])
     payload = {"split": args.split, "budget_chars": args.budget_chars, "k": K, "results": results}
     print(f"\nwrote {write_results(f'structdocs_sweep_{args.split}', payload)}")
     return 0
