@@ -1,7 +1,7 @@
 """Compare `auto` policy variants at a reading budget on one cached index, in one process (#18).
 
     python -m benchmarks.structdocs_sweep --split dev --variant base --variant w_section=0.5
-    python -m benchmarks.structdocs_sweep --split val --variant base --variant "prf_sections=3;w_prf_sections=0.5"
+    python -m benchmarks.structdocs_sweep --split val --variant base --variant "budget_prf_sections=0;budget_w_heading_bm25=0.5"
 
 Each `--variant` is `name` or `key=value;key=value`: keys of `policies.retrieval.AutoRetrievalPolicy`,
 plus `context.KEY` for `tools.retrieval.context.ContextPolicy` and `strategy=NAME` (default `auto`).

@@ -38,9 +38,14 @@ class AutoRetrievalPolicy(BaseModel):
     )
     section_depth: int = Field(10, ge=1, description="Sections the section signal looks at.")
     w_heading_bm25: float = Field(
-        0.25,
+        0.5,
         ge=0.0,
         description="First pass: BM25 for the query plus the entry headings of the best hits (structured documents).",
+    )
+    budget_w_heading_bm25: float = Field(
+        0.25,
+        ge=0.0,
+        description="w_heading_bm25 when the caller sets a character budget (the Rocchio list shares its work).",
     )
     heading_bm25_hits: int = Field(3, ge=1, description="Hits whose entry headings expand the BM25 query.")
     budget_depth_factor: int = Field(
@@ -55,6 +60,11 @@ class AutoRetrievalPolicy(BaseModel):
     section_lift: float = Field(
         0.0, ge=0.0, description="Dense leaves re-ranked by cos(leaf) + this * cos(the leaf's section vector)."
     )
-    prf_sections: int = Field(3, ge=0, description="First pass: sections of this many top hits feed a Rocchio query.")
+    prf_sections: int = Field(
+        0, ge=0, description="First pass, no budget: sections of this many top hits feed a Rocchio query."
+    )
+    budget_prf_sections: int = Field(
+        3, ge=0, description="prf_sections when the caller sets a character budget (measured to win only there)."
+    )
     prf_beta: float = Field(1.0, ge=0.0, description="Rocchio query = query + beta * mean of those section vectors.")
     w_prf_sections: float = Field(0.5, ge=0.0, description="First pass: dense leaves for the Rocchio query.")

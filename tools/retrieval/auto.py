@@ -115,7 +115,9 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
     first = [n for n, _ in rrf(signals, p.rrf_k, weights)]
     if not first:
         return []
-    if p.w_heading_bm25 > 0:
+    w_heading = p.budget_w_heading_bm25 if budgeted else p.w_heading_bm25
+    prf_sections = p.budget_prf_sections if budgeted else p.prf_sections
+    if w_heading > 0:
         # A plain-words question shares no word with the entry that answers it, but its best hits are
         # often that entry's neighbours: their headings carry the vocabulary (identifiers, option
         # names) the answer is filed under. BM25 only: no second embedding.
@@ -123,15 +125,15 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
         heads = entry_headings([tops[n] for n in first[: p.heading_bm25_hits] if n in tops])
         if heads:
             expanded = [n for n, _ in index.bm25(request.query + " " + " ".join(heads), depth, ids)]
-            signals, weights = [*signals, expanded], [*weights, p.w_heading_bm25]
+            signals, weights = [*signals, expanded], [*weights, w_heading]
             first = [n for n, _ in rrf(signals, p.rrf_k, weights)]
-    if p.prf_sections > 0 and p.w_prf_sections > 0:
+    if prf_sections > 0 and p.w_prf_sections > 0:
         # Rocchio on sections: the mean vector of the best hits' sections pulls the query toward the
         # entries around them (no second embedding).
         # Only hits inside an entry count: a flat page's one section is the page itself (HotpotQA
         # paragraphs), and its mean vector drifts the query off the bridge page (pooled R@5 .915 -> .910).
-        tops = index.get(first[: p.prf_sections], ids)
-        in_entries = [n for n in first[: p.prf_sections] if n in tops and entry_headings([tops[n]])]
+        tops = index.get(first[:prf_sections], ids)
+        in_entries = [n for n in first[:prf_sections] if n in tops and entry_headings([tops[n]])]
         q_prf = section_feedback_query(index, qv, in_entries, ids, p.prf_beta) if in_entries else None
         if q_prf is not None:
             feedback = [n for n, _ in index.dense("leaf", q_prf, depth, ids)]
