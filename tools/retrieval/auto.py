@@ -7,11 +7,12 @@ whose titles the seed's text names — the bridge a multi-hop question needs and
 misses. The seed stays first; the rest is the fusion of both passes. Weights: `policies.retrieval`.
 
 On structured pages (API entries, options, subsections) pass 1 also runs BM25 for the query plus the
-entry headings of its best hits: a plain-words question reaches the entry whose name it never says;
-and one dense list for a Rocchio query (the query plus the mean vector of the sections its best hits
-sit in, entries only: `tools.retrieval.section_signals`), no second embedding.
-Under a caller's character budget the candidate pool is shallower and a seed inside an entry gets no
-second pass, so the budget goes to distinct first-pass entries (measured in `benchmarks.structdocs`).
+entry headings of its best hits: a plain-words question reaches the entry whose name it never says.
+Under a caller's character budget the candidate pool is shallower, a seed inside an entry gets no
+second pass (so the budget goes to distinct first-pass entries), the heading list weighs less, and
+one more dense list runs for a Rocchio query: the query plus the mean vector of the sections its best
+hits sit in, entries only (`tools.retrieval.section_signals`; no second embedding). Each was measured
+in `benchmarks.structdocs` / `benchmarks.structdocs_sweep`; without a budget the last two lost.
 """
 
 from __future__ import annotations
