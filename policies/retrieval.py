@@ -1,4 +1,6 @@
-"""The knobs of the `auto` retrieval strategy, in one place (tuned on HotpotQA dev q0-49).
+"""The knobs of the `auto` retrieval strategy, in one place (tuned on HotpotQA dev q0-49; the
+structured-page knobs — `w_heading_bm25`, `prf_sections`, the budget ones — on the structured-docs
+dev split and checked on the untuned val split in aggregate, RESULTS.md #18).
 
 They are fusion weights and depths, not answers: every one is a general property of multi-hop search
 (names are matched exactly; the best first hit's evidence suggests the next query).
@@ -40,6 +42,11 @@ class AutoRetrievalPolicy(BaseModel):
         ge=0.0,
         description="First pass: BM25 for the query plus the entry headings of the best hits (structured documents).",
     )
+    budget_w_heading_bm25: float = Field(
+        0.25,
+        ge=0.0,
+        description="w_heading_bm25 when the caller sets a character budget (the Rocchio list shares its work).",
+    )
     heading_bm25_hits: int = Field(3, ge=1, description="Hits whose entry headings expand the BM25 query.")
     budget_depth_factor: int = Field(
         2, ge=1, description="depth_factor when the caller sets a character budget (few hits fit; a shallow pool)."
@@ -50,3 +57,14 @@ class AutoRetrievalPolicy(BaseModel):
     prf_headings: int = Field(
         0, ge=0, description="Second pass: a dense query of the query plus the headings of this many top hits."
     )
+    section_lift: float = Field(
+        0.0, ge=0.0, description="Dense leaves re-ranked by cos(leaf) + this * cos(the leaf's section vector)."
+    )
+    prf_sections: int = Field(
+        0, ge=0, description="First pass, no budget: sections of this many top hits feed a Rocchio query."
+    )
+    budget_prf_sections: int = Field(
+        3, ge=0, description="prf_sections when the caller sets a character budget (measured to win only there)."
+    )
+    prf_beta: float = Field(1.0, ge=0.0, description="Rocchio query = query + beta * mean of those section vectors.")
+    w_prf_sections: float = Field(0.5, ge=0.0, description="First pass: dense leaves for the Rocchio query.")

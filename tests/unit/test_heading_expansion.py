@@ -75,3 +75,13 @@ def test_a_budget_skips_the_second_pass_for_a_seed_inside_an_entry(tmp_path: Pat
 
     assert ids(AutoRetrievalPolicy(), 2000) == ids(AutoRetrievalPolicy(seeds=0, budget_depth_factor=2), 2000)
     assert ids(AutoRetrievalPolicy(budget_second_pass=True), 2000) != ids(AutoRetrievalPolicy(), 2000)
+
+
+def test_the_budget_only_knobs_do_not_act_without_a_budget(tmp_path: Path) -> None:
+    index = HierarchicalIndex(tmp_path / "idx", HashingEmbedder())
+    ingest_paths(index, [_api_pages(tmp_path / "docs")])
+    base = AutoRetrievalPolicy(seeds=0, heading_bm25_hits=1)
+    budget_off = AutoRetrievalPolicy(seeds=0, heading_bm25_hits=1, budget_w_heading_bm25=0.0, budget_prf_sections=0)
+    assert _headings(index, 12, budget_off) == _headings(index, 12, base)
+    # The heading list still acts without a budget (at `w_heading_bm25`), as the test above shows.
+    assert _headings(index, 12, budget_off).index("gadget.reconnectBackoff(seconds)") == 1

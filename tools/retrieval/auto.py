@@ -8,8 +8,11 @@ misses. The seed stays first; the rest is the fusion of both passes. Weights: `p
 
 On structured pages (API entries, options, subsections) pass 1 also runs BM25 for the query plus the
 entry headings of its best hits: a plain-words question reaches the entry whose name it never says.
-Under a caller's character budget the candidate pool is shallower and a seed inside an entry gets no
-second pass, so the budget goes to distinct first-pass entries (measured in `benchmarks.structdocs`).
+Under a caller's character budget the candidate pool is shallower, a seed inside an entry gets no
+second pass (so the budget goes to distinct first-pass entries), the heading list weighs less, and
+one more dense list runs for a Rocchio query: the query plus the mean vector of the sections its best
+hits sit in, entries only (`tools.retrieval.section_signals`; no second embedding). Each was measured
+in `benchmarks.structdocs` / `benchmarks.structdocs_sweep`; without a budget the last two lost.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from policies.retrieval import AutoRetrievalPolicy
 from tools.index import HierarchicalIndex, NodeRecord
 from tools.retrieval.base import Candidate, RetrievalRequest, candidates_from, rrf
+from tools.retrieval.section_signals import lifted_leaves, section_feedback_query
 from tools.retrieval.titles import title_matcher
 
 DEFAULT_POLICY = AutoRetrievalPolicy()
@@ -94,6 +98,8 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
     sparse_job = index.executor().submit(index.bm25, request.query, depth, ids)
     seen_vecs: dict[str, np.ndarray] = {}
     dense = [n for n, _ in index.dense("leaf", qv, depth, ids, vectors_out=seen_vecs)]
+    if p.section_lift > 0:
+        dense = lifted_leaves(index, qv, dense, seen_vecs, ids, p.section_lift)
     sparse = [n for n, _ in sparse_job.result()]
     mentions = matcher.mentions(request.query)[: p.max_linked_docs]
     named_docs = _doc_leaves(index, [d for group in mentions for d in group], ids)
@@ -110,7 +116,9 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
     first = [n for n, _ in rrf(signals, p.rrf_k, weights)]
     if not first:
         return []
-    if p.w_heading_bm25 > 0:
+    w_heading = p.budget_w_heading_bm25 if budgeted else p.w_heading_bm25
+    prf_sections = p.budget_prf_sections if budgeted else p.prf_sections
+    if w_heading > 0:
         # A plain-words question shares no word with the entry that answers it, but its best hits are
         # often that entry's neighbours: their headings carry the vocabulary (identifiers, option
         # names) the answer is filed under. BM25 only: no second embedding.
@@ -118,7 +126,19 @@ def auto(index: HierarchicalIndex, request: RetrievalRequest) -> list[Candidate]
         heads = entry_headings([tops[n] for n in first[: p.heading_bm25_hits] if n in tops])
         if heads:
             expanded = [n for n, _ in index.bm25(request.query + " " + " ".join(heads), depth, ids)]
-            first = [n for n, _ in rrf([*signals, expanded], p.rrf_k, [*weights, p.w_heading_bm25])]
+            signals, weights = [*signals, expanded], [*weights, w_heading]
+            first = [n for n, _ in rrf(signals, p.rrf_k, weights)]
+    if prf_sections > 0 and p.w_prf_sections > 0:
+        # Rocchio on sections: the mean vector of the best hits' sections pulls the query toward the
+        # entries around them (no second embedding).
+        # Only hits inside an entry count: a flat page's one section is the page itself (HotpotQA
+        # paragraphs), and its mean vector drifts the query off the bridge page (pooled R@5 .915 -> .910).
+        tops = index.get(first[:prf_sections], ids)
+        in_entries = [n for n in first[:prf_sections] if n in tops and entry_headings([tops[n]])]
+        q_prf = section_feedback_query(index, qv, in_entries, ids, p.prf_beta) if in_entries else None
+        if q_prf is not None:
+            feedback = [n for n, _ in index.dense("leaf", q_prf, depth, ids)]
+            first = [n for n, _ in rrf([*signals, feedback], p.rrf_k, [*weights, p.w_prf_sections])]
 
     # Second pass from the seed: its vector expands the query, its text names the next documents.
     second: list[str] = []

@@ -19,9 +19,11 @@ from tools.retrieval.base import Candidate
 @dataclass(frozen=True)
 class ContextPolicy:
     """How far a hit may grow. `entry_share`: the largest share of the whole budget one entry may
-    take (a page-sized "entry" would crowd out every other hit)."""
+    take (a page-sized "entry" would crowd out every other hit). 0.4 (was 0.6): at a 2,000-character
+    budget a larger entry gives way to its opening or heading + leaf, leaving room for more distinct
+    entries (structured-docs dev and val, RESULTS.md #18 seventh session)."""
 
-    entry_share: float = 0.6
+    entry_share: float = 0.4
     widen_to_chunk: bool = True
 
 
