@@ -115,6 +115,13 @@ class CitationDict(TypedDict):
     end: int
 
 
+class AnswerItemDict(TypedDict):
+    """One item of a list answer: its text and the 1-based number of the citation that names it."""
+
+    text: str
+    citation: int
+
+
 class ClaimDict(TypedDict, total=False):
     text: str
     verdict: str
@@ -213,6 +220,7 @@ class OutputState(TypedDict, total=False):
     outcome: str  # answered | partial | not_found (policies/outcome.py)
     claims: list[ClaimDict]
     citations: list[CitationDict]
+    items: list[AnswerItemDict]  # an enumeration's items, each with the number of its citation
     halt_reason: str
     limits_hit: Annotated[list[str], add_unique]
     subgoals: Annotated[dict[str, Subgoal], merge_dicts]

@@ -207,7 +207,8 @@ class LLMSolver(LLMRole):
         current: list[Subgoal],
         view: EvidenceView,
     ) -> Draft:
-        plan = {k: v for k, v in plan_info.items() if k in ("options", "attribute", "comparator", "property") and v}
+        shown_keys = ("options", "attribute", "comparator", "property", "count")
+        plan = {k: v for k, v in plan_info.items() if k in shown_keys and v}
         nonce = new_nonce()
         answers = []
         for sg in current:
@@ -231,12 +232,15 @@ class LLMSolver(LLMRole):
             context={"ids": view.ids},
             role="drafter",
         )
+        listed = plan_kind == "enumeration" and bool(out.items)
+        max_claims = max(self.limits.max_claims, len(out.items)) if listed else self.limits.max_claims
         claims: list[ClaimDict] = []
+        items: list[str] = []
         seen: set[str] = set()
-        for spec in out.claims[: self.limits.max_claims]:
+        for i, spec in enumerate(out.claims[:max_claims]):
             cites = view.usable(spec.citations)  # flagged sentences never count as a claim's support
-            if spec.text in seen or not cites:
-                continue
+            if spec.text in seen or not cites or (listed and (i >= len(out.items) or not out.items[i].strip())):
+                continue  # an enumeration keeps item i only with its own cited claim i
             seen.add(spec.text)
             claims.append(
                 ClaimDict(
@@ -246,12 +250,20 @@ class LLMSolver(LLMRole):
                     confidence=round(out.confidence, 4),
                 )
             )
-        short = out.short_answer if claims else ""  # an answer nothing usable supports is no answer
+            if listed:
+                items.append(out.items[i].strip())
+        short = (", ".join(items) if listed else out.short_answer) if claims else ""  # unsupported: no answer
         missing = [s["id"] for s in current if s.get("status") != "answered" or not s.get("answer")]
-        return Draft(
+        count = int(plan_info.get("count") or 0)
+        if listed and count and len(items) < count:
+            missing.append(f"{count - len(items)} of {count} items")
+        draft = Draft(
             short_answer=short,
             claims=claims,
             confidence=round(out.confidence, 4) if short else 0.0,
             missing=missing,
             not_found=out.not_found or not short,
         )
+        if items:
+            draft["items"] = items
+        return draft
