@@ -25,7 +25,9 @@ class SentenceRef(TypedDict):
     start: int
     end: int
     sim: NotRequired[float]  # cosine similarity to the query of the hop that retrieved it
-    kind: NotRequired[str]  # "heading": the entry's heading line (name, signature), citable like a sentence
+    # "heading": the entry's heading line (name, signature), citable like a sentence; "entry_row": a
+    # field-list or `Default:` row of the hit's entry outside the hit (graphs/entry_rows.py)
+    kind: NotRequired[str]
 
 
 class EvidenceItem(TypedDict):
