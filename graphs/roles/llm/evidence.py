@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphs.state import CitationDict, EvidenceItem, SentenceRef
+from graphs.text.entries import parse_entry
 from policies.injection import fence, flag_label, injection_markers, new_nonce
 
 __all__ = ["EvidenceView", "clean", "data_block", "new_nonce", "normalize_alias", "where_of"]
@@ -36,10 +37,28 @@ def data_block(name: str, lines: Iterable[str], nonce: str) -> str:
 
 def where_of(item: EvidenceItem, parts: int = 3) -> str:
     """Document title and the last `parts` headings of the item's section path (the deepest
-    headings name the entry: a function, an option, a subsection)."""
+    headings name the entry: a function, an option, a subsection). An entry whose heading line the
+    item shows as a sentence of its own (its full signature) is named here by its name alone
+    (`pkg.connect(…)`), so a long signature is not printed twice."""
     section = [p for p in item["section"] if p and p != item["title"]]
     trail = [item["title"], *section[-parts:]] if item["title"] else section[-parts:]
+    if trail and _heading_shown(item):
+        trail[-1] = _entry_name(trail[-1])
     return " › ".join(dict.fromkeys(p for p in trail if p))
+
+
+def _heading_shown(item: EvidenceItem) -> bool:
+    last = item["section"][-1] if item["section"] else ""
+    return bool(last) and any(s.get("kind") == "heading" and s["text"] == last for s in item["sentences"])
+
+
+def _entry_name(heading: str) -> str:
+    """`click.open(url, wait=False)` -> `click.open(…)`; any other heading unchanged."""
+    entry = parse_entry(heading)
+    if entry is None or "(" not in heading or len(heading) <= len(entry.name) + 12:
+        return heading
+    prefix = heading[: heading.index(entry.name)] if entry.name in heading else ""
+    return f"{prefix}{entry.name}(…)"
 
 
 def normalize_alias(value: object) -> str:
