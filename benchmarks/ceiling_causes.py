@@ -13,7 +13,7 @@ it was lost, first stage that still holds it wins:
 - `retrieved, not shown`: a retrieved hit's text holds it but no sentence shown does (the sentence
   cap, a sentence split, a heading or table row not shown);
 - `entry cut`: the entry (nearest section) of a retrieved hit holds it, the hit's text does not;
-- `page not retrieved`: a gold page holds it, no retrieved entry does;
+- `not retrieved`: a gold page holds it, no retrieved entry does;
 - `not on the gold pages`: no variant is in the gold pages' leaves (the answer key's form).
 
 Per-question lines print question ids, kinds and causes only, for the dev split only: val and test
@@ -47,7 +47,7 @@ CAUSES = (
     "shown, lost by the graph",
     "retrieved, not shown",
     "entry cut",
-    "page not retrieved",
+    "not retrieved",
     "not on the gold pages",
 )
 
