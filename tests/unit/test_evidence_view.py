@@ -42,3 +42,17 @@ def test_without_its_heading_line_the_path_keeps_the_full_signature() -> None:
     assert (
         where_of(_item(["Guide", "Warping in a crosswind"], [body])) == "quaylib API › Guide › Warping in a crosswind"
     )
+
+
+def test_a_long_table_shows_the_asked_row_under_its_header() -> None:
+    rows = [f"BERTH_{i:02d} | {i * 5} | Minutes berth {i} stays reserved for a ferry." for i in range(30)]
+    table = "\n".join(["Setting | Default | Meaning", *rows, "TUG_QUOTA | 7 | Tugs one pilot may call per shift."])
+    ref = SentenceRef(node_id="d:t", text=table, start=0, end=len(table))
+    item = _item(["Settings"], [ref])
+    rendered = EvidenceView([item], limit=5, chars=600, query="What is the default tug quota?").render("n0nce")
+    line = next(ln for ln in rendered.splitlines() if ln.startswith("[S1]"))
+    assert line.startswith("[S1] Setting | Default | Meaning / ") and "TUG_QUOTA | 7 |" in line
+    assert line.endswith("…") and len(line) <= 600 + len("[S1] ")
+    # Without a long table nothing changes: the plain clip applies.
+    short = EvidenceView([item], limit=5, chars=10_000).render("n0nce")
+    assert "BERTH_29 | 145" in short and "TUG_QUOTA" in short

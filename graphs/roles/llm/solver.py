@@ -76,17 +76,18 @@ def hop_evidence(subgoal: Subgoal, evidence: list[EvidenceItem]) -> list[Evidenc
 def reading_view(subgoal: Subgoal, evidence: list[EvidenceItem], limits: PromptLimits) -> EvidenceView:
     """The sentences one read shows. A follow-up read shows the relied-on sentences first and on
     top of the `read_sentences` cap, so the new hop's sentences are never pushed out by old ones."""
+    query = subgoal.get("query", "")  # a long table shows the rows this question's words pick
     if limits.follow_up_evidence == "all":
         first = subgoal.get("support") or []
-        return EvidenceView(evidence, limit=limits.read_sentences, chars=limits.sentence_chars, first=first)
+        return EvidenceView(
+            evidence, limit=limits.read_sentences, chars=limits.sentence_chars, first=first, query=query
+        )
     shown = hop_evidence(subgoal, evidence)
     relied = relied_on(subgoal)
     present = {s["node_id"] for e in shown for s in e["sentences"]}
     follow_up = (subgoal.get("hops") or 0) > 1 or any(e.get("hop", 0) > 1 for e in evidence)
-    if not follow_up:
-        return EvidenceView(shown, limit=limits.read_sentences, chars=limits.sentence_chars, first=relied)
-    earlier = sum(1 for nid in relied if nid in present)
-    return EvidenceView(shown, limit=limits.read_sentences + earlier, chars=limits.sentence_chars, first=relied)
+    limit = limits.read_sentences + (sum(1 for nid in relied if nid in present) if follow_up else 0)
+    return EvidenceView(shown, limit=limit, chars=limits.sentence_chars, first=relied, query=query)
 
 
 def subgoal_question(subgoal: Subgoal, query: str) -> str:
@@ -193,7 +194,9 @@ class LLMSolver(LLMRole):
         order = [s["id"] for s in current] + [k for k in evidence if k not in {s["id"] for s in current}]
         items = [e for key in order for e in evidence.get(key, [])]
         support = [nid for s in current for nid in s.get("support", [])]
-        view = EvidenceView(items, limit=self.limits.draft_sentences, chars=self.limits.sentence_chars, first=support)
+        view = EvidenceView(
+            items, limit=self.limits.draft_sentences, chars=self.limits.sentence_chars, first=support, query=task
+        )
         if not view:
             return offline()
         return self._guarded(lambda meter: self._draft(meter, task, plan_kind, plan_info, current, view), offline)
