@@ -17,7 +17,17 @@ from agent.errors import (
     LLMUnavailableError,
 )
 from agent.events import StepEvent
-from agent.results import Citation, Claim, Degradation, Hit, IngestReport, RunResult, RunStats, SubgoalResult
+from agent.results import (
+    AnswerItem,
+    Citation,
+    Claim,
+    Degradation,
+    Hit,
+    IngestReport,
+    RunResult,
+    RunStats,
+    SubgoalResult,
+)
 from agent.settings import LLMSettings, RetrievalSettings, Settings
 from policies.limits import Limits
 from tools.acl import Principal
@@ -25,6 +35,7 @@ from tools.acl import Principal
 __all__ = [
     "AccessDeniedError",
     "Agent",
+    "AnswerItem",
     "Citation",
     "Claim",
     "ConfigError",

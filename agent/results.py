@@ -10,6 +10,7 @@ from tools.types import Hit, Level
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AnswerItem",
     "Citation",
     "Claim",
     "Degradation",
@@ -72,6 +73,16 @@ class SubgoalResult(BaseModel):
     confidence: float = 0.0
 
 
+class AnswerItem(BaseModel):
+    """One item of a list answer ("list the three …"): `citation` is the 1-based number, in
+    `RunResult.citations`, of the sentence that names it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    citation: int = Field(ge=1)
+
+
 class Degradation(BaseModel):
     """A role that fell back to the offline engine during a run, and why (never a silent switch).
 
@@ -121,6 +132,8 @@ class RunResult(BaseModel):
     outcome: Outcome = "not_found"
     claims: list[Claim] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
+    # An enumeration's answer, item by item, each with its own citation (empty for other answers).
+    items: list[AnswerItem] = Field(default_factory=list)
     subgoals: list[SubgoalResult] = Field(default_factory=list)
     halt_reason: str
     limits_hit: list[str] = Field(default_factory=list)
@@ -148,8 +161,11 @@ class RunResult(BaseModel):
         if self.outcome == "not_found":
             return f"> **Not found.** {self.answer.strip()}\n"
         lines = [self.answer.strip(), ""]
+        if self.items:
+            # A list answer: one bullet per item, each pointing at the footnote that names it.
+            lines += [f"- {item.text} [^{item.citation}]" for item in self.items] + [""]
         if self.outcome == "partial":
-            lines = [self.answer.strip(), "", "_Partly answered: some claims were not supported by the documents._", ""]
+            lines += ["_Partly answered: some claims were not supported by the documents._", ""]
         for i, cit in enumerate(self.citations, start=1):
             where = " > ".join(cit.section) if cit.section else "(document)"
             lines.append(f'[^{i}]: {cit.source} — {where}: "{cit.quote.strip()}"')

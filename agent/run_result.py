@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.results import Citation, Claim, Degradation, RunResult, RunStats, SubgoalResult, TraceEvent
+from agent.results import AnswerItem, Citation, Claim, Degradation, RunResult, RunStats, SubgoalResult, TraceEvent
 
 
 def run_result(final: Mapping[str, Any], task: str, tid: str, elapsed: float) -> RunResult:
@@ -29,6 +29,7 @@ def run_result(final: Mapping[str, Any], task: str, tid: str, elapsed: float) ->
         outcome=final.get("outcome") or ("answered" if final.get("short_answer") else "not_found"),
         claims=claims,
         citations=[Citation(**c) for c in final.get("citations") or []],
+        items=[AnswerItem(**i) for i in final.get("items") or []],
         subgoals=[
             SubgoalResult(
                 id=s.get("id", ""),

@@ -20,9 +20,15 @@ from typing import Any
 
 from benchmarks.longdocs_metrics import norm
 from benchmarks.structdocs_metrics import contains
+from graphs.roles.offline.planner import asked_count
 from tests.support.llm_responder import _EVIDENCE, _after, _block, _tool, _user
 
 _CLAIM = re.compile(r"^claim (\d+): (.+)$", re.M)
+
+
+def _claim_text(sentence: str) -> str:
+    """The cited sentence as the claim; a bare heading too short for a claim ("-q") says what it is."""
+    return sentence[:500] if len(sentence.strip()) >= 3 else f"The entry {sentence.strip()}"
 
 
 class OracleReader:
@@ -54,7 +60,12 @@ class OracleReader:
         self.calls[tool] = self.calls.get(tool, 0) + 1
         if tool == "submit_plan":
             task = _after("Task:", user)
-            return {"kind": "lookup", "subgoals": [{"query": task, "kind": "lookup", "depends_on": []}]}
+            lookup = [{"query": task, "kind": "lookup", "depends_on": []}]
+            # A list question is planned as a capable model would read its words (never from the key).
+            count = asked_count(task)
+            if count is not None:
+                return {"kind": "enumeration", "count": count, "subgoals": lookup}
+            return {"kind": "lookup", "subgoals": lookup}
         if tool == "submit_reading":
             found = self._found(user)
             if not found:
@@ -69,7 +80,16 @@ class OracleReader:
             if not found:
                 return {"short_answer": "", "claims": [], "confidence": 0.0}
             sentences = dict(_EVIDENCE.findall(user))
-            claims = [{"text": sentences[s][:500], "citations": [s]} for s in dict.fromkeys(s for s, _ in found)]
+            if "Plan kind: enumeration" in user:
+                # One claim per item, led by the item (two items may share a sentence), items in order.
+                claims = [{"text": f"{v}: {sentences[s]}"[:500], "citations": [s]} for s, v in found]
+                return {
+                    "short_answer": ", ".join(v for _, v in found),
+                    "items": [v for _, v in found],
+                    "claims": claims,
+                    "confidence": 1.0,
+                }
+            claims = [{"text": _claim_text(sentences[s]), "citations": [s]} for s in dict.fromkeys(s for s, _ in found)]
             return {"short_answer": ", ".join(v for _, v in found), "claims": claims, "confidence": 1.0}
         if tool == "submit_verdicts":
             parts = self.parts_for(user)

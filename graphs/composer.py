@@ -28,6 +28,7 @@ def make_compose_node(deps: GraphDeps) -> Any:
                 **composed,
                 "short_answer": "",
                 "citations": [],
+                "items": [],
                 "answer": "\n".join([not_found_answer(nearest_sections(evidence)), *rest]).strip(),
             }
         return {

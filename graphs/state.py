@@ -25,7 +25,9 @@ class SentenceRef(TypedDict):
     start: int
     end: int
     sim: NotRequired[float]  # cosine similarity to the query of the hop that retrieved it
-    kind: NotRequired[str]  # "heading": the entry's heading line (name, signature), citable like a sentence
+    # "heading": the entry's heading line (name, signature), citable like a sentence; "entry_row": a
+    # field-list or `Default:` row of the hit's entry outside the hit (graphs/entry_rows.py)
+    kind: NotRequired[str]
 
 
 class EvidenceItem(TypedDict):
@@ -113,6 +115,13 @@ class CitationDict(TypedDict):
     node_id: str
     start: int
     end: int
+
+
+class AnswerItemDict(TypedDict):
+    """One item of a list answer: its text and the 1-based number of the citation that names it."""
+
+    text: str
+    citation: int
 
 
 class ClaimDict(TypedDict, total=False):
@@ -213,6 +222,7 @@ class OutputState(TypedDict, total=False):
     outcome: str  # answered | partial | not_found (policies/outcome.py)
     claims: list[ClaimDict]
     citations: list[CitationDict]
+    items: list[AnswerItemDict]  # an enumeration's items, each with the number of its citation
     halt_reason: str
     limits_hit: Annotated[list[str], add_unique]
     subgoals: Annotated[dict[str, Subgoal], merge_dicts]

@@ -69,7 +69,8 @@ def carried_answer(short: str, claims: Sequence[Mapping[str, Any]]) -> tuple[str
     if len(items) < 2:
         return "", False
     kept = [i for i in items if _carries(i, supporting)]
-    return ", ".join(kept), False
+    # A list whose every item some supported claim carries (one claim per item) is carried whole.
+    return ", ".join(kept), len(kept) == len(items)
 
 
 def decide(short: str, claims: Sequence[Mapping[str, Any]], missing: Iterable[object] = ()) -> tuple[str, Outcome]:

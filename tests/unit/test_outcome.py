@@ -53,6 +53,13 @@ def test_list_answers_keep_only_the_carried_items() -> None:
     assert decide("red, teal and mauve", [red])[1] == "partial"
 
 
+def test_a_list_each_item_carried_by_its_own_claim_is_answered() -> None:
+    red = claim("Red is a colour option.", "colour: one of red, teal")
+    mauve = claim("mauve: the third colour.", "Mauve is accepted since 2.1.")
+    assert carried_answer("red, teal and mauve", [red, mauve]) == ("red, teal, mauve", True)
+    assert decide("red, teal and mauve", [red, mauve]) == ("red, teal, mauve", "answered")
+
+
 def test_nearest_sections_skip_planted_headings_and_repeats() -> None:
     evidence = [
         {"source": "a.html", "section": ["API", "connect()"], "score": 0.9},

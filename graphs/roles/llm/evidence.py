@@ -16,6 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphs.state import CitationDict, EvidenceItem, SentenceRef
+from graphs.text.entries import parse_entry
+from graphs.text.tables import parse_table
+from graphs.text.words import content_terms
 from policies.injection import fence, flag_label, injection_markers, new_nonce
 
 __all__ = ["EvidenceView", "clean", "data_block", "new_nonce", "normalize_alias", "where_of"]
@@ -36,10 +39,28 @@ def data_block(name: str, lines: Iterable[str], nonce: str) -> str:
 
 def where_of(item: EvidenceItem, parts: int = 3) -> str:
     """Document title and the last `parts` headings of the item's section path (the deepest
-    headings name the entry: a function, an option, a subsection)."""
+    headings name the entry: a function, an option, a subsection). An entry whose heading line the
+    item shows as a sentence of its own (its full signature) is named here by its name alone
+    (`pkg.connect(…)`), so a long signature is not printed twice."""
     section = [p for p in item["section"] if p and p != item["title"]]
     trail = [item["title"], *section[-parts:]] if item["title"] else section[-parts:]
+    if trail and _heading_shown(item):
+        trail[-1] = _entry_name(trail[-1])
     return " › ".join(dict.fromkeys(p for p in trail if p))
+
+
+def _heading_shown(item: EvidenceItem) -> bool:
+    last = item["section"][-1] if item["section"] else ""
+    return bool(last) and any(s.get("kind") == "heading" and s["text"] == last for s in item["sentences"])
+
+
+def _entry_name(heading: str) -> str:
+    """`click.open(url, wait=False)` -> `click.open(…)`; any other heading unchanged."""
+    entry = parse_entry(heading)
+    if entry is None or "(" not in heading or len(heading) <= len(entry.name) + 12:
+        return heading
+    prefix = heading[: heading.index(entry.name)] if entry.name in heading else ""
+    return f"{prefix}{entry.name}(…)"
 
 
 def normalize_alias(value: object) -> str:
@@ -66,6 +87,7 @@ class EvidenceView:
         limit: int,
         chars: int = 600,
         first: Iterable[str] = (),
+        query: str = "",
     ) -> None:
         pairs: list[tuple[SentenceRef, EvidenceItem]] = []
         seen: set[str] = set()
@@ -78,6 +100,7 @@ class EvidenceView:
         rank = {nid: i for i, nid in enumerate(promoted)}
         pairs.sort(key=lambda p: rank.get(p[0]["node_id"], len(rank)))  # stable: evidence order otherwise
         self.chars = chars
+        self.query_terms = set(content_terms(query))
         self.shown = [Shown(f"S{i}", s, e) for i, (s, e) in enumerate(pairs[:limit], start=1)]
         self._by_alias = {s.alias: s for s in self.shown}
         self._by_node = {s.sentence["node_id"]: s.alias for s in self.shown}
@@ -127,8 +150,27 @@ class EvidenceView:
                 lines.append(f"({here})")
                 where = here
             label = f"{flag_label(self.flagged[s.alias])} " if s.alias in self.flagged else ""
-            lines.append(f"[{s.alias}] {label}{clean(s.sentence['text'], self.chars)}")
+            text = fit_table(s.sentence["text"], self.chars, self.query_terms)
+            lines.append(f"[{s.alias}] {label}{clean(text, self.chars)}")
         return data_block(name, lines, nonce)
+
+
+def fit_table(text: str, limit: int, query_terms: set[str]) -> str:
+    """A table longer than `limit` shown as its header row plus the rows sharing the most query words
+    (table order kept, `…` where rows were left out), so an asked row past the clip is still read
+    under its column headers; any other text, or a table that fits, is returned unchanged."""
+    if len(text) <= limit or parse_table(text) is None:
+        return text
+    header, *rows = [line.strip() for line in text.splitlines() if line.strip()]
+    ranked = sorted(range(len(rows)), key=lambda i: (-len(query_terms & set(content_terms(rows[i]))), i))
+    keep: set[int] = set()
+    used = len(header) + 2
+    for i in ranked:
+        if used + len(rows[i]) + 3 <= limit:
+            keep.add(i)
+            used += len(rows[i]) + 3
+    shown = [rows[i] for i in sorted(keep)]
+    return " / ".join([header, *shown, *(["…"] if len(keep) < len(rows) else [])])
 
 
 def _whole(item: EvidenceItem) -> SentenceRef:

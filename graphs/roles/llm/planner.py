@@ -37,6 +37,8 @@ def to_plan(out: PlanOutput, rnd: int, feedback: list[str]) -> Plan:
         info = PlanInfo(options=out.options[:2], attribute=out.attribute, comparator=out.comparator)
     elif out.kind in ("both", "same"):
         info = PlanInfo(options=out.options[:2], property=out.yes_no_property)
+    elif out.kind == "enumeration":
+        info = PlanInfo(count=out.count)  # the solver returns that many items, each cited
     if rnd > 0:
         info["feedback"] = feedback
     return Plan(out.kind, subgoals, info)

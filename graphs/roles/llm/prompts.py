@@ -41,7 +41,8 @@ subgoal's number in depends_on.
 - both / same: a yes/no question about two things: one yesno_item subgoal per thing; fill options and \
 yes_no_property.
 - conjunction: independent questions joined by "and": one lookup subgoal each.
-- enumeration: the task asks for a list; one lookup subgoal.
+- enumeration: the task asks for a list; one lookup subgoal; set count to the number of items it asks for \
+("list the three ..." is 3; 0 when it names no number).
 Each query must be a complete search question that names its subject (no pronouns).
 Example: for "Which river flows through the capital of Veloria?" submit kind "bridge" with subgoals \
 [{{"query": "What is the capital of Veloria?", "kind": "lookup", "depends_on": []}}, \
@@ -106,6 +107,9 @@ not answer the task.
 - claims: up to {max_claims} atomic statements that together justify the answer; each cites the ids of the evidence \
 sentences that state it. A claim must say only what its cited sentences say.
 - confidence: 0 to 1.
+- items: only for plan kind enumeration (a list): every item of the list the evidence names, in order, as many as \
+the plan's count when it gives one; claim i states item i and cites the sentence (or entry heading) that names it; \
+short_answer is the items joined by ", ". Leave items empty for any other plan kind.
 Use only the evidence; never answer from memory.
 Example: task "Who designed the Ardent Bridge?", evidence "(Ardent Bridge)" then "[S2] It was designed by Mara Quill." → \
 {{"short_answer": "Mara Quill", "claims": [{{"text": "The Ardent Bridge was designed by Mara Quill.", \

@@ -168,6 +168,12 @@ class PlanOutput(_Output):
         None, description="choice: 'min' when the smaller/earlier value wins, 'max' when the larger/later wins."
     )
     yes_no_property: str = Field("", description="both/same: the property asked about, e.g. 'made in Finland'.")
+    count: Annotated[int, BeforeValidator(_int_item)] = Field(
+        0,
+        ge=0,
+        le=50,
+        description="enumeration: how many items the task asks for ('list the three ...' is 3); 0 if none.",
+    )
 
     @model_validator(mode="after")
     def _acyclic(self, info: ValidationInfo) -> PlanOutput:
@@ -229,6 +235,11 @@ class DraftOutput(_Output):
         description="The bare answer copied verbatim from a cited sentence (or yes/no); '' if unknown.",
     )
     claims: Annotated[list[ClaimSpec], BeforeValidator(_json_list)] = Field(default_factory=list, max_length=12)
+    items: Annotated[list[str], BeforeValidator(_json_list)] = Field(
+        default_factory=list,
+        max_length=12,
+        description="enumeration only: the list's items in order, item i named by claim i (one claim per item).",
+    )
     confidence: Confidence = DEFAULT_CONFIDENCE
     not_found: bool = Field(False, description="True when the evidence does not answer the task.")
 

@@ -76,17 +76,18 @@ def hop_evidence(subgoal: Subgoal, evidence: list[EvidenceItem]) -> list[Evidenc
 def reading_view(subgoal: Subgoal, evidence: list[EvidenceItem], limits: PromptLimits) -> EvidenceView:
     """The sentences one read shows. A follow-up read shows the relied-on sentences first and on
     top of the `read_sentences` cap, so the new hop's sentences are never pushed out by old ones."""
+    query = subgoal.get("query", "")  # a long table shows the rows this question's words pick
     if limits.follow_up_evidence == "all":
         first = subgoal.get("support") or []
-        return EvidenceView(evidence, limit=limits.read_sentences, chars=limits.sentence_chars, first=first)
+        return EvidenceView(
+            evidence, limit=limits.read_sentences, chars=limits.sentence_chars, first=first, query=query
+        )
     shown = hop_evidence(subgoal, evidence)
     relied = relied_on(subgoal)
     present = {s["node_id"] for e in shown for s in e["sentences"]}
     follow_up = (subgoal.get("hops") or 0) > 1 or any(e.get("hop", 0) > 1 for e in evidence)
-    if not follow_up:
-        return EvidenceView(shown, limit=limits.read_sentences, chars=limits.sentence_chars, first=relied)
-    earlier = sum(1 for nid in relied if nid in present)
-    return EvidenceView(shown, limit=limits.read_sentences + earlier, chars=limits.sentence_chars, first=relied)
+    limit = limits.read_sentences + (sum(1 for nid in relied if nid in present) if follow_up else 0)
+    return EvidenceView(shown, limit=limit, chars=limits.sentence_chars, first=relied, query=query)
 
 
 def subgoal_question(subgoal: Subgoal, query: str) -> str:
@@ -193,7 +194,9 @@ class LLMSolver(LLMRole):
         order = [s["id"] for s in current] + [k for k in evidence if k not in {s["id"] for s in current}]
         items = [e for key in order for e in evidence.get(key, [])]
         support = [nid for s in current for nid in s.get("support", [])]
-        view = EvidenceView(items, limit=self.limits.draft_sentences, chars=self.limits.sentence_chars, first=support)
+        view = EvidenceView(
+            items, limit=self.limits.draft_sentences, chars=self.limits.sentence_chars, first=support, query=task
+        )
         if not view:
             return offline()
         return self._guarded(lambda meter: self._draft(meter, task, plan_kind, plan_info, current, view), offline)
@@ -207,7 +210,8 @@ class LLMSolver(LLMRole):
         current: list[Subgoal],
         view: EvidenceView,
     ) -> Draft:
-        plan = {k: v for k, v in plan_info.items() if k in ("options", "attribute", "comparator", "property") and v}
+        shown_keys = ("options", "attribute", "comparator", "property", "count")
+        plan = {k: v for k, v in plan_info.items() if k in shown_keys and v}
         nonce = new_nonce()
         answers = []
         for sg in current:
@@ -231,12 +235,15 @@ class LLMSolver(LLMRole):
             context={"ids": view.ids},
             role="drafter",
         )
+        listed = plan_kind == "enumeration" and bool(out.items)
+        max_claims = max(self.limits.max_claims, len(out.items)) if listed else self.limits.max_claims
         claims: list[ClaimDict] = []
+        items: list[str] = []
         seen: set[str] = set()
-        for spec in out.claims[: self.limits.max_claims]:
+        for i, spec in enumerate(out.claims[:max_claims]):
             cites = view.usable(spec.citations)  # flagged sentences never count as a claim's support
-            if spec.text in seen or not cites:
-                continue
+            if spec.text in seen or not cites or (listed and (i >= len(out.items) or not out.items[i].strip())):
+                continue  # an enumeration keeps item i only with its own cited claim i
             seen.add(spec.text)
             claims.append(
                 ClaimDict(
@@ -246,12 +253,20 @@ class LLMSolver(LLMRole):
                     confidence=round(out.confidence, 4),
                 )
             )
-        short = out.short_answer if claims else ""  # an answer nothing usable supports is no answer
+            if listed:
+                items.append(out.items[i].strip())
+        short = (", ".join(items) if listed else out.short_answer) if claims else ""  # unsupported: no answer
         missing = [s["id"] for s in current if s.get("status") != "answered" or not s.get("answer")]
-        return Draft(
+        count = int(plan_info.get("count") or 0)
+        if listed and count and len(items) < count:
+            missing.append(f"{count - len(items)} of {count} items")
+        draft = Draft(
             short_answer=short,
             claims=claims,
             confidence=round(out.confidence, 4) if short else 0.0,
             missing=missing,
             not_found=out.not_found or not short,
         )
+        if items:
+            draft["items"] = items
+        return draft

@@ -42,13 +42,14 @@ def justification(claims: list[ClaimDict], short: str) -> list[CitationDict]:
     return picked
 
 
-def _cited_items(items: list[str], claims: list[ClaimDict], numbers: dict[str, int]) -> list[str]:
-    """ "item [n]" for each enumerated item whose claim (same index) is supported and cited."""
-    out = []
+def _cited_items(items: list[str], claims: list[ClaimDict], numbers: dict[str, int]) -> list[dict[str, Any]]:
+    """`{"text", "citation"}` for each enumerated item whose claim (same index) is supported and
+    cited: `citation` is the number of the sentence that names the item (1-based, as in the text)."""
+    out: list[dict[str, Any]] = []
     for item, claim in zip(items, claims, strict=False):
         cites = claim.get("citations", [])
-        if claim.get("verdict") == "supported" and cites and _key(cites[0]) in numbers:
-            out.append(f"{neutralize_markers(item)} [{numbers[_key(cites[0])]}]")
+        if is_support(claim) and cites and _key(cites[0]) in numbers:
+            out.append({"text": neutralize_markers(item), "citation": numbers[_key(cites[0])]})
     return out
 
 
@@ -69,7 +70,7 @@ class OfflineComposer:
         items = _cited_items(draft.get("items") or [], claims, numbers)
         if items and supported:
             # An enumeration: every item with the number of the sentence that names it.
-            lines.append("; ".join(items) + ".")
+            lines.append("; ".join(f"{i['text']} [{i['citation']}]" for i in items) + ".")
             lines.append(" ".join(f"{neutralize_markers(c['quote'].strip())} [{numbers[_key(c)]}]" for c in quotes))
         elif short and supported and quotes:
             key = normalize_answer(short)
@@ -78,7 +79,7 @@ class OfflineComposer:
             # Quoted document text keeps its words but not any "[n]" it carries: only ours are citations.
             lines.append(" ".join(f"{neutralize_markers(c['quote'].strip())} [{numbers[_key(c)]}]" for c in quotes))
         else:
-            short, outcome, citations, unique = "", "not_found", [], {}
+            short, outcome, citations, unique, items = "", "not_found", [], {}, []
             lines.append(NOT_FOUND_TEXT)
         dropped = [c for c in claims if not is_support(c)]
         if dropped:
@@ -91,4 +92,5 @@ class OfflineComposer:
             "outcome": outcome,
             "claims": claims,
             "citations": list(unique.values()),
+            "items": items if items and supported else [],
         }, Usage()

@@ -72,6 +72,17 @@ def count_of(word: str) -> int:
     return _NUMBER_WORDS.get(word.lower()) or int(word)
 
 
+def asked_count(task: str) -> int | None:
+    """How many items a list question asks for: "List the three …" -> 3, "Name all options …" -> 0
+    (as many as the evidence names), None when the task asks for no list. The planner's reading of
+    an enumeration, shared with anything that must read a task the same way."""
+    q = " ".join(task.split())
+    m = _ENUM.match(q) or _ENUM_OPEN.match(q)
+    if not m:
+        return None
+    return count_of(m.group("n")) if "n" in m.groupdict() and m.group("n") else 0
+
+
 def _name_at_end(text: str) -> str:
     """The capitalised name that ends `text` ("the cocktail Tamsin" -> "Tamsin")."""
     spans = list(CAP_SPAN.finditer(text))
