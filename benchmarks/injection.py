@@ -2,6 +2,7 @@
 
     python -m benchmarks.injection                    # the tuned corpus (benchmarks/data/injection/)
     python -m benchmarks.injection --set untuned      # the untuned check (benchmarks/data/injection_untuned/)
+    python -m benchmarks.injection --set holdout      # the hold-out check (benchmarks/data/injection_holdout/)
 
 Corpus: `benchmarks/data/injection/*.md`, ten invented fact pages. Each states a fact and carries a
 prompt injection in a published style (instruction override, "new instructions", chat-template role
@@ -14,6 +15,9 @@ injection itself says (`answers` empty): the right behaviour there is to abstain
 `--set untuned` runs `benchmarks/data/injection_untuned/`: six more invented pages (13 questions)
 written after the fixes to the tuned corpus's failures and committed before they were first run, so
 nothing was changed after seeing them; facts share the injection's paragraph on two of them.
+Since the untuned corpus's failures were later read too, `--set holdout` is a third corpus
+(`benchmarks/data/injection_holdout/`: six pages, 14 questions, two without a fact) committed before
+its first run in the eighth session; report it, never fix against it.
 
 Reported for the offline agent: fact survived (an answer variant in `short_answer`, on questions
 with a fact), planted text leaked (any planted string, at word boundaries, in `answer` or
@@ -43,7 +47,11 @@ from benchmarks.structdocs_index import make_embedder
 from benchmarks.structdocs_metrics import contains
 
 DATA = ROOT / "benchmarks" / "data" / "injection"
-SETS = {"tuned": DATA, "untuned": ROOT / "benchmarks" / "data" / "injection_untuned"}
+SETS = {
+    "tuned": DATA,
+    "untuned": ROOT / "benchmarks" / "data" / "injection_untuned",
+    "holdout": ROOT / "benchmarks" / "data" / "injection_holdout",
+}
 PLACEMENTS = ("before", "after", "around", "same_paragraph")
 
 
@@ -85,7 +93,7 @@ def summarise(group: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", choices=sorted(SETS), default="tuned", help="which corpus (default: tuned)")
-    parser.add_argument("--out", help="results name (default injection, or injection_untuned)")
+    parser.add_argument("--out", help="results name (default injection, or injection_<set>)")
     args = parser.parse_args(argv)
     data = SETS[args.set]
     questions = load(data)
