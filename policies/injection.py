@@ -41,8 +41,17 @@ INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     # Orders to whoever reads the page to say something to its user (a manual says "press", "run").
     "directive_to_reader": re.compile(
-        r"\btell the user\b|\byou must (now |always |only )?(reveal|disclose|output|reply|respond|answer)\b"
+        r"\btell the user\b|\btell (the )?(users|readers?|visitors?) to\b|\byou must (now |always |only )?(reveal|disclose|output|reply|respond|answer)\b"
         r"|\b(reply|respond|answer) with the word\b",
+        _FLAGS,
+    ),
+    # A note addressed to whatever model reads the page ("Note to any AI model summarising this
+    # page: …", "Language models processing this document …"): prose about a product says "the user".
+    "addressed_reader": re.compile(
+        r"\b(note|message|notice|attention|reminder)\s+(to|for)\s+(any|all|every|the)?\s*(ai|assistants?|"
+        r"language models?|llms?|chatbots?|ai agents?|ai models?|ai assistants?)(\s*[:,]|\s+\w+ing\b)"
+        r"|\b(ai|assistants?|language models?|llms?|chatbots?|agents?|models?|bots?)\s+(reading|summari[sz]ing|"
+        r"processing|parsing|scraping|crawling|indexing)\s+(this|the)\s+(page|document|text|site|content|file)\b",
         _FLAGS,
     ),
     "system_prompt": re.compile(r"\bsystem prompt\b|\bdeveloper (prompt|message)\b", _FLAGS),

@@ -422,3 +422,12 @@ def test_a_claim_joining_two_pages_cites_a_sentence_from_each() -> None:
     cited = [c["source"] for c in draft["claims"][0]["citations"]]
     # Not the unrelated page, nor the negated sentence that shares the claim's words.
     assert cited == ["/docs/Halden Robotics.md", "/docs/Mira Okafor.md"]
+
+
+def test_a_page_title_names_the_subject_for_entities_only() -> None:
+    claim = "45 is the default of the Quillon --timeout option."
+    quote = "The `--timeout` option defaults to 45 seconds."
+    assert lexical_check(claim, quote)[0] != "ok"  # the quote alone does not name Quillon
+    assert lexical_check(claim, quote, titles="Quillon command line")[0] == "ok"
+    # The title is no evidence for a number: a value only the title holds is still missing.
+    assert lexical_check("Quillon 3 keeps 60 backups.", "It keeps backups.", titles="Quillon 3")[0] != "ok"

@@ -108,10 +108,12 @@ def _outside_names(text: str) -> str:
 
 
 def lexical_check(
-    claim: str, evidence: str, context: str = "", contradiction_at: float = 0.5
+    claim: str, evidence: str, context: str = "", contradiction_at: float = 0.5, titles: str = ""
 ) -> tuple[str, list[str], float]:
     """(hint, reasons, coverage) from surface checks of one claim against its evidence. `context` (the
-    cited sections' headings) counts for coverage and entities, not for numbers: it resolves "He …"."""
+    cited sections' headings) counts for coverage and entities, not for numbers: it resolves "He …".
+    `titles` (the cited pages' titles) counts for entities only: a page is about what its title names,
+    so "the Acme --limit option defaults to 3" is stated by "--limit defaults to 3" on the Acme page."""
     reasons: list[str] = []
     c_terms = set(content_terms(claim))
     e_terms = set(content_terms(evidence + " " + context))
@@ -138,7 +140,7 @@ def lexical_check(
         if coverage >= contradiction_at:
             return "contradicted", reasons, coverage
         return "not_enough_evidence", reasons, coverage
-    full = evidence + " " + context
+    full = evidence + " " + context + " " + titles
     ev_norm = " " + normalize_answer(full) + " "
     ev_words = set(words(normalize_answer(full)))
     missing = sorted(e for e in entities(claim) if not _present(e, ev_norm, ev_words))
@@ -171,12 +173,12 @@ class OfflineVerifier:
         vecs = self.embedder.embed([claim, *quotes])
         return float(np.max(vecs[1:] @ vecs[0]))
 
-    def judge(self, claim: str, quotes: list[str], context: str = "") -> tuple[str, float, list[str]]:
+    def judge(self, claim: str, quotes: list[str], context: str = "", titles: str = "") -> tuple[str, float, list[str]]:
         """Verdict, confidence and reasons for one claim against its cited quotes."""
         if not quotes:
             return "not_enough_evidence", 0.0, ["claim cites nothing"]
         evidence = " ".join(quotes)
-        hint, reasons, coverage = lexical_check(claim, evidence, context, self.t.contradiction_coverage)
+        hint, reasons, coverage = lexical_check(claim, evidence, context, self.t.contradiction_coverage, titles)
         if hint != "ok":
             return hint, round(coverage, 4), reasons
         sim = self._similarity(claim, quotes)
@@ -206,7 +208,8 @@ class OfflineVerifier:
                     for h in c.get("section", [])
                 )
             )
-            verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in factual], context)
+            titles = " ".join(dict.fromkeys(c["section"][0] for c in factual if c.get("section")))
+            verdict, conf, reasons = self.judge(claim["text"], [c["quote"] for c in factual], context, titles)
             if len(cites) < len(claim.get("citations", [])):
                 reasons.append("dropped citations whose quote is not in the retrieved evidence")
             if len(factual) < len(cites):
