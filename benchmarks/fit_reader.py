@@ -41,7 +41,7 @@ from policies.offline import OfflineThresholds
 SOURCES = ("dev", "hotpot")
 # (L2 strength on the standardised weights, exponent of the hand-set product): offset by the rules,
 # or from scratch (exponent 0: the model alone, its scale set by its own features).
-GRID = ((1.0, 1.0), (3.0, 1.0), (10.0, 1.0), (30.0, 1.0), (100.0, 1.0), (1.0, 0.0))
+GRID = ((1.0, 1.0), (10.0, 1.0), (30.0, 1.0), (100.0, 1.0), (300.0, 1.0), (1000.0, 1.0), (1.0, 0.0))
 Row = dict[str, Any]
 
 
