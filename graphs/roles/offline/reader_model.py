@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from graphs.state import SentenceRef
 from tools.errors import ConfigError
 
 WEIGHTS_PATH = Path(__file__).with_name("reader_weights.json")
@@ -74,6 +75,43 @@ class ReaderWeightsError(ConfigError):
 
 def kind_column(kind: str) -> str:
     return f"kind_{KIND_GROUPS.get(kind, 'other')}"
+
+
+def offer_features(
+    *,
+    relevance: float,
+    sentence: SentenceRef,
+    sentence_rank: int,
+    sentence_pos: int,
+    hit_rank: int,
+    fit: float,
+    factor: float,
+    novelty: float,
+    in_example: bool,
+    tech_question: bool,
+    text: str,
+    kind: str,
+    source: str,
+) -> dict[str, float]:
+    """One offer's own features (`FEATURES` less the candidate-level agreement counts and the
+    one-hot columns it does not set, which `CandidatePool.rows` fills in)."""
+    return {
+        "log_relevance": math.log(max(relevance, 1e-4)),
+        "dense_sim": float(sentence.get("sim") or 0.0),
+        "sentence_rank": sentence_rank / 10,
+        "sentence_pos": min(sentence_pos, 20) / 10,
+        "hit_rank": min(hit_rank, 20) / 10,
+        "log_fit": math.log(max(fit, 1e-4)),
+        "log_factor": math.log(max(factor, 1e-4)),
+        "novelty": novelty,
+        "heading_line": float(sentence.get("kind") == "heading"),
+        "field_row": float(sentence.get("kind") == "entry_row"),
+        "in_example": float(in_example),
+        "tech_question": float(tech_question),
+        "log_words": math.log1p(len(text.split())),
+        kind_column(kind): 1.0,
+        f"from_{source}": 1.0,
+    }
 
 
 @dataclass(frozen=True)

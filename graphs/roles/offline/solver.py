@@ -4,7 +4,6 @@ answers (bridge, choice, yes/no) into a draft whose claims each cite the sentenc
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
@@ -13,7 +12,7 @@ from graphs.roles.offline.claims import about, about_option, claim_text, filled,
 from graphs.roles.offline.compare import choose, yes_no
 from graphs.roles.offline.evidence import Ranked, citation, clean_title, sentences_of
 from graphs.roles.offline.pool import CandidatePool, Extraction
-from graphs.roles.offline.reader_model import WEIGHTS_PATH, LearnedScorer, kind_column, load_scorer
+from graphs.roles.offline.reader_model import WEIGHTS_PATH, LearnedScorer, load_scorer, offer_features
 from graphs.roles.offline.relevance import (
     CONTRASTED,
     PY_LITERAL,
@@ -148,7 +147,7 @@ class OfflineSolver:
         hit_rank: dict[str, int] = {}
         for i, ev in enumerate(evidence):
             hit_rank.setdefault(ev["node_id"], i)
-        tech_question = float(atype.kind in TECH_KINDS)
+        tech_question = atype.kind in TECH_KINDS
         reading = {"rank": 0, "example": False}  # the sentence being read: its rank, whether it is code
 
         def offer(
@@ -181,23 +180,21 @@ class OfflineSolver:
             novelty = 1.0 - 0.35 * (len(span_terms & q_content) / len(span_terms) if span_terms else 0.0)
             score = r.score * fit * factor * novelty
             nid = r.sent["node_id"]
-            features = {
-                "log_relevance": math.log(max(r.score, 1e-4)),
-                "dense_sim": float(r.sent.get("sim") or 0.0),
-                "sentence_rank": reading["rank"] / 10,
-                "sentence_pos": min(r.pos, 20) / 10,
-                "hit_rank": min(hit_rank.get(r.ev["node_id"], 20), 20) / 10,
-                "log_fit": math.log(fit),
-                "log_factor": math.log(max(factor, 1e-4)),
-                "novelty": novelty,
-                "heading_line": float(r.sent.get("kind") == "heading"),
-                "field_row": float(r.sent.get("kind") == "entry_row"),
-                "in_example": float(bool(reading["example"])),
-                "tech_question": tech_question,
-                "log_words": math.log1p(len(text.split())),
-                kind_column(kind): 1.0,
-                f"from_{source}": 1.0,
-            }
+            features = offer_features(
+                relevance=r.score,
+                sentence=r.sent,
+                sentence_rank=int(reading["rank"]),
+                sentence_pos=r.pos,
+                hit_rank=hit_rank.get(r.ev["node_id"], 20),
+                fit=fit,
+                factor=factor,
+                novelty=novelty,
+                in_example=bool(reading["example"]),
+                tech_question=tech_question,
+                text=text,
+                kind=kind,
+                source=source,
+            )
             pool.offer(key, nid, score, features, r.ev["doc_id"])
             # The shortest spelling, except that a technical spelling (".txt", "--all") beats a prose one.
             structural = kind in STRUCTURAL_KINDS
