@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def _scorer_default() -> Literal["rules", "learned"]:
+    """`HRAGENT_OFFLINE_SCORER` picks the offline reader's candidate scorer (benchmarks compare both)."""
+    return "learned" if os.environ.get("HRAGENT_OFFLINE_SCORER", "").strip().lower() == "learned" else "rules"
 
 
 class OfflineThresholds(BaseModel):
@@ -21,6 +29,15 @@ class OfflineThresholds(BaseModel):
     )
     own_page: float = Field(1.25, ge=1.0, le=3.0, description="Boost for answers that have a page of their own.")
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Share of dense similarity in sentence relevance.")
+    scorer: Literal["rules", "learned"] = Field(
+        default_factory=_scorer_default,
+        description="How the solver ranks answer candidates: the hand-set factors multiplied (rules) or the "
+        "logistic model of graphs/roles/offline/reader_weights.json (learned; re-fit with "
+        "`python -m benchmarks.fit_reader`). Default from HRAGENT_OFFLINE_SCORER, else rules.",
+    )
+    reader_weights: str | None = Field(
+        None, description="Weights file of the learned scorer (default: the packaged one)."
+    )
     support_similarity: float = Field(0.62, ge=0.0, le=1.0, description="Embedding similarity that supports a claim.")
     support_coverage: float = Field(0.75, ge=0.0, le=1.0, description="Share of claim terms found that supports it.")
     support_min_coverage: float = Field(

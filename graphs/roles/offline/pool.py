@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from graphs.roles.offline.evidence import Ranked
+from graphs.roles.offline.reader_model import FEATURES, LearnedScorer
 from graphs.text.normalize import normalize_answer
 from graphs.text.words import negates
 
@@ -22,6 +23,18 @@ class Extraction:
     runner_up: str = ""
 
 
+@dataclass(frozen=True)
+class Offered:
+    """One offer of a candidate in one sentence: the hand-set score and the learned model's features
+    (without the candidate-level ones, added when the pool is settled)."""
+
+    key: str
+    node_id: str
+    hand: float
+    features: dict[str, float]
+    page: str
+
+
 @dataclass
 class CandidatePool:
     """Scored answer candidates of one extraction: per answer key, its score in each sentence, its
@@ -32,6 +45,36 @@ class CandidatePool:
     support: dict[str, list[Ranked]] = field(default_factory=lambda: defaultdict(list))
     kinds: dict[str, str] = field(default_factory=dict)
     entries: dict[str, Ranked] = field(default_factory=dict)  # keys offered as an entry's name -> its sentence
+    offered: list[Offered] = field(default_factory=list)
+
+    def offer(self, key: str, node_id: str, hand: float, features: dict[str, float], page: str) -> None:
+        self.offered.append(Offered(key, node_id, hand, features, page))
+
+    def agreement(self) -> dict[str, dict[str, float]]:
+        """Per candidate, how many distinct sentences and pages name it (features of every offer)."""
+        sentences: dict[str, set[str]] = defaultdict(set)
+        pages: dict[str, set[str]] = defaultdict(set)
+        for o in self.offered:
+            sentences[o.key].add(o.node_id)
+            pages[o.key].add(o.page)
+        return {
+            k: {"log_sentences": math.log1p(len(sentences[k])), "pages": float(min(3, len(pages[k])))}
+            for k in sentences
+        }
+
+    def rows(self) -> list[tuple[Offered, dict[str, float]]]:
+        """Every offer with its full feature row: its own features, the candidate's agreement counts,
+        zeros for the one-hot columns it does not set."""
+        agreement = self.agreement()
+        blank = dict.fromkeys(FEATURES, 0.0)
+        return [(o, blank | o.features | agreement[o.key]) for o in self.offered]
+
+    def settle(self, scorer: LearnedScorer | None) -> None:
+        """Each candidate's score per sentence: its best offer's, scored by the hand-set factors
+        (`scorer` None) or by the learned model."""
+        for o, row in self.rows() if scorer is not None else ((o, {}) for o in self.offered):
+            score = o.hand if scorer is None else scorer.score(row, o.hand)
+            self.scores[o.key][o.node_id] = max(self.scores[o.key].get(o.node_id, 0.0), score)
 
     def combined(self, agreement: float) -> dict[str, float]:
         """The best mention counts fully; agreement from other sentences adds a little. (Summing would

@@ -12,6 +12,7 @@ from graphs.roles.offline.claims import about, about_option, claim_text, filled,
 from graphs.roles.offline.compare import choose, yes_no
 from graphs.roles.offline.evidence import Ranked, citation, clean_title, sentences_of
 from graphs.roles.offline.pool import CandidatePool, Extraction
+from graphs.roles.offline.reader_model import WEIGHTS_PATH, LearnedScorer, load_scorer, offer_features
 from graphs.roles.offline.relevance import (
     CONTRASTED,
     PY_LITERAL,
@@ -138,12 +139,20 @@ class OfflineSolver:
         # Entities with a page of their own in the evidence are likelier answers (and bridges).
         pages = {title_key(ev["title"]) for ev in evidence} - named
         pool = CandidatePool()
-        scores, surface, support, kinds = pool.scores, pool.surface, pool.support, pool.kinds
+        surface, support, kinds = pool.surface, pool.support, pool.kinds
         # True/False/None answer a question about a value or a yes/no one, never "how do I …?" or "which …?".
         literal_unwanted = atype.kind not in ("value", "option", "yesno")
         ranked = [r for r in self.rank_sentences(query, evidence)[: self.t.read_sentences] if r.score > 0]
 
-        def offer(text: str, kind: str, r: Ranked, factor: float, near: str, *, exact: bool = False) -> None:
+        hit_rank: dict[str, int] = {}
+        for i, ev in enumerate(evidence):
+            hit_rank.setdefault(ev["node_id"], i)
+        tech_question = atype.kind in TECH_KINDS
+        reading = {"rank": 0, "example": False}  # the sentence being read: its rank, whether it is code
+
+        def offer(
+            text: str, kind: str, r: Ranked, factor: float, near: str, *, exact: bool = False, source: str = "span"
+        ) -> None:
             key = normalize_answer(text)
             if not key:
                 return
@@ -171,7 +180,22 @@ class OfflineSolver:
             novelty = 1.0 - 0.35 * (len(span_terms & q_content) / len(span_terms) if span_terms else 0.0)
             score = r.score * fit * factor * novelty
             nid = r.sent["node_id"]
-            scores[key][nid] = max(scores[key].get(nid, 0.0), score)
+            features = offer_features(
+                relevance=r.score,
+                sentence=r.sent,
+                sentence_rank=int(reading["rank"]),
+                sentence_pos=r.pos,
+                hit_rank=hit_rank.get(r.ev["node_id"], 20),
+                fit=fit,
+                factor=factor,
+                novelty=novelty,
+                in_example=bool(reading["example"]),
+                tech_question=tech_question,
+                text=text,
+                kind=kind,
+                source=source,
+            )
+            pool.offer(key, nid, score, features, r.ev["doc_id"])
             # The shortest spelling, except that a technical spelling (".txt", "--all") beats a prose one.
             structural = kind in STRUCTURAL_KINDS
             known = kinds.get(key)
@@ -193,7 +217,7 @@ class OfflineSolver:
         lowercase = "occupation" if atype.kind == "occupation" else ""
         seen_titles: set[str] = set()
         seen_entries: set[str] = set()
-        for r in ranked:
+        for rank, r in enumerate(ranked):
             text = r.sent["text"]
             where = term_positions(text, weights)
             anchors = {t: p for t, p in where.items() if t in predicate}
@@ -202,6 +226,7 @@ class OfflineSolver:
             if atype.kind in TECH_KINDS or entry is not None:
                 spans += technical_spans(text)
             example = looks_like_code(text)
+            reading["rank"], reading["example"] = rank, example
             for span in spans:
                 if span.kind == "number" and re.match(r"-[a-z]", text[span.end : span.end + 2]):
                     continue  # "2-phase", "4-wheel": a number inside a compound word is not a quantity
@@ -235,7 +260,13 @@ class OfflineSolver:
                 head = heading_ref(r.ev) if o.signature else None
                 # A default read from the signature rests on the signature line, not on the body sentence.
                 offer(
-                    o.text, o.kind, Ranked(r.score, head, r.ev, 0) if head else r, o.factor, o.near, exact=o.signature
+                    o.text,
+                    o.kind,
+                    Ranked(r.score, head, r.ev, 0) if head else r,
+                    o.factor,
+                    o.near,
+                    exact=o.signature,
+                    source=o.source,
                 )
                 if o.entry:
                     pool.entries.setdefault(normalize_answer(o.text), r)
@@ -252,8 +283,14 @@ class OfflineSolver:
                 seen_titles.add(title)
                 kind = "person" if _PERSON_OPENING.match(text) else classify_span(title + " is", 0, title)
                 at = text.find(title)
-                offer(title, kind, r, shape.factor(text, at, at + len(title)) if at >= 0 else 1.0, text[:40])
+                factor = shape.factor(text, at, at + len(title)) if at >= 0 else 1.0
+                offer(title, kind, r, factor, text[:40], source="title")
+        pool.settle(self._scorer())
         return pool
+
+    def _scorer(self) -> LearnedScorer | None:
+        """The learned candidate model when `scorer="learned"`; None ranks by the hand-set factors."""
+        return load_scorer(self.t.reader_weights or WEIGHTS_PATH) if self.t.scorer == "learned" else None
 
     def bridge_entities(self, query: str, ranked: list[Ranked], limit: int) -> list[str]:
         """Names in the best sentences that the query does not mention: the next hop's targets."""

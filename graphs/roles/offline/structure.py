@@ -36,6 +36,7 @@ class Offer:
     near: str = ""
     entry: bool = False  # the name of the entry itself (not a value read from it)
     signature: bool = False  # read from the entry's heading line (a default): that line is its evidence
+    source: str = "span"  # where it was read (a `reader_model.SOURCES` name): a feature of the learned scorer
 
 
 _MATCHING = {"option": "flag", "exception": "exception", "identifier": "entry", "command": "entry"}
@@ -194,11 +195,13 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
         if asks_default(question) and _STATES_DEFAULT.search(r.ev["text"]):
             factor *= 1.4  # "which speed is used when none is specified?": the entry that says it is the default
         for name in dict.fromkeys((entry.name, *entry.aliases[1:2])):
-            yield Offer(name, kind, factor, text[:40], entry=True)
+            yield Offer(name, kind, factor, text[:40], entry=True, source="entry")
     command = whatis_name(r.ev["section"], text) if atype.kind in ENTRY_TYPES else None
     if command is not None:
         # A manual page's NAME line: "how do I …?" and "which command …?" are answered by the command.
-        yield Offer(command, "entry", 1.3 if atype.kind in ("command", "text") else 1.1, text[:40], entry=True)
+        yield Offer(
+            command, "entry", 1.3 if atype.kind in ("command", "text") else 1.1, text[:40], entry=True, source="command"
+        )
     if entry is not None and (wants_default or atype.kind in ("value", "number")):
         asked = _asked_terms(question)
         # The entry the question names holds the answer; a sibling entry with the same parameter does not.
@@ -210,15 +213,17 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
             if (first_of_entry and _param_named(param, asked)) or param == described:
                 # `None` in a signature means "worked out at run time": the body states the real default.
                 computed = 0.5 if value == "None" and atype.kind != "yesno" else 1.0
-                yield Offer(value.strip("'\""), "value", 1.5 * named * computed, param, signature=True)
+                yield Offer(
+                    value.strip("'\""), "value", 1.5 * named * computed, param, signature=True, source="signature"
+                )
     if " | " in text and "\n" in text:
         for cell in cell_answers(text, question, atype.noun):
             kinds = {s.kind for s in technical_spans(cell.text) if s.text == cell.text}
             kind = next(iter(kinds), "value" if any(ch.isdigit() for ch in cell.text) else "entity")
             factor = 0.4 + 0.6 * cell.row_match + 0.6 * cell.column_match
-            yield Offer(cell.text, kind, factor, f"{cell.row_key} {cell.header}")
+            yield Offer(cell.text, kind, factor, f"{cell.row_key} {cell.header}", source="table")
     if wants_default or atype.kind == "value":
         for span in default_values(text):
             if atype.kind == "number" and not any(ch.isdigit() for ch in span.text):
                 continue  # "defaults to LIMIT_NAME, which is 12": a count is the number, not the constant
-            yield Offer(span.text, "value", 1.3, text[max(0, span.start - 12) : span.end + 12])
+            yield Offer(span.text, "value", 1.3, text[max(0, span.start - 12) : span.end + 12], source="default")
