@@ -18,6 +18,7 @@ from graphs.text.entries import parse_entry
 from graphs.text.tables import cell_answers
 from policies.limits import Limits
 from tests.conftest import offline_settings
+from tests.support.ferry_pages import FERRY_TIE_MODES, write_ferry_tie
 
 # A Sphinx-like page: one <dl> entry per object, a settings table, a code block.
 REFERENCE = """<html><head><title>ferrylib API</title></head><body><div role="main">
@@ -355,31 +356,13 @@ def test_agent_enumerates_options_each_cited(reference_agent: Any) -> None:
     assert all(any(item in heading for heading in cited) for item in items)
 
 
-MODES = """<html><head><title>ferry-tie(1)</title></head><body><div role="main">
-<h1>ferry-tie(1)</h1>
-<h2>DESCRIPTION</h2><p>Tie a vessel to its berth in one of six knot modes.</p>
-<h2>MODES</h2>
-<dl>
-<dt>--bowline</dt><dd><p>Tie a fixed loop that never slips under load.</p></dd>
-<dt>--hitch</dt><dd><p>Tie a quick knot that is easy to undo by hand.</p></dd>
-<dt>--sheet</dt><dd><p>Join two ropes of different thickness.</p></dd>
-<dt>--reef</dt><dd><p>Bind a sail around its boom.</p></dd>
-<dt>--cleat</dt><dd><p>Make the line fast on a cleat of the pier.</p></dd>
-<dt>--slip</dt><dd><p>Tie a knot that comes free with one pull of the tail.</p></dd>
-</dl>
-</div></body></html>
-"""
-
-
 def test_an_enumeration_reads_every_sibling_entry_of_the_list(make_agent: Any, tmp_path: Path) -> None:
-    docs = tmp_path / "tie"
-    docs.mkdir()
-    (docs / "ferry-tie.html").write_text(MODES, encoding="utf-8")
+    docs = write_ferry_tie(tmp_path / "tie")
     agent = make_agent("modes", settings=offline_settings(retrieval={"k": 2}))
     agent.ingest(docs)
     result = agent.run("List the six knot modes of ferry tie.")
     items = {x.strip() for x in result.short_answer.split(",")}
-    assert items == {"--bowline", "--hitch", "--sheet", "--reef", "--cleat", "--slip"}  # k = 2 hits found two
+    assert items == set(FERRY_TIE_MODES)  # k = 2 hits found two
     assert all(any(c.text.startswith(f"{i}: ") or i in c.text for c in result.claims) for i in items)
 
 

@@ -11,6 +11,7 @@ from graphs.roles.base import Reading, Usage
 from graphs.roles.offline.claims import about, about_option, claim_text, filled, unique_claims
 from graphs.roles.offline.compare import choose, yes_no
 from graphs.roles.offline.evidence import Ranked, citation, clean_title, sentences_of
+from graphs.roles.offline.item_groups import GROUP_FLOOR, structural_items
 from graphs.roles.offline.pool import CandidatePool, Extraction
 from graphs.roles.offline.reader_model import WEIGHTS_PATH, LearnedScorer, load_scorer, offer_features
 from graphs.roles.offline.relevance import (
@@ -116,7 +117,12 @@ class OfflineSolver:
 
     def enumerate_items(self, query: str, evidence: list[EvidenceItem], count: int) -> list[Extraction]:
         """The `count` best distinct answers of one kind ("list the three …"); with no count, every
-        answer scoring at least half the best, up to five. Each item carries its own support."""
+        answer scoring at least half the best, up to five. Each item carries its own support. A list
+        the evidence lays out (sibling entries, field rows, a sentence naming its members) answers first
+        (`item_groups`); candidate spans are the fallback."""
+        by_structure = structural_items(query, evidence, count, GROUP_FLOOR)
+        if by_structure:
+            return by_structure
         return self._candidates(query, evidence, answer_type(query)).top(count, self.t.agreement)
 
     def _candidates(self, query: str, evidence: list[EvidenceItem], atype: AnswerType) -> CandidatePool:
