@@ -90,7 +90,6 @@ def _rows_for(result: Any, base: dict[str, Any], label_of: Any) -> list[dict[str
 
 
 def collect_structdocs() -> list[dict[str, Any]]:
-    from benchmarks.longdocs_agent import spread  # noqa: F401  (same sampling helpers as the benchmark)
     from benchmarks.structdocs_corpus import default_manuals, load_questions
     from benchmarks.structdocs_index import build_index, make_embedder
     from benchmarks.structdocs_metrics import answer_scores
@@ -100,7 +99,9 @@ def collect_structdocs() -> list[dict[str, Any]]:
     embedder = make_embedder()
     rows: list[dict[str, Any]] = []
     agent, _ = build_index(manuals, embedder)
-    for q in questions:
+    for n, q in enumerate(questions, 1):
+        if n % 25 == 0:
+            print(f"  structdocs main {n}/{len(questions)}", flush=True)
         result = agent.run(q.question)
         group = "main" if q.answerable else "unanswerable"
         base = {"source": "structdocs", "manual": q.manual, "qid": q.id, "kind": q.kind, "group": group}
@@ -109,7 +110,9 @@ def collect_structdocs() -> list[dict[str, Any]]:
     answerable = [q for q in questions if q.answerable]
     withheld = sorted({p for q in answerable for p in q.gold_pages})
     bare, _ = build_index(manuals, embedder, withheld=withheld, name="withheld")
-    for q in answerable:
+    for n, q in enumerate(answerable, 1):
+        if n % 25 == 0:
+            print(f"  structdocs gold removed {n}/{len(answerable)}", flush=True)
         result = bare.run(q.question)
         base = {"source": "structdocs", "manual": q.manual, "qid": q.id, "kind": q.kind, "group": "removal"}
         rows += _rows_for(result, base, lambda _a: False)
