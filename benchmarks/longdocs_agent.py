@@ -114,6 +114,18 @@ def summarise(name: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def offline_roles_with(acceptance: str | None, threshold: float | None) -> Any:
+    """A roles factory for the offline reader with another acceptance setting (None: the default roles)."""
+    if acceptance is None and threshold is None:
+        return None
+    from graphs.roles.offline import offline_roles
+    from policies.offline import OfflineThresholds
+
+    overrides: dict[str, Any] = {"acceptance": acceptance or "learned", "acceptance_threshold": threshold}
+    thresholds = OfflineThresholds(**overrides)
+    return lambda index: offline_roles(index.embedder, thresholds)
+
+
 @contextlib.contextmanager
 def reader_settings(reader: str, questions: Sequence[Question]) -> Iterator[dict[str, Any] | None]:
     """Settings overrides for the reader: none offline; for `oracle`, the LLM path against a local
@@ -149,6 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--budget-chars", type=int, help="Settings.retrieval.budget_chars of every hop (default: the setting's)"
     )
     parser.add_argument("--strategy", help="Settings.retrieval.strategy of every hop (default: the setting's)")
+    parser.add_argument(
+        "--acceptance",
+        choices=("rules", "learned"),
+        help="OfflineThresholds.acceptance of the offline reader (default: the setting's)",
+    )
+    parser.add_argument("--acceptance-threshold", type=float, help="OfflineThresholds.acceptance_threshold")
     args = parser.parse_args(argv)
 
     manuals = args.manuals.split(",") if args.manuals else default_manuals(args.split)
@@ -161,9 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload: dict[str, Any] = {"split": args.split, "reader": args.reader, "manuals": manuals}
     retrieval = {k: v for k, v in (("budget_chars", args.budget_chars), ("strategy", args.strategy)) if v is not None}
     payload["retrieval"] = retrieval
+    roles = offline_roles_with(args.acceptance, args.acceptance_threshold)
+    payload["acceptance"] = {"mode": args.acceptance, "threshold": args.acceptance_threshold}
     with reader_settings(args.reader, questions) as reader_overrides:
         overrides = {**(reader_overrides or {}), **({"retrieval": retrieval} if retrieval else {})} or None
-        agent, meta = build_index(manuals, embedder, settings=overrides)
+        agent, meta = build_index(manuals, embedder, settings=overrides, roles=roles)
         payload["index"] = meta
         rows = run_questions(agent, questions, "main")
         agent.close()
@@ -171,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.removal:
             answerable = spread([q for q in questions if q.answerable], args.removal_sample)
             withheld = sorted({p for q in answerable for p in q.gold_pages})
-            bare, bare_meta = build_index(manuals, embedder, withheld=withheld, name="withheld", settings=overrides)
+            bare, bare_meta = build_index(
+                manuals, embedder, withheld=withheld, name="withheld", settings=overrides, roles=roles
+            )
             payload["removal_index"] = {**bare_meta, "withheld_pages": withheld}
             removal = run_questions(bare, answerable, "removal")
             bare.close()

@@ -45,6 +45,7 @@ def build_index(
     withheld: Sequence[str] = (),
     name: str = "tree",
     settings: dict[str, Any] | None = None,
+    roles: Any = None,
 ) -> tuple[Agent, dict[str, Any]]:
     """Ingest the manuals (minus `withheld` pages, written as gold pages are) into a cached folder.
     Re-running is a no-op for unchanged files; the first (cold) build's time is kept in its meta file."""
@@ -53,7 +54,7 @@ def build_index(
     base: dict[str, Any] = {"checkpointer": "none", "llm": {"backend": "offline"}, "index": dict(INDEX_SETTINGS)}
     for key, value in (settings or {}).items():
         base[key] = {**base[key], **value} if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-    agent = Agent(folder, settings=Settings(**base), embedder=embedder)  # type: ignore[arg-type]
+    agent = Agent(folder, settings=Settings(**base), embedder=embedder, roles=roles)  # type: ignore[arg-type]
     before = embedder.encoded
     t0 = time.perf_counter()
     report = agent.ingest(files)

@@ -151,6 +151,7 @@ class Report(TypedDict, total=False):
     passed: bool
     confidence: float
     feedback: list[str]
+    acceptance: dict[str, Any]  # the offline acceptance features, and the model's score when it is on
     reply_with_message: bool  # asked through `messages`: `reply` appends an AIMessage
 
 
@@ -245,4 +246,5 @@ class AgentState(InputState, OutputState, total=False):
     report: Report
     best: BestRound  # the best (draft, report) of all rounds: a refinement may do worse
     feedback: list[str]
+    acceptance: dict[str, Any]  # the offline acceptance features, and the model's score when it is on
     reply_with_message: bool  # asked through `messages`: `reply` appends an AIMessage

@@ -96,6 +96,8 @@ def make_verify_node(deps: GraphDeps) -> Any:
                 confidence=report.get("confidence"),
                 verdicts=[c.get("verdict") for c in report.get("claims", [])],
                 decision=halt or "refine",
+                short_answer=draft.get("short_answer", ""),
+                acceptance=report.get("acceptance"),
             ),
         )
         return update

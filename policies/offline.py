@@ -68,3 +68,19 @@ class OfflineThresholds(BaseModel):
         0.37, ge=0.0, le=1.0, description="Raw draft score at which a passing draft is right half the time."
     )
     calibration_slope: float = Field(25.0, gt=0.0, description="Steepness of the raw-score-to-confidence logistic.")
+    acceptance: Literal["rules", "learned"] = Field(
+        "rules",
+        description="Who has the last word on a draft the rules pass: 'rules' (coverage, similarity, question "
+        "grounding) or 'learned' (also the fitted acceptance model's P(right) >= acceptance_threshold; "
+        "graphs/roles/offline/acceptance_weights.json, fitted by `python -m benchmarks.fit_acceptance`).",
+    )
+    acceptance_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="The precision/recall knob of acceptance='learned': higher declines more (fewer confident "
+        "wrong answers, fewer right ones). None: the operating point stored with the weights.",
+    )
+    acceptance_weights: str | None = Field(
+        None, description="Path of another acceptance weights file (default: the one shipped in the package)."
+    )

@@ -13,6 +13,8 @@ import re
 import numpy as np
 
 from graphs.roles.base import Usage
+from graphs.roles.offline.acceptance import FeatureReader
+from graphs.roles.offline.acceptance_model import AcceptanceModel, load_model
 from graphs.roles.offline.grounding import (
     Grounding,
     asked_terms,
@@ -166,6 +168,11 @@ class OfflineVerifier:
     def __init__(self, embedder: Embedder | None = None, thresholds: OfflineThresholds | None = None) -> None:
         self.embedder = embedder
         self.t = thresholds or OfflineThresholds()
+        self.features = FeatureReader(embedder)
+        # Loaded up front: a missing or mismatched weights file fails when the agent is built, not mid-run.
+        self.model: AcceptanceModel | None = (
+            load_model(self.t.acceptance_weights) if self.t.acceptance == "learned" else None
+        )
 
     def _similarity(self, claim: str, quotes: list[str]) -> float:
         if self.embedder is None or not quotes:
@@ -240,6 +247,9 @@ class OfflineVerifier:
         checks = run_checklists(task, short, [dict(c) for c in claims], grounded)
         failed = [c for c in checks if not c["passed"]]
         supported = bool(claims) and all(c["verdict"] == "supported" for c in claims)
+        acceptance = self._accept(task, draft, claims, evidence, supported and not failed)
+        if acceptance.get("declined"):
+            supported = False
         claim_conf = min((float(c.get("confidence", 0.0)) for c in claims), default=0.0)
         raw = min(float(draft.get("confidence", 0.0)), claim_conf)
         # The engine's raw scores are not probabilities; the logistic maps them to the share of passing
@@ -258,7 +268,41 @@ class OfflineVerifier:
             confidence=round(confidence, 4),
             feedback=feedback,
         )
+        if acceptance:
+            report["acceptance"] = acceptance
         return report, Usage()
+
+    def _accept(
+        self,
+        task: str,
+        draft: Draft,
+        claims: list[ClaimDict],
+        evidence: dict[str, list[EvidenceItem]],
+        passed: bool,
+    ) -> dict[str, object]:
+        """The acceptance features of a draft with a headline (kept in the report and the trace, which
+        is what `benchmarks/fit_acceptance.py` fits on) and, with `acceptance="learned"`, the model's
+        P(right): a draft the rules pass but the model scores below the threshold is declined, its
+        claims demoted to not_enough_evidence, so the run abstains as it does for any unsupported
+        draft (outcome not_found, nearest sections)."""
+        if not claims or not str(draft.get("short_answer", "")).strip():
+            return {}
+        features = self.features.read(task, draft, claims, evidence)
+        out: dict[str, object] = {"features": {k: round(v, 4) for k, v in features.items()}}
+        if self.model is None:
+            return out
+        p = self.model.score(features)
+        at = self.t.acceptance_threshold if self.t.acceptance_threshold is not None else self.model.threshold
+        out.update(score=round(p, 4), threshold=at)
+        if passed and p < at:
+            out["declined"] = True
+            for claim in claims:
+                if claim.get("verdict") == "supported":
+                    claim["verdict"] = "not_enough_evidence"
+                    claim.setdefault("reasons", []).append(
+                        f"acceptance model: P(right) {p:.2f} below the threshold {at:.2f}"
+                    )
+        return out
 
     def _check_grounding(
         self, task: str, draft: Draft, claims: list[ClaimDict], evidence: dict[str, list[EvidenceItem]]
