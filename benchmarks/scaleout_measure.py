@@ -5,6 +5,7 @@ memory, and BM25/dense parity between two indexes."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import os
 import random
@@ -29,13 +30,15 @@ def make_corpus(root: Path, n: int, seed: int = 19) -> list[Path]:
     rng = random.Random(seed)
     syllables = ["ka", "lo", "mi", "ter", "vun", "sa", "dre", "po", "qui", "zel", "ran", "tho", "bex", "nor"]
     vocab = ["".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(20000)]
-    weights = [1.0 / (i + 1) for i in range(len(vocab))]  # Zipf-like, as in real text
+    # Zipf-like, as in real text; cumulative once (`choices` with plain weights re-adds all 20,000 per call)
+    cum = list(itertools.accumulate(1.0 / (i + 1) for i in range(len(vocab))))
     root.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(n):
-        words = rng.choices(vocab, weights, k=45)
+        text = f"# Note {i}\n\n{' '.join(rng.choices(vocab, cum_weights=cum, k=45)).capitalize()}.\n"
         path = root / f"d{i:07d}.md"
-        path.write_text(f"# Note {i}\n\n{' '.join(words).capitalize()}.\n", encoding="utf-8")
+        if not path.exists() or path.read_text(encoding="utf-8") != text:  # a kept corpus (--keep) is reused
+            path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
 

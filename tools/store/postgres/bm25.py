@@ -1,5 +1,10 @@
-"""Okapi BM25 on PostgreSQL, scored as FTS5 scores it (k1=1.2, b=0.75, IDF floored at 1e-6), in two
-prepared statements:
+"""Okapi BM25 on PostgreSQL, scored as FTS5 scores it (k1=1.2, b=0.75, IDF floored at 1e-6).
+
+The common case (several query terms, no section filter) is one prepared statement, `FUSED`: corpus
+statistics, document frequencies (counted up to `common_df + 1`; a term in more leaves is common and
+left out) and the pruned scores in one round trip, the same plan as the two statements below otherwise. When that finds no kept term, or too few of the best leaves
+may be seen, or for one-term and section-filtered queries, the general path runs, in two prepared
+statements:
 
 1. corpus size and token total (sum of the `bm25_stats` deltas) and, per query term, its document
    frequency counted up to `common_df + 1` from the postings index (terms in more leaves are left
@@ -44,6 +49,26 @@ TOP = (
     " LIMIT %(k)s"
 )
 IN_SECTIONS = "WHERE p.lid IN (SELECT lid FROM leaf_lengths WHERE section_id = ANY(%(secs)s))"
+# The same arithmetic as SCORES and the IDF of `general` (the same float8 operations in the same order,
+# so the same scores); `info` says how many terms were kept and how many postings they have, for the
+# fallbacks. The top rows come back LEFT JOINed to `info`, so an empty result still reports it.
+FUSED = (
+    "WITH st AS (SELECT coalesce(sum(leaves), 0)::float8 AS n, coalesce(sum(tokens), 0)::float8 AS tok"
+    " FROM bm25_stats),"
+    " q AS MATERIALIZED (SELECT u.term, (SELECT count(*) FROM (SELECT 1 FROM postings p WHERE p.term = u.term LIMIT %(cap)s) x)"
+    " AS df FROM unnest(%(terms)s::bigint[]) AS u(term)),"
+    " kept AS MATERIALIZED (SELECT q.term, q.df, greatest(ln((st.n - q.df + 0.5::float8) / (q.df + 0.5::float8)), 1e-6::float8) AS idf,"
+    " st.tok / st.n AS avgdl FROM q, st WHERE q.df BETWEEN 1 AND %(cdf)s AND st.n > 0),"
+    " info AS (SELECT count(*) AS terms, coalesce(sum(df), 0) AS postings FROM kept),"
+    " s AS MATERIALIZED (SELECT p.lid, sum(q.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.len"
+    " / q.avgdl))) AS score FROM kept q JOIN postings p ON p.term = q.term GROUP BY p.lid ORDER BY score DESC"
+    " LIMIT %(cand)s),"
+    " top AS (SELECT l.node_id, s.score FROM s JOIN leaf_lengths l ON l.lid = s.lid"
+    " JOIN docs d ON d.doc_id = l.doc_id AND d.version = l.version WHERE " + VISIBLE + ""
+    " ORDER BY round(s.score::numeric, %(digits)s) DESC, l.node_id LIMIT %(k)s)"
+    " SELECT info.terms, info.postings, top.node_id, top.score FROM info LEFT JOIN top ON true"
+    " ORDER BY round(top.score::numeric, %(digits)s) DESC, top.node_id"
+)
 
 
 def bm25_search(
@@ -53,6 +78,21 @@ def bm25_search(
     if not terms:
         return []
     keys = [term_key(t) for t in terms]
+    if len(keys) > 1 and section_ids is None:
+        params = {"terms": keys, "cap": common_df + 1, "cdf": common_df, "k1": K1, "b": B, "cand": k * PRUNE}
+        params |= {"ids": sorted(identities), "digits": SCORE_DIGITS, "k": k}
+        rows = db.execute(FUSED, params, prepare=True).fetchall()
+        kept_terms, postings = int(rows[0][0]), int(rows[0][1])
+        hits = [(r[2], float(r[3])) for r in rows if r[2] is not None]
+        if kept_terms and (len(hits) >= k or postings <= k * PRUNE):
+            return hits
+    return general(db, keys, k, identities, section_ids, common_df)
+
+
+def general(
+    db: Any, keys: list[int], k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int
+) -> list[tuple[str, float]]:
+    """Every case: statistics and document frequencies first, then the scores (pruned, or in full)."""
     probe = db.execute(PROBE, (common_df + 1, keys), prepare=True).fetchall()
     n_rows, tokens = int(probe[0][0]), int(probe[0][1])
     df = {int(r[2]): int(r[3]) for r in probe}

@@ -152,12 +152,17 @@ class PostgresReads:
             return []
         vec = np.asarray(query, dtype=np.float32).reshape(-1)
         section = "AND v.section_id = ANY(%(secs)s)" if section_ids is not None else ""
-        rows = self._rows(
-            "WITH hits AS MATERIALIZED (SELECT v.node_id, v.embedding <=> %(q)s AS dist, v.embedding"
+        stored = ", v.embedding" if vectors_out is not None else ""
+        sql = (
+            f"WITH hits AS MATERIALIZED (SELECT v.node_id, v.embedding <=> %(q)s AS dist{stored}"
             f" FROM vec_{level} v {DOC_OF_VECTOR} WHERE {VISIBLE} {section}"
-            " ORDER BY v.embedding <=> %(q)s LIMIT %(k)s) SELECT node_id, dist, embedding FROM hits ORDER BY dist",
-            {"q": vec, "k": k, "ids": sorted(identities), "secs": list(section_ids or [])},
+            f" ORDER BY v.embedding <=> %(q)s LIMIT %(k)s) SELECT * FROM hits ORDER BY dist"
         )
+        params = {"q": vec, "k": k, "ids": sorted(identities), "secs": list(section_ids or [])}
+        with self.reading() as db:
+            # Prepared (no parse and plan per query); binary results, so a requested vector arrives as
+            # float32 bytes instead of 384 decimal numbers to parse (2.4 ms of client CPU for 10 hits).
+            rows = db.cursor(binary=True).execute(sql, params, prepare=True).fetchall()
         if vectors_out is not None:
             vectors_out.update({r[0]: as_array(r[2]) for r in rows})
         return [(r[0], 1.0 - float(r[1])) for r in rows]

@@ -107,9 +107,13 @@ def configure(conn: Any, schema: str) -> None:
     """Session settings every connection of an index needs (also the pool's `configure` hook)."""
     from pgvector.psycopg import register_vector
 
-    conn.execute(f'SET search_path TO "{schema}", public')
-    conn.execute("SET hnsw.iterative_scan = relaxed_order")
-    conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+    # One round trip for all of them. `jit = off`: hragent's statements are short index lookups, and a
+    # BM25 query scored in full over many postings can cross the JIT cost threshold, where compiling
+    # costs more than the query itself.
+    conn.execute(
+        f'SET search_path TO "{schema}", public; SET hnsw.iterative_scan = relaxed_order;'
+        f" SET hnsw.ef_search = {EF_SEARCH}; SET jit = off"
+    )
     register_vector(conn)
 
 
