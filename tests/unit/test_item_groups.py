@@ -8,30 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from graphs.roles.offline.item_groups import GROUP_FLOOR, asked_noun, listed_names, structural_items
-from graphs.state import EvidenceItem, SentenceRef
+from graphs.state import EvidenceItem
+from tests.support.evidence import entry_item
 
 
 def _item(section: list[str], *sentences: str, doc: str = "api", start: int = 0, sim: float = 0.5) -> EvidenceItem:
-    key = " > ".join(section)
-    refs = [
-        SentenceRef(node_id=f"{key}-{i}", text=t, start=start + i * 100, end=start + i * 100 + len(t), sim=sim)
-        for i, t in enumerate(sentences)
-    ]
-    return EvidenceItem(
-        node_id=f"{key}-leaf",
-        doc_id=doc,
-        text=" ".join(sentences),
-        source=f"/docs/{doc}.html",
-        title="harbourlib API",
-        section=section,
-        level="leaf",
-        start=start,
-        end=start + 100 * len(sentences),
-        score=0.5,
-        hop=1,
-        query="",
-        sentences=refs,
-    )
+    return entry_item(section, *sentences, doc=doc, title="harbourlib API", sim=sim, start=start)
 
 
 def test_a_sentence_list_gives_its_names_without_parentheticals_or_clauses() -> None:

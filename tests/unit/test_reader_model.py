@@ -20,33 +20,16 @@ from graphs.roles.offline.reader_model import (
     load_scorer,
 )
 from graphs.roles.offline.solver import OfflineSolver
-from graphs.state import EvidenceItem, SentenceRef
+from graphs.state import EvidenceItem
 from graphs.text.answer_types import answer_type
 from policies.offline import OfflineThresholds
+from tests.support.evidence import entry_item
 from tools.errors import HragentError
 
 
 def _entry(heading: str, *sentences: str, doc: str = "kiln", sim: float = 0.4) -> EvidenceItem:
-    refs = [SentenceRef(node_id=f"{heading}-head", text=heading, start=0, end=len(heading), kind="heading")]
-    refs += [
-        SentenceRef(node_id=f"{heading}-{i}", text=t, start=100 + i * 100, end=100 + i * 100 + len(t), sim=sim)
-        for i, t in enumerate(sentences)
-    ]
-    return EvidenceItem(
-        node_id=f"{heading}-leaf",
-        doc_id=doc,
-        text=" ".join(sentences),
-        source=f"/docs/{doc}.html",
-        title="kilnkit API",
-        section=["API reference", heading],
-        level="leaf",
-        start=0,
-        end=100 * (len(sentences) + 1),
-        score=0.5,
-        hop=1,
-        query="",
-        sentences=refs,
-    )
+    section = ["API reference", heading]
+    return entry_item(section, *sentences, doc=doc, title="kilnkit API", sim=sim, heading=heading, key=heading)
 
 
 EVIDENCE = [

@@ -18,6 +18,7 @@ from graphs.text.entries import parse_entry
 from graphs.text.tables import cell_answers
 from policies.limits import Limits
 from tests.conftest import offline_settings
+from tests.support.evidence import entry_item
 from tests.support.ferry_pages import FERRY_TIE_MODES, write_ferry_tie
 
 # A Sphinx-like page: one <dl> entry per object, a settings table, a code block.
@@ -199,25 +200,7 @@ def test_flags_closing_a_clause_are_not_a_choice() -> None:
 
 # --------------------------------------------------------------------------- solver on hand-made evidence
 def _entry(heading: str, *sentences: str, doc: str = "api") -> EvidenceItem:
-    refs = [
-        SentenceRef(node_id=f"{heading}-{i}", text=t, start=i * 100, end=i * 100 + len(t), sim=0.4)
-        for i, t in enumerate(sentences)
-    ]
-    return EvidenceItem(
-        node_id=f"{heading}-leaf",
-        doc_id=doc,
-        text=" ".join(sentences),
-        source=f"/docs/{doc}.html",
-        title="ferrylib API",
-        section=["API reference", heading],
-        level="leaf",
-        start=0,
-        end=100 * len(sentences),
-        score=0.5,
-        hop=1,
-        query="",
-        sentences=refs,
-    )
+    return entry_item(["API reference", heading], *sentences, doc=doc, title="ferrylib API", key=heading)
 
 
 def test_the_entry_name_answers_which_function() -> None:
