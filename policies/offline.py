@@ -13,6 +13,12 @@ def _scorer_default() -> Literal["rules", "learned"]:
     return "learned" if os.environ.get("HRAGENT_OFFLINE_SCORER", "").strip().lower() == "learned" else "rules"
 
 
+def _acceptance_features_default() -> bool:
+    """`HRAGENT_ACCEPTANCE_FEATURES=1` records acceptance features under `acceptance="rules"` too
+    (`benchmarks.fit_acceptance` sets it to collect its training rows)."""
+    return os.environ.get("HRAGENT_ACCEPTANCE_FEATURES", "").strip().lower() in {"1", "true", "yes"}
+
+
 class OfflineThresholds(BaseModel):
     """When the extractive solver hops again, and when the verifier calls a claim supported."""
 
@@ -80,6 +86,12 @@ class OfflineThresholds(BaseModel):
         le=1.0,
         description="The precision/recall knob of acceptance='learned': higher declines more (fewer confident "
         "wrong answers, fewer right ones). None: the operating point stored with the weights.",
+    )
+    acceptance_features: bool = Field(
+        default_factory=_acceptance_features_default,
+        description="Compute and report the acceptance features of every draft even with acceptance='rules' "
+        "(they cost MiniLM calls per draft, so only fitting asks for them). Default from "
+        "HRAGENT_ACCEPTANCE_FEATURES, else off.",
     )
     acceptance_weights: str | None = Field(
         None, description="Path of another acceptance weights file (default: the one shipped in the package)."

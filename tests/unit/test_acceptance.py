@@ -130,3 +130,14 @@ def test_the_shipped_weights_match_the_features_this_code_computes() -> None:
     model = load_model()
     assert 0.0 <= model.threshold <= 1.0
     assert len(model.weights) == len(FEATURES)
+
+
+def test_rules_compute_features_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HRAGENT_ACCEPTANCE_FEATURES", raising=False)
+    plain, _ = OfflineVerifier().verify(TASK, _draft(RIGHT, "ferrule.prune_cache"), EVIDENCE)
+    assert plain["passed"] and "acceptance" not in plain  # no feature work on the default path
+    asked = OfflineVerifier(thresholds=OfflineThresholds(acceptance_features=True))
+    report, _ = asked.verify(TASK, _draft(RIGHT, "ferrule.prune_cache"), EVIDENCE)
+    assert report["passed"] and set(report["acceptance"]["features"]) == set(FEATURES)  # type: ignore[arg-type]
+    monkeypatch.setenv("HRAGENT_ACCEPTANCE_FEATURES", "1")
+    assert OfflineThresholds().acceptance_features

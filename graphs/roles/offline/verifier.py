@@ -280,13 +280,16 @@ class OfflineVerifier:
         evidence: dict[str, list[EvidenceItem]],
         passed: bool,
     ) -> dict[str, object]:
-        """The acceptance features of a draft with a headline (kept in the report and the trace, which
-        is what `benchmarks/fit_acceptance.py` fits on) and, with `acceptance="learned"`, the model's
+        """The acceptance features of a draft with a headline, when the model or `acceptance_features`
+        asks for them (kept in the report and the trace, which is what `benchmarks/fit_acceptance.py`
+        fits on) and, with `acceptance="learned"`, the model's
         P(right): a draft the rules pass but the model scores below the threshold is declined, its
         claims demoted to not_enough_evidence, so the run abstains as it does for any unsupported
         draft (outcome not_found, nearest sections)."""
         if not claims or not str(draft.get("short_answer", "")).strip():
             return {}
+        if self.model is None and not self.t.acceptance_features:
+            return {}  # rules only, and nobody is collecting: no MiniLM calls for features
         features = self.features.read(task, draft, claims, evidence)
         out: dict[str, object] = {"features": {k: round(v, 4) for k, v in features.items()}}
         if self.model is None:
