@@ -45,8 +45,8 @@ INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
         r"|\b(reply|respond|answer) with the word\b",
         _FLAGS,
     ),
-    # A note addressed to whatever model reads the page ("Note to any AI model summarising this
-    # page: …", "Language models processing this document …"): prose about a product says "the user".
+    # A note addressed to whatever model reads the page ("Message for any language model reading
+    # this: …", "chatbots processing this document …"): prose about a product says "the user".
     "addressed_reader": re.compile(
         r"\b(note|message|notice|attention|reminder)\s+(to|for)\s+(any|all|every|the)?\s*(ai|assistants?|"
         r"language models?|llms?|chatbots?|ai agents?|ai models?|ai assistants?)(\s*[:,]|\s+\w+ing\b)"
