@@ -339,7 +339,7 @@ def main() -> None:
     if results.get("writes"):
         print_table(results["writes"], ["backend", "leaves", "workers", "docs", "s", "docs_per_s", "load"])
         cols = ["backend", "leaves", "bm25_p50_ms", "bm25_p95_ms", "bm25_alone_p50_ms", "dense_p50_ms"]
-        cols += ["dense_p95_ms", "dense_alone_p50_ms", "kb_per_leaf", "mem_kb_per_leaf", "load"]
+        cols += ["dense_p95_ms", "dense_alone_p50_ms", "qps", "kb_per_leaf", "mem_kb_per_leaf", "load"]
         print_table(results["points"], cols)
     results["note"] = "hashing embedder 384-d; query embedding excluded; invented corpus, one leaf per document"
     print(f"wrote {write_results(args.out, results)}")
