@@ -39,6 +39,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import random
 import shutil
 import tempfile
@@ -283,11 +284,19 @@ def main() -> None:
         default="",
         help="shared_buffers of the benchmark's own server, e.g. 1GB (default: the wheel's)",
     )
+    parser.add_argument(
+        "--pg-bm25-postings",
+        type=int,
+        default=None,
+        help="HRAGENT_PG_BM25_POSTINGS for the PostgreSQL clients: at most this many postings per BM25 term",
+    )
     parser.add_argument("--keep", default="", help="keep the built indexes (and the PostgreSQL data) in this folder")
     parser.add_argument("--measure-only", action="store_true", help="measure what --keep stored; ingest nothing")
     args = parser.parse_args()
     if args.measure_only and not args.keep:
         parser.error("--measure-only needs --keep DIR (the folder an earlier --keep run filled)")
+    if args.pg_bm25_postings is not None:  # the query and ingest processes inherit it
+        os.environ["HRAGENT_PG_BM25_POSTINGS"] = str(args.pg_bm25_postings)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hrscale"))
     work.mkdir(parents=True, exist_ok=True)
     files = make_corpus(work / "docs", args.leaves) if args.leaves else []
