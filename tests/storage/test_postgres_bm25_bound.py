@@ -151,3 +151,16 @@ def test_a_smaller_bound_only_lowers_scores_of_leaves_outside_a_terms_best(pages
         if all(top in best for best, rest in inside if top in best | rest):
             assert fast[0][0] == top, query
     assert changed  # the bound does change some rankings here (this is not the exact path again)
+
+
+def test_too_few_visible_leaves_in_the_bounded_read_falls_back_to_every_posting(pages: Any) -> None:
+    """The even pages are the crew's: a caller without that identity sees fewer than k of the 2 best
+    postings per word, so the query is scored over every posting and returns what exact BM25 returns
+    (for some of them more leaves than the bounded read could have seen)."""
+    _, bounded, _ = pages
+    more = 0
+    for query in QUERIES:
+        fast, exact = run(bounded, query, 10, frozenset(), 2)
+        assert same(fast, exact), query
+        more += len(exact) > 2 * len(query.split())
+    assert more

@@ -22,8 +22,9 @@ its `per_term` highest-impact postings, read in impact order from `postings_impa
 (term, tf part at a reference length)), instead of all of them. A term in at most `per_term` leaves
 is read in full, so an index whose kept terms are all that rare — every small index, and the recall
 parity check — scores exactly as FTS5 does. A leaf outside a term's top `per_term` loses that term's
-share of its score (never gains), so only the tail of a ranking can change. Section-filtered queries
-stay exact (their leaves need not be in a term's top). What it costs and saves: benchmarks/RESULTS.md
+share of its score (never gains), so only the tail of a ranking can change; when the bounded read
+finds fewer than k leaves the caller may see, the query is scored over every posting (an ACL must not
+cost a caller results). Section-filtered queries stay exact (their leaves need not be in a term's top). What it costs and saves: benchmarks/RESULTS.md
 (#19, ninth session)."""
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ TOP = (
 IN_SECTIONS = "WHERE p.lid IN (SELECT lid FROM leaf_lengths WHERE section_id = ANY(%(secs)s))"
 # The same arithmetic as SCORES and the IDF of `general` (the same float8 operations in the same order,
 # so the same scores); `info` says how many terms were kept and how many postings they have, for the
-# fallbacks. The top rows come back LEFT JOINed to `info`, so an empty result still reports it.
+# fallbacks (and the largest df, to tell whether a bound left postings unread). The top rows come back
+# LEFT JOINed to `info`, so an empty result still reports it.
 _FUSED = (
     "WITH st AS (SELECT coalesce(sum(leaves), 0)::float8 AS n, coalesce(sum(tokens), 0)::float8 AS tok"
     " FROM bm25_stats),"
@@ -80,14 +82,14 @@ _FUSED = (
     " AS df FROM unnest(%(terms)s::bigint[]) AS u(term)),"
     " kept AS MATERIALIZED (SELECT q.term, q.df, greatest(ln((st.n - q.df + 0.5::float8) / (q.df + 0.5::float8)), 1e-6::float8) AS idf,"
     " st.tok / st.n AS avgdl FROM q, st WHERE q.df BETWEEN 1 AND %(cdf)s AND st.n > 0),"
-    " info AS (SELECT count(*) AS terms, coalesce(sum(df), 0) AS postings FROM kept),"
+    " info AS (SELECT count(*) AS terms, coalesce(sum(df), 0) AS postings, coalesce(max(df), 0) AS top_df FROM kept),"
     " s AS MATERIALIZED (SELECT p.lid, sum(q.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.len"
     " / q.avgdl))) AS score FROM kept q {postings} GROUP BY p.lid ORDER BY score DESC"
     " LIMIT %(cand)s),"
     " top AS (SELECT l.node_id, s.score FROM s JOIN leaf_lengths l ON l.lid = s.lid"
     " JOIN docs d ON d.doc_id = l.doc_id AND d.version = l.version WHERE " + VISIBLE.replace("{}", "{{}}") + ""
     " ORDER BY round(s.score::numeric, %(digits)s) DESC, l.node_id LIMIT %(k)s)"
-    " SELECT info.terms, info.postings, top.node_id, top.score FROM info LEFT JOIN top ON true"
+    " SELECT info.terms, info.postings, info.top_df, top.node_id, top.score FROM info LEFT JOIN top ON true"
     " ORDER BY round(top.score::numeric, %(digits)s) DESC, top.node_id"
 )
 FUSED = _FUSED.format(postings=ALL_POSTINGS)
@@ -113,9 +115,12 @@ def bm25_search(
         params = {"terms": keys, "cap": common_df + 1, "cdf": common_df, "k1": K1, "b": B, "cand": k * PRUNE}
         params |= {"ids": sorted(identities), "digits": SCORE_DIGITS, "k": k, "per_term": per_term}
         rows = db.execute(FUSED_BOUNDED if per_term else FUSED, params, prepare=True).fetchall()
-        kept_terms, postings = int(rows[0][0]), int(rows[0][1])
-        hits = [(r[2], float(r[3])) for r in rows if r[2] is not None]
-        if kept_terms and (len(hits) >= k or postings <= k * PRUNE):
+        kept_terms, postings, top_df = int(rows[0][0]), int(rows[0][1]), int(rows[0][2])
+        hits = [(r[3], float(r[4])) for r in rows if r[3] is not None]
+        # Fewer than k hits are the answer only when every posting was among the candidates (none
+        # left unread by the bound either).
+        read_all = postings <= k * PRUNE and not (per_term and top_df > per_term)
+        if kept_terms and (len(hits) >= k or read_all):
             return hits
     return general(db, keys, k, identities, section_ids, common_df, per_term)
 
@@ -159,4 +164,9 @@ def general(
     rows = db.execute(TOP.format(scores=scores, limit="LIMIT %(cand)s"), params, prepare=True).fetchall()
     if len(rows) < k and sum(df[t] for t in kept) > k * PRUNE:  # too few of the best may be seen: score all
         rows = db.execute(TOP.format(scores=scores, limit=""), params, prepare=True).fetchall()
+    if len(rows) < k and per_term and any(df[t] > per_term for t in kept):
+        # The bounded read saw too few leaves this caller may see (an ACL hides most of a term's best
+        # postings): every posting then, so a filtered search still returns k rows when k exist.
+        exact = SCORES.format(postings=ALL_POSTINGS, where="")
+        rows = db.execute(TOP.format(scores=exact, limit=""), params, prepare=True).fetchall()
     return [(r[0], float(r[1])) for r in rows]
