@@ -49,7 +49,9 @@ def pages(postgres_dsn: str, tmp_path: Path) -> Any:
     index = HierarchicalIndex(tmp_path / "idx", HashingEmbedder(), store=bounded)
     ingest_paths(index, paths[1::2])
     ingest_paths(index, paths[0::2], acl=["crew"])
-    yield index, bounded, PostgresStore(postgres_dsn, schema, bm25_postings=0)
+    exact = PostgresStore(postgres_dsn, schema, bm25_postings=0)
+    yield index, bounded, exact
+    exact.close()  # its connections too: other tests count the server's connections
     index.close()
 
 
