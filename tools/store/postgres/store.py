@@ -23,7 +23,7 @@ from tools.store.fts import term_counts
 from tools.store.postgres.check import check_store
 from tools.store.postgres.postings import compact_stats, copy_rows, delete_doc_leaves, record_stats, write_leaves
 from tools.store.postgres.reads import PostgresReads
-from tools.store.postgres.schema import check_schema_name, configure, connect, create_tables
+from tools.store.postgres.schema import check_schema_name, configure, connect, create_impact_index, create_tables
 from tools.store.records import EMBEDDED_LEVELS, IndexCheck, VectorRow
 from tools.store.sqlite_tree import node_rows
 from tools.types import Level
@@ -65,6 +65,19 @@ POOL_ENV = "HRAGENT_PG_POOL"
 DEFAULT_POOL = 8
 
 
+BM25_ENV = "HRAGENT_PG_BM25_POSTINGS"
+
+
+def read_bm25_postings() -> int:
+    """Postings BM25 reads per query term at most (`HRAGENT_PG_BM25_POSTINGS`; 0: all, exact)."""
+    raw = os.environ.get(BM25_ENV, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit():
+        raise ConfigError(f"{BM25_ENV} must be a whole number of postings per term (0: all), not {raw!r}")
+    return int(raw)
+
+
 def read_pool_size() -> int:
     """Connections the readers of one process share (`HRAGENT_PG_POOL`; 0: one per thread, no pool)."""
     raw = os.environ.get(POOL_ENV, "").strip()
@@ -78,9 +91,14 @@ def read_pool_size() -> int:
 class PostgresStore(PostgresReads):
     """`IndexStore` on PostgreSQL + pgvector; one connection per thread (autocommit, explicit transactions)."""
 
-    def __init__(self, dsn: str, schema: str = "hragent", pool_size: int | None = None) -> None:
+    def __init__(
+        self, dsn: str, schema: str = "hragent", pool_size: int | None = None, bm25_postings: int | None = None
+    ) -> None:
         self.dsn = dsn
         self.pool_size = read_pool_size() if pool_size is None else pool_size
+        self.bm25_postings = read_bm25_postings() if bm25_postings is None else bm25_postings
+        if self.bm25_postings < 0:
+            raise ConfigError(f"bm25_postings must be 0 (all postings) or more, not {self.bm25_postings}")
         self._pool: Any = None
         self._pool_lock = threading.Lock()
         self.schema = check_schema_name(schema)
@@ -159,6 +177,8 @@ class PostgresStore(PostgresReads):
 
     def prepare(self, dim: int | None) -> None:
         create_tables(self.db(), dim)
+        if self.bm25_postings:
+            create_impact_index(self.db())
         if dim:
             self.dim = dim
 
