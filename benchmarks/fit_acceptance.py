@@ -3,7 +3,7 @@
     python -m benchmarks.fit_acceptance                 # collect drafts, fit, write the weights
     python -m benchmarks.fit_acceptance --reuse         # re-fit on the drafts collected last time
 
-It runs the agent (rules acceptance, default settings otherwise) on the tuning questions only:
+It runs the agent (`acceptance="rules"`, default settings otherwise) on the tuning questions only:
 the dev structured-document questions (click, requests, git; answerable ones also on an index
 without their gold pages) and HotpotQA dev questions 0-49 (pooled, and with their gold paragraphs
 removed). Every verified draft with a headline gives one row: its acceptance features
@@ -15,7 +15,8 @@ model decides about.
 
 A standardised, L2-regularised logistic regression (scikit-learn, needed only here) is fitted; the
 threshold is the lowest that keeps the share of *unanswerable* drafts accepted (gold removed or
-written unanswerable) at or below `--max-unanswerable` on the dev structured questions. Reported:
+written unanswerable) at or below `--max-unanswerable` on the dev structured questions, both by
+leave-one-manual-out scores and by the shipped model's own (the higher of the two). Reported:
 leave-one-manual-out scores on dev (fit on the two other manuals plus HotpotQA, score the third —
 the honest estimate), the trade-off curve (answered correct vs unanswerable supported, per
 threshold), per manual. Writes `graphs/roles/offline/acceptance_weights.json` and
@@ -79,6 +80,16 @@ def final_index(result: Any, drafts: Sequence[dict[str, Any]]) -> int | None:
     return hits[-1] if hits else None
 
 
+def rules_roles() -> Any:
+    """The offline roles with the rules alone deciding, reporting every draft's features: the drafts
+    the model will judge (the default, acceptance="auto", would gate them with the current weights)."""
+    from graphs.roles.offline import offline_roles
+    from policies.offline import OfflineThresholds
+
+    thresholds = OfflineThresholds(acceptance="rules", acceptance_features=True)
+    return lambda index: offline_roles(index.embedder, thresholds)
+
+
 def _rows_for(result: Any, base: dict[str, Any], label_of: Any) -> list[dict[str, Any]]:
     drafts = drafts_of(result)
     final = final_index(result, drafts)
@@ -99,7 +110,7 @@ def collect_structdocs() -> list[dict[str, Any]]:
     questions = [q for q in load_questions(split="dev") if q.manual in manuals]
     embedder = make_embedder()
     rows: list[dict[str, Any]] = []
-    agent, _ = build_index(manuals, embedder)
+    agent, _ = build_index(manuals, embedder, roles=rules_roles())
     for n, q in enumerate(questions, 1):
         if n % 25 == 0:
             print(f"  structdocs main {n}/{len(questions)}", flush=True)
@@ -110,7 +121,7 @@ def collect_structdocs() -> list[dict[str, Any]]:
     agent.close()
     answerable = [q for q in questions if q.answerable]
     withheld = sorted({p for q in answerable for p in q.gold_pages})
-    bare, _ = build_index(manuals, embedder, withheld=withheld, name="withheld")
+    bare, _ = build_index(manuals, embedder, withheld=withheld, name="withheld", roles=rules_roles())
     for n, q in enumerate(answerable, 1):
         if n % 25 == 0:
             print(f"  structdocs gold removed {n}/{len(answerable)}", flush=True)
@@ -131,7 +142,8 @@ def _distractor_removed_agent(i: int, record: dict[str, Any], embedder: Any) -> 
     corpus = {t: text for t, text in pooled_corpus([record]).items() if t not in withheld}
     name = f"distractor-removed-q{i:03d}-{corpus_key(corpus)}"
     folder = materialise(corpus, name)
-    return _ingested(Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder), folder)
+    agent = Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder, roles=rules_roles())
+    return _ingested(agent, folder)
 
 
 def collect_hotpot_distractor() -> list[dict[str, Any]]:
@@ -147,7 +159,7 @@ def collect_hotpot_distractor() -> list[dict[str, Any]]:
     for i in TUNED_HOTPOT:
         rec = records[i]
         base = {"source": "hotpot-distractor", "manual": "hotpot-distractor", "qid": str(i), "kind": rec["type"]}
-        with distractor_agent(i, rec, embedder) as agent:
+        with distractor_agent(i, rec, embedder, rules_roles()) as agent:
             result = agent.run(rec["question"])
         rows += _rows_for(result, base | {"group": "main"}, lambda a, g=rec["answer"]: exact_match(a, g) >= 1.0)
         with _distractor_removed_agent(i, rec, embedder) as agent:
@@ -169,9 +181,8 @@ def _mini_agent(name: str, pages: dict[str, str], embedder: Any) -> Any:
     folder.mkdir(parents=True, exist_ok=True)
     for file, text in pages.items():
         (folder / file).write_text(text, encoding="utf-8")
-    return _ingested(
-        Agent(CACHE / "indexes" / f"mini-{name}-{key}", settings=bench_settings(), embedder=embedder), folder
-    )
+    index = CACHE / "indexes" / f"mini-{name}-{key}"
+    return _ingested(Agent(index, settings=bench_settings(), embedder=embedder, roles=rules_roles()), folder)
 
 
 def collect_mini() -> list[dict[str, Any]]:
@@ -224,13 +235,13 @@ def collect_hotpot() -> list[dict[str, Any]]:
 
     records = load_questions()
     idx = list(TUNED_HOTPOT)
-    shared = pooled_agent(records, distractors=False)
+    shared = pooled_agent(records, distractors=False, roles=rules_roles())
     rows: list[dict[str, Any]] = []
     for i in idx:
         rec = records[i]
         base = {"source": "hotpot", "manual": "hotpot", "qid": str(i), "kind": rec["type"], "group": "main"}
         rows += _rows_for(shared.run(rec["question"]), base, lambda a, g=rec["answer"]: exact_match(a, g) >= 1.0)
-    bare = removal_agent(records, idx, distractors=False, embedder=shared.embedder)
+    bare = removal_agent(records, idx, distractors=False, embedder=shared.embedder, roles=rules_roles())
     for i in idx:
         rec = records[i]
         base = {"source": "hotpot", "manual": "hotpot", "qid": str(i), "kind": rec["type"], "group": "removal"}
@@ -392,12 +403,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit_score = {id(r): float(s) for r, s in zip(scored, scores(payload, scored), strict=True)}
     threshold = choose_threshold(dev, fit_score, args.max_unanswerable)
     cv_threshold = choose_threshold(dev, cv_score, args.max_unanswerable)
-    # The operating point is read off the cross-manual scores (each manual scored by a model fitted
-    # without it): the in-sample scores of the final model are optimistic, so its threshold is too low.
-    payload["threshold"] = cv_threshold
+    # The operating point must hold on both views of dev: the cross-manual scores (each manual scored
+    # by a model fitted without it, the estimate for an unseen manual) and the in-sample scores of
+    # the shipped model (what a dev run sees). Either alone can be the lower: the eighth session's
+    # fit gave 0.33 cross-manual / 0.22 in-sample, the ninth's 0.12 / 0.18.
+    payload["threshold"] = max(cv_threshold, threshold)
     payload["operating_point"] = (
         f"lowest threshold with unanswerable (gold removed + written unanswerable) supported <= "
-        f"{args.max_unanswerable:.0%} on the dev structured questions, leave-one-manual-out scores"
+        f"{args.max_unanswerable:.0%} on the dev structured questions, by both the leave-one-manual-out "
+        "scores and the shipped model's own (the higher of the two)"
     )
     payload["fitted_with"] = (
         f"python -m benchmarks.fit_acceptance --c {args.c} --max-unanswerable {args.max_unanswerable}"
@@ -428,7 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n== dev manual {m} (scored by a model fitted without it)")
         print_table(report["per_manual_cross_manual"][m], cols)
     print(
-        f"\nthreshold (unanswerable <= {args.max_unanswerable:.0%}): cross-manual {cv_threshold} (kept), in-sample {threshold}"
+        f"\nthreshold (unanswerable <= {args.max_unanswerable:.0%}): cross-manual {cv_threshold}, in-sample "
+        f"{threshold}; kept {payload['threshold']}"
     )
     print("weights:", dict(zip(payload["features"], payload["weights"], strict=True)))
     print(f"wrote {args.out} and {write_results('fit_acceptance', report)}")

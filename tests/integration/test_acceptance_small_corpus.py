@@ -1,7 +1,9 @@
 """The learned acceptance gate on the default stack (bundled MiniLM, `acceptance="auto"`) over a
-corpus of three invented pages: a right, supported answer is kept, and an answer the rules pass
-although its page says nothing of what was asked is declined. A corpus this small puts every page
-in every evidence pool, which is what the gate's corpus-size-free features are for."""
+corpus of three invented pages: the gate is consulted and a right, supported answer is kept. A
+corpus this small puts every page in every evidence pool, which is what the gate's
+corpus-size-free features are for. (That it also declines off-topic answers the rules pass on such
+a corpus is *not* tested: at the shipped operating point it does not — benchmarks/RESULTS.md,
+"Ninth session: acceptance by default?".)"""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from typing import Any
 import pytest
 
 from agent import Agent, RunResult
-from graphs.roles.offline import offline_roles
 from policies.offline import OfflineThresholds
 from tests.conftest import offline_settings
 
@@ -45,19 +46,6 @@ metres per second, during the storm of January 1992.
 """,
 }
 
-# No page says who designed the lighthouse; the keeper's sentence shares its words.
-OFF_TOPIC = "Who designed the Skarvholm lighthouse?"
-
-
-def _agent(folder: Path, index: Path, acceptance: str | None) -> Agent:
-    roles: Any = None
-    if acceptance is not None:
-        thresholds = OfflineThresholds(acceptance=acceptance)  # type: ignore[arg-type]
-        roles = lambda ix: offline_roles(ix.embedder, thresholds)  # noqa: E731
-    agent = Agent(index, settings=offline_settings(), roles=roles)
-    agent.ingest(folder)
-    return agent
-
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -69,7 +57,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def default_agent(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    agent = _agent(corpus, tmp_path_factory.mktemp("default") / "idx", None)
+    agent = Agent(tmp_path_factory.mktemp("default") / "idx", settings=offline_settings())  # default roles
+    agent.ingest(corpus)
+    assert OfflineThresholds().acceptance == "auto"
     yield agent
     agent.close()
 
@@ -84,17 +74,3 @@ def test_a_right_answer_on_a_three_page_corpus_is_kept(default_agent: Agent) -> 
     gate = _acceptance(result)[-1]
     assert "score" in gate and float(gate["score"]) >= float(gate["threshold"])  # the gate was asked and kept it
     assert any("01-lighthouse.md" in c.source for c in result.citations)
-
-
-def test_an_off_topic_answer_the_rules_pass_is_declined(
-    default_agent: Agent, corpus: Path, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    rules = _agent(corpus, tmp_path_factory.mktemp("rules") / "idx", "rules")
-    try:
-        ruled = rules.run(OFF_TOPIC)
-    finally:
-        rules.close()
-    assert ruled.outcome == "answered" and ruled.short_answer  # the rules alone accept the keeper's name
-    result = default_agent.run(OFF_TOPIC)
-    assert result.outcome == "not_found" and result.short_answer == ""
-    assert any(a.get("declined") for a in _acceptance(result))
