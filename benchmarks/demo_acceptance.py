@@ -53,11 +53,14 @@ def run(acceptance: str, asked: list[tuple[str, str]]) -> list[dict[str, Any]]:
             for question, gold in asked:
                 t0 = time.perf_counter()
                 result = agent.run(question)
-                gates = [
-                    ev.detail["acceptance"]
+                scored = [
+                    ev.detail
                     for ev in result.trace
                     if ev.node == "verify" and (ev.detail.get("acceptance") or {}).get("score") is not None
                 ]
+                # The gate's score of the draft the result headlines (else of the last draft it judged).
+                headline = [d for d in scored if d.get("passed") and d.get("short_answer") == result.short_answer]
+                gates = [d["acceptance"] for d in (headline or scored)]
                 right = bool(result.short_answer) and gold.lower() in result.short_answer.lower()
                 rows.append(
                     {
