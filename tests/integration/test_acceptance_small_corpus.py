@@ -1,4 +1,4 @@
-"""The learned acceptance gate on the default stack (bundled MiniLM, `acceptance="auto"`) over a
+"""The learned acceptance gate on the default stack's embedder (bundled MiniLM, `acceptance="auto"`) over a
 corpus of three invented pages: the gate is consulted and a right, supported answer is kept. A
 corpus this small puts every page in every evidence pool, which is what the gate's
 corpus-size-free features are for. (That it also declines off-topic answers the rules pass on such
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from agent import Agent, RunResult
+from graphs.roles.offline import offline_roles
 from policies.offline import OfflineThresholds
 from tests.conftest import offline_settings
 
@@ -56,10 +57,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def default_agent(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    agent = Agent(tmp_path_factory.mktemp("default") / "idx", settings=offline_settings())  # default roles
+def auto_agent(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    thresholds = OfflineThresholds(acceptance="auto")  # the bundled MiniLM: the gate runs
+    agent = Agent(
+        tmp_path_factory.mktemp("auto") / "idx",
+        settings=offline_settings(),
+        roles=lambda ix: offline_roles(ix.embedder, thresholds),
+    )
     agent.ingest(corpus)
-    assert OfflineThresholds().acceptance == "auto"
     yield agent
     agent.close()
 
@@ -68,8 +73,8 @@ def _acceptance(result: RunResult) -> list[dict[str, Any]]:
     return [ev.detail["acceptance"] for ev in result.trace if ev.node == "verify" and ev.detail.get("acceptance")]
 
 
-def test_a_right_answer_on_a_three_page_corpus_is_kept(default_agent: Agent) -> None:
-    result = default_agent.run("Who keeps the Skarvholm lighthouse?")
+def test_a_right_answer_on_a_three_page_corpus_is_kept(auto_agent: Agent) -> None:
+    result = auto_agent.run("Who keeps the Skarvholm lighthouse?")
     assert result.outcome == "answered" and result.short_answer == "Oda Fjeldstad"
     gate = _acceptance(result)[-1]
     assert "score" in gate and float(gate["score"]) >= float(gate["threshold"])  # the gate was asked and kept it
