@@ -5,8 +5,11 @@
 
 It runs the agent (`acceptance="rules"`, default settings otherwise) on the tuning questions only:
 the dev structured-document questions (click, requests, git; answerable ones also on an index
-without their gold pages) and HotpotQA dev questions 0-49 (pooled, and with their gold paragraphs
-removed). Every verified draft with a headline gives one row: its acceptance features
+without their gold pages), HotpotQA dev questions 0-49 (pooled, and with their gold paragraphs
+removed; and in the distractor setting, each over its own ten paragraphs and over those less its
+gold ones) and the invented mini-corpora of `benchmarks/acceptance_corpora/` (three to four pages
+each; every answerable question again without its page) — so corpora of a user's first folder's
+size are fitted on too. `--sources` re-collects only some of these. Every verified draft with a headline gives one row: its acceptance features
 (`graphs/roles/offline/acceptance.py`, read from the run's `verify` trace events) and a label —
 right when the benchmark's normaliser finds the answer in it (structured documents: every answer
 part; HotpotQA: exact match), wrong otherwise, and always wrong with the gold pages removed or on
