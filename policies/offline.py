@@ -82,7 +82,7 @@ class OfflineThresholds(BaseModel):
         "index embedder other than the one the weights were fitted with is an AcceptanceModelError) or "
         "'auto' (learned when the index embeds with the weights' embedder, the bundled MiniLM; rules "
         "otherwise, as the model's similarity features mean nothing on other vectors). Default 'rules': "
-        "'auto' meets the dev and demo conditions but not val's (benchmarks/RESULTS.md, ninth session).",
+        "'auto' meets the dev and demo conditions, not val's or HotpotQA's (benchmarks/RESULTS.md, ninth session).",
     )
     acceptance_threshold: float | None = Field(
         None,
