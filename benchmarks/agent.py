@@ -71,35 +71,38 @@ def _ingested(agent: Agent, folder: Path) -> Agent:
     return agent
 
 
-def pooled_agent(records: list[dict[str, Any]], *, distractors: bool, embedder: Any = None) -> Agent:
+def pooled_agent(records: list[dict[str, Any]], *, distractors: bool, embedder: Any = None, roles: Any = None) -> Agent:
     corpus = pooled_corpus(records, distractors=distractors)
     name = f"pooled{'-wiki' if distractors else ''}-{corpus_key(corpus)}"
     folder = materialise(corpus, name)
-    agent = Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder)
+    agent = Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder, roles=roles)
     t0 = time.perf_counter()
     _ingested(agent, folder)
     print(f"[{name}] {len(corpus)} paragraphs ready in {time.perf_counter() - t0:.1f}s", flush=True)
     return agent
 
 
-def removal_agent(records: list[dict[str, Any]], idx: list[int], *, distractors: bool, embedder: Any) -> Agent:
+def removal_agent(
+    records: list[dict[str, Any]], idx: list[int], *, distractors: bool, embedder: Any, roles: Any = None
+) -> Agent:
     """The pooled index less the gold paragraphs of every question in `idx` (built once, then cached)."""
     withheld = {t for i in idx for t in gold_titles(records[i])}
     corpus = {t: text for t, text in pooled_corpus(records, distractors=distractors).items() if t not in withheld}
     name = f"removed{'-wiki' if distractors else ''}-{corpus_key(corpus)}"
     folder = materialise(corpus, name)
-    agent = Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder)
+    agent = Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder, roles=roles)
     t0 = time.perf_counter()
     _ingested(agent, folder)
     print(f"[{name}] {len(corpus)} paragraphs ({len(withheld)} gold withheld) ready in {time.perf_counter() - t0:.1f}s")
     return agent
 
 
-def distractor_agent(i: int, record: dict[str, Any], embedder: Any) -> Agent:
+def distractor_agent(i: int, record: dict[str, Any], embedder: Any, roles: Any = None) -> Agent:
     corpus = pooled_corpus([record])
     name = f"distractor-q{i:03d}-{corpus_key(corpus)}"
     folder = materialise(corpus, name)
-    return _ingested(Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder), folder)
+    agent = Agent(CACHE / "indexes" / name, settings=bench_settings(), embedder=embedder, roles=roles)
+    return _ingested(agent, folder)
 
 
 # ----------------------------------------------------------------------------- scoring one run
@@ -323,14 +326,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--removal", action="store_true", help="also run the questions with their gold paragraphs removed from the pool"
     )
+    parser.add_argument(
+        "--acceptance",
+        choices=["rules", "learned"],
+        help="OfflineThresholds.acceptance of the offline reader (default: the setting's)",
+    )
+    parser.add_argument("--acceptance-threshold", type=float, help="OfflineThresholds.acceptance_threshold")
     args = parser.parse_args(argv)
+    from benchmarks.longdocs_agent import offline_roles_with
+
+    roles = offline_roles_with(args.acceptance, args.acceptance_threshold)
     records = load_questions()
     lo, hi = (int(x) for x in args.questions.split(":"))
     idx = list(range(lo, min(hi, len(records))))
     payload: dict[str, Any] = {"questions": [lo, hi], "settings": {}}
+    payload["acceptance"] = {"mode": args.acceptance, "threshold": args.acceptance_threshold}
     pool = pooled_corpus(records, distractors=args.distractors)
     by_file = by_title_file(pool)
-    shared = pooled_agent(records, distractors=args.distractors) if args.setting != "distractor" else None
+    shared = pooled_agent(records, distractors=args.distractors, roles=roles) if args.setting != "distractor" else None
     embedder = shared.embedder if shared else None
 
     settings: list[tuple[str, AgentFor]] = []
@@ -341,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
             nonlocal embedder
             if i not in cache:
                 cache.clear()  # one small index open at a time
-                cache[i] = distractor_agent(i, records[i], embedder)
+                cache[i] = distractor_agent(i, records[i], embedder, roles)
                 embedder = cache[i].embedder
             return cache[i]
 
@@ -370,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
         payload["settings"][name] = summary
 
     if args.removal and shared is not None:
-        bare = removal_agent(records, idx, distractors=args.distractors, embedder=shared.embedder)
+        bare = removal_agent(records, idx, distractors=args.distractors, embedder=shared.embedder, roles=roles)
         rows = run_agent(records, idx, lambda _i: bare, by_file, lambda _i: None, label="gold removed")
         answered = payload["settings"][settings[-1][0]]["per_question"]
         removal = {

@@ -74,11 +74,15 @@ class OfflineThresholds(BaseModel):
         0.37, ge=0.0, le=1.0, description="Raw draft score at which a passing draft is right half the time."
     )
     calibration_slope: float = Field(25.0, gt=0.0, description="Steepness of the raw-score-to-confidence logistic.")
-    acceptance: Literal["rules", "learned"] = Field(
+    acceptance: Literal["rules", "learned", "auto"] = Field(
         "rules",
         description="Who has the last word on a draft the rules pass: 'rules' (coverage, similarity, question "
-        "grounding) or 'learned' (also the fitted acceptance model's P(right) >= acceptance_threshold; "
-        "graphs/roles/offline/acceptance_weights.json, fitted by `python -m benchmarks.fit_acceptance`).",
+        "grounding), 'learned' (also the fitted acceptance model's P(right) >= acceptance_threshold; "
+        "graphs/roles/offline/acceptance_weights.json, fitted by `python -m benchmarks.fit_acceptance`; an "
+        "index embedder other than the one the weights were fitted with is an AcceptanceModelError) or "
+        "'auto' (learned when the index embeds with the weights' embedder, the bundled MiniLM; rules "
+        "otherwise, as the model's similarity features mean nothing on other vectors). Default 'rules': "
+        "'auto' meets the dev and demo conditions, not val's or HotpotQA's (benchmarks/RESULTS.md, ninth session).",
     )
     acceptance_threshold: float | None = Field(
         None,

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from graphs.roles.offline.acceptance import FEATURES, FeatureReader
+from graphs.roles.offline.acceptance import ALL_FEATURES, FEATURES, FeatureReader
 from graphs.roles.offline.acceptance_model import FORMAT, AcceptanceModelError, load_model
 from graphs.roles.offline.verifier import OfflineVerifier
 from graphs.state import ClaimDict, Draft, EvidenceItem
 from policies.offline import OfflineThresholds
 from tests.unit.test_grounding import cite, entry
+from tools.embeddings import HashingEmbedder
 
 TASK = "Which ferrule function trims the stale cache files every night?"
 
@@ -68,9 +69,20 @@ def test_features_say_where_the_cited_entry_ranked_and_what_it_names() -> None:
     off = FeatureReader(None).read(
         TASK, _draft(OFF_TOPIC, "ferrule.rotate_keys"), _draft(OFF_TOPIC, "ferrule.rotate_keys")["claims"], EVIDENCE
     )
-    assert set(right) == set(FEATURES)
-    assert right["cited_rank"] == 1.0 and off["cited_rank"] < 0.25
-    assert right["cited_score_ratio"] == 1.0 and off["cited_score_ratio"] == pytest.approx(0.2)
+    assert set(right) == set(ALL_FEATURES) and set(FEATURES) <= set(ALL_FEATURES)
+    assert right["query_rank"] == 1.0 and off["query_rank"] < 0.25
+    assert right["query_score_ratio"] == 1.0 and off["query_score_ratio"] == pytest.approx(0.2)
+
+
+def test_rank_and_score_ratio_are_read_within_the_query_that_found_the_entry() -> None:
+    """A chain's second hop ranks its own evidence: its best item is first there, whatever the
+    first hop's scores (raw scores of different queries are not comparable)."""
+    hop1 = [_scored(EvidenceItem(**{**f, "query": "first hop"}), 0.9) for f in FILLER]  # type: ignore[typeddict-item]
+    hop2 = _scored(EvidenceItem(**{**RIGHT, "query": "second hop"}), 0.3)  # type: ignore[typeddict-item]
+    evidence = {"s1": hop1, "s2": [hop2]}
+    got = FeatureReader(None).read(TASK, _draft(hop2, "ferrule.prune_cache"), _draft(hop2, "x")["claims"], evidence)
+    assert got["query_rank"] == 1.0 and got["query_score_ratio"] == 1.0
+    assert got["cited_rank"] < 0.5  # the corpus-wide rank it replaces
 
 
 def test_rules_pass_both_drafts_and_the_learned_gate_declines_the_off_topic_one(tmp_path: Path) -> None:
@@ -80,7 +92,7 @@ def test_rules_pass_both_drafts_and_the_learned_gate_declines_the_off_topic_one(
         assert report["passed"], name
     learned = OfflineVerifier(
         thresholds=OfflineThresholds(
-            acceptance="learned", acceptance_weights=str(_weights(tmp_path, cited_rank=3.0, cited_score_ratio=3.0))
+            acceptance="learned", acceptance_weights=str(_weights(tmp_path, query_rank=3.0, query_score_ratio=3.0))
         )
     )
     kept, _ = learned.verify(TASK, _draft(RIGHT, "ferrule.prune_cache"), EVIDENCE)
@@ -94,7 +106,7 @@ def test_rules_pass_both_drafts_and_the_learned_gate_declines_the_off_topic_one(
 
 
 def test_the_threshold_is_the_knob(tmp_path: Path) -> None:
-    path = str(_weights(tmp_path, cited_rank=3.0))
+    path = str(_weights(tmp_path, query_rank=3.0))
     strict = OfflineThresholds(acceptance="learned", acceptance_weights=path, acceptance_threshold=0.999)
     report, _ = OfflineVerifier(thresholds=strict).verify(TASK, _draft(RIGHT, "ferrule.prune_cache"), EVIDENCE)
     assert not report["passed"] and report["acceptance"]["threshold"] == 0.999
@@ -134,10 +146,29 @@ def test_the_shipped_weights_match_the_features_this_code_computes() -> None:
 
 def test_rules_compute_features_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HRAGENT_ACCEPTANCE_FEATURES", raising=False)
-    plain, _ = OfflineVerifier().verify(TASK, _draft(RIGHT, "ferrule.prune_cache"), EVIDENCE)
-    assert plain["passed"] and "acceptance" not in plain  # no feature work on the default path
-    asked = OfflineVerifier(thresholds=OfflineThresholds(acceptance_features=True))
+    rules = OfflineThresholds(acceptance="rules")
+    plain, _ = OfflineVerifier(thresholds=rules).verify(TASK, _draft(RIGHT, "ferrule.prune_cache"), EVIDENCE)
+    assert plain["passed"] and "acceptance" not in plain  # no feature work with the rules alone
+    asked = OfflineVerifier(thresholds=rules.model_copy(update={"acceptance_features": True}))
     report, _ = asked.verify(TASK, _draft(RIGHT, "ferrule.prune_cache"), EVIDENCE)
-    assert report["passed"] and set(report["acceptance"]["features"]) == set(FEATURES)  # type: ignore[arg-type]
+    assert report["passed"] and set(report["acceptance"]["features"]) == set(ALL_FEATURES)  # type: ignore[arg-type]
     monkeypatch.setenv("HRAGENT_ACCEPTANCE_FEATURES", "1")
     assert OfflineThresholds().acceptance_features
+
+
+def test_auto_leaves_other_embedders_to_the_rules_and_learned_refuses_them(tmp_path: Path) -> None:
+    """The shipped weights read MiniLM similarities: on hashing vectors `auto` gates nothing (the
+    rules decide) and an explicit `learned` is a typed error, not a gate on meaningless numbers."""
+    shipped = load_model()
+    assert shipped.embedder == "sentence-transformers/all-MiniLM-L6-v2"
+    hashing = HashingEmbedder()
+    assert not shipped.fits(hashing) and not shipped.fits(None)
+    auto = OfflineVerifier(hashing, OfflineThresholds(acceptance="auto"))
+    assert auto.model is None
+    report, _ = auto.verify(TASK, _draft(RIGHT, "ferrule.prune_cache"), EVIDENCE)
+    assert report["passed"]
+    with pytest.raises(AcceptanceModelError, match="hashing-256"):
+        OfflineVerifier(hashing, OfflineThresholds(acceptance="learned"))
+    # A weights file that names no embedder applies to any (the hand-made ones above).
+    anyone = OfflineVerifier(hashing, OfflineThresholds(acceptance="auto", acceptance_weights=str(_weights(tmp_path))))
+    assert anyone.model is not None

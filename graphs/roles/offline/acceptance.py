@@ -30,8 +30,9 @@ from tools.embeddings import Embedder
 TECHNICAL_TYPES = frozenset({"identifier", "exception", "option", "command", "version", "value"})
 _CODE_SHAPE = re.compile(r"[._()=/\\<>\[\]-]|^[a-z]+[A-Z]|^[A-Z_]{3,}$")
 
-# The order is the weights file's: a model fitted on other features is refused (`AcceptanceModel`).
-FEATURES: tuple[str, ...] = (
+# Every feature `FeatureReader.read` computes (fitting keeps them all, so a feature set can be
+# compared on the saved drafts without re-running the agent).
+ALL_FEATURES: tuple[str, ...] = (
     "draft_confidence",
     "claim_confidence",
     "claims",
@@ -53,7 +54,26 @@ FEATURES: tuple[str, ...] = (
     "answer_code_shaped",
     "technical_question",
     "yes_no",
+    "query_rank",
+    "query_score_ratio",
+    "pages_agree",
+    "chain",
+    "sim_question_chain",
+    "sim_gap_chain",
 )
+
+# The features the model reads, in the weights file's order: a model fitted on other features is
+# refused (`AcceptanceModel`). Computed but not read, as they shift with the corpus's size or
+# shape: the cited entry's rank and score ratio among *all* evidence (a small corpus puts every
+# page in the pool; scores of different hops' queries are not comparable), the count of pages
+# naming the answer (a ten-page corpus has few to name it), the count of pages cited (a chain over
+# a company's few long pages cites more of them than one over one-paragraph Wikipedia pages) and
+# the best evidence's similarity less the cited *sentence's* (a bridge's last step alone says
+# little of the question). Their per-query, "two or more pages" and whole-chain forms replace them.
+SIZE_BOUND: frozenset[str] = frozenset(
+    {"cited_rank", "cited_score_ratio", "pages_naming_answer", "cited_pages", "sim_gap"}
+)
+FEATURES: tuple[str, ...] = tuple(f for f in ALL_FEATURES if f not in SIZE_BOUND)
 
 _TOP_EVIDENCE = 5  # items whose similarity to the question says how in-corpus it is
 
@@ -81,6 +101,24 @@ def _answer_claim(short: str, claims: Sequence[ClaimDict]) -> ClaimDict | None:
         if carried(answers, claim["text"]):
             return claim
     return claims[0] if claims else None
+
+
+def _query_standing(item: EvidenceItem | None, evidence: Mapping[str, Sequence[EvidenceItem]]) -> tuple[float, float]:
+    """The cited item's rank (as 1 / (1 + rank)) and score ratio to the best among the items the same
+    retrieval query returned: comparable across corpora of any size and across a chain's hops."""
+    if item is None:
+        return 0.0, 0.0
+    same: dict[str, float] = {}
+    for items in evidence.values():
+        for e in items:
+            if e["query"] == item["query"]:
+                same[e["node_id"]] = max(same.get(e["node_id"], float("-inf")), float(e["score"]))
+    if not same:
+        return 0.0, 0.0
+    mine = same.get(item["node_id"], float(item["score"]))
+    rank = sum(1 for s in same.values() if s > mine)
+    top = max(same.values())
+    return 1.0 / (1.0 + rank), (mine / top if top > 0 else 0.0)
 
 
 def _ranked(evidence: Mapping[str, Sequence[EvidenceItem]]) -> list[EvidenceItem]:
@@ -134,9 +172,14 @@ class FeatureReader:
         texts = []
         if anchor is not None:
             texts += [anchor["quote"], _heading_path(item, anchor)]
+        # The chain's sentences together (every claim's first quote): a bridge's last step alone
+        # says little of the question; the steps it rests on say the rest.
+        chain_text = " ".join(cl["citations"][0]["quote"] for cl in claims if cl.get("citations"))
+        texts.append(chain_text)
         top = [f"{_item_path(e)}: {e['text'][:300]}" for e in ranked[:_TOP_EVIDENCE]]
         sims = self._sims(task, texts + top)
         sim_sentence, sim_heading = (sims[0], sims[1]) if anchor is not None else (0.0, 0.0)
+        sim_chain = sims[len(texts) - 1] if chain_text else 0.0
         sim_best = max(sims[len(texts) :], default=0.0)
 
         signature = False
@@ -153,6 +196,7 @@ class FeatureReader:
         rank = rank_of.get(item["node_id"], len(ranked)) if item is not None else len(ranked)
         cited_score = float(item["score"]) if item is not None else 0.0
         missing = len(names - window) if item is not None else len(names)
+        query_rank, query_ratio = _query_standing(item, evidence)
         confidences = [float(c.get("confidence", 0.0)) for c in claims]
         return {
             "draft_confidence": float(draft.get("confidence", 0.0)),
@@ -178,6 +222,12 @@ class FeatureReader:
             "answer_code_shaped": float(bool(_CODE_SHAPE.search(short))),
             "technical_question": float(answer_type(task).kind in TECHNICAL_TYPES),
             "yes_no": float(short.lower() in {"yes", "no"}),
+            "query_rank": query_rank,
+            "query_score_ratio": query_ratio,
+            "pages_agree": float(len(pages) >= 2),
+            "chain": float(len(claims) > 1),
+            "sim_question_chain": sim_chain,
+            "sim_gap_chain": sim_best - sim_chain,
         }
 
 

@@ -2,8 +2,10 @@
 a small JSON file in the package, scored with numpy (scikit-learn is needed only to fit it:
 `python -m benchmarks.fit_acceptance`).
 
-The file names the features it was fitted on, in order; a file that is missing, unreadable, or
-fitted on other features is refused with `AcceptanceModelError` rather than scored wrongly.
+The file names the features it was fitted on, in order, and the embedder whose similarities it
+read; a file that is missing, unreadable, or fitted on other features is refused with
+`AcceptanceModelError` rather than scored wrongly, and so is a run on another embedder's vectors
+with `acceptance="learned"` (`"auto"`, the default, leaves the decision to the rules there).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphs.roles.offline.acceptance import FEATURES, as_vector
+from tools.embeddings import Embedder
 from tools.errors import ConfigError
 
 WEIGHTS_PATH = Path(__file__).with_name("acceptance_weights.json")
@@ -40,6 +43,16 @@ class AcceptanceModel:
     bias: float
     threshold: float  # the operating point chosen when fitting (see the file's `operating_point`)
     meta: Mapping[str, Any]
+
+    @property
+    def embedder(self) -> str | None:
+        """The id of the embedder whose similarities the model was fitted on (None: any)."""
+        value = self.meta.get("embedder")
+        return str(value) if value else None
+
+    def fits(self, embedder: Embedder | None) -> bool:
+        """Were the model's similarity features fitted on this embedder's vectors?"""
+        return self.embedder is None or (embedder is not None and embedder.id == self.embedder)
 
     def score(self, features: Mapping[str, float]) -> float:
         missing = [f for f in FEATURES if f not in features]

@@ -14,7 +14,7 @@ import numpy as np
 
 from graphs.roles.base import Usage
 from graphs.roles.offline.acceptance import FeatureReader
-from graphs.roles.offline.acceptance_model import AcceptanceModel, load_model
+from graphs.roles.offline.acceptance_model import AcceptanceModel, AcceptanceModelError, load_model
 from graphs.roles.offline.grounding import (
     Grounding,
     asked_terms,
@@ -171,8 +171,16 @@ class OfflineVerifier:
         self.features = FeatureReader(embedder)
         # Loaded up front: a missing or mismatched weights file fails when the agent is built, not mid-run.
         self.model: AcceptanceModel | None = (
-            load_model(self.t.acceptance_weights) if self.t.acceptance == "learned" else None
+            load_model(self.t.acceptance_weights) if self.t.acceptance != "rules" else None
         )
+        if self.model is not None and not self.model.fits(embedder):
+            if self.t.acceptance == "learned":
+                raise AcceptanceModelError(
+                    f"the acceptance weights were fitted on {self.model.embedder} similarities, the index embeds "
+                    f"with {embedder.id if embedder is not None else 'no embedder'}; use acceptance='auto' or "
+                    "'rules', or re-fit with that embedder"
+                )
+            self.model = None  # auto: the rules alone decide on vectors the model was not fitted on
 
     def _similarity(self, claim: str, quotes: list[str]) -> float:
         if self.embedder is None or not quotes:
