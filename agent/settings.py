@@ -205,7 +205,17 @@ class Settings(BaseSettings):
 
 
 _ENV_PREFIX = "HRAGENT_"
-_NOT_SETTINGS = ("HRAGENT_TEST_",)  # test-suite switches, not settings
+# Process-wide switches read where they act, not Settings fields: the test suite's, the benchmarks'
+# (`HRAGENT_BENCH_*`), PostgreSQL's pool and BM25 bound (`HRAGENT_PG_*`), the ONNX cache folder,
+# and the offline reader's fitting switches. A typo of a real setting is still an error.
+_NOT_SETTINGS = (
+    "HRAGENT_TEST_",
+    "HRAGENT_BENCH_",
+    "HRAGENT_PG_",
+    "HRAGENT_CACHE_DIR",
+    "HRAGENT_OFFLINE_SCORER",
+    "HRAGENT_ACCEPTANCE_FEATURES",
+)
 
 
 def _closest(name: str, valid: Sequence[str]) -> str:

@@ -71,6 +71,20 @@ def test_misspelt_toml_dotenv_and_environment_keys_are_errors(tmp_path: Path, mo
         Agent(tmp_path / "idx", embedder=HashingEmbedder())
 
 
+@pytest.mark.parametrize(
+    "name", ["HRAGENT_PG_POOL", "HRAGENT_PG_BM25_POSTINGS", "HRAGENT_CACHE_DIR", "HRAGENT_BENCH_CACHE"]
+)
+def test_process_switches_read_where_they_act_are_not_unknown_settings(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A documented switch such as `HRAGENT_PG_POOL` must not make `Settings.load()` (and so the CLI) fail."""
+    monkeypatch.setenv(name, "4")
+    assert Settings.load().log_level  # loads
+    monkeypatch.setenv("HRAGENT_CACHE_DRI", "4")  # a typo outside the switches is still named
+    with pytest.raises(ConfigError, match="HRAGENT_CACHE_DRI"):
+        Settings.load()
+
+
 # --------------------------------------------------------------------------- no process-wide changes
 def test_constructing_and_running_an_agent_leaves_logging_alone(tmp_path: Path) -> None:
     structlog.reset_defaults()
