@@ -219,3 +219,11 @@ def test_a_constructor_entry_is_named_by_its_class() -> None:
 
     ctor = parse_entry("method tenderlib.Tender.__init__(hull, crew_limit=4)")
     assert ctor is not None and entry_named_depth(ctor, question_terms("What crew_limit does a Tender take?")) == 1
+
+
+def test_an_entry_is_named_by_its_spelling_not_by_a_common_word() -> None:
+    pier = _entry("class tenderlib.Pier(berths=6, wait=30)", "A pier.", "wait – minutes to wait for a berth.")
+    launch = _entry("tenderlib.launch(harbour, **options)", "pier_wait=45¶ – minutes to wait at the pier.")
+    # "the pier" is a word, not the entry `Pier`: the asked slot is not narrowed to Pier's parameters.
+    assert SlotFocus.of("What is the default pier_wait of a launch at the pier?", [pier, launch]).asked == {"pier_wait"}
+    assert SlotFocus.of("What is the default pier_wait of Pier?", [pier, launch]).asked == set()

@@ -77,12 +77,18 @@ def row_default(row: FieldRow) -> str | None:
     return None
 
 
+def _own_name(entry: Entry) -> str:
+    """`Palette.__init__` documents `Palette`'s constructor: it is named as `Palette`."""
+    parts = entry.name.split(".")
+    while len(parts) > 1 and parts[-1].startswith("__") and parts[-1].endswith("__"):
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
 def entry_named_depth(entry: Entry, terms: set[str]) -> int:
     """How many trailing parts of the entry's dotted name the question names (`Table.create` -> 2
     for "Table.create()", 1 for "create"); 0 when it does not name the entry's own short name."""
-    parts = entry.name.split(".")
-    while len(parts) > 1 and parts[-1].startswith("__") and parts[-1].endswith("__"):
-        parts = parts[:-1]  # `Palette.__init__` documents `Palette`'s constructor: it is named as `Palette`
+    parts = _own_name(entry).split(".")
     depth = 0
     for part in reversed(parts):
         if not _parts(part) or not _parts(part) <= terms:
@@ -175,7 +181,9 @@ class SlotFocus:
         for ev in items:
             entry = parse_entry(ev["section"][-1]) if ev["section"] else None
             if entry is not None:
-                entries[entry.name] = entry_named_depth(entry, terms)
+                # Named in its own spelling (`Table.create()`, `Enum`), not by a common word ("the pool").
+                short = _own_name(entry).rsplit(".", 1)[-1]
+                entries[entry.name] = entry_named_depth(entry, terms) if spelled(short, question) else 0
         deepest = max(entries.values(), default=0)
         named = frozenset(e for e, d in entries.items() if d and d == deepest)
         pairs = frozenset((d.entry, d.name) for d in declared if d.entry is not None)
