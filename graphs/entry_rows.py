@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from graphs.text.entries import parse_entry
+from graphs.text.entries import parse_entry, parse_field_row
 from graphs.text.words import content_terms
 from tools.index import NodeRecord
 
 MAX_ENTRY_ROWS = 3  # rows one hit may bring (the prompt's sentence cap is shared by every hit)
 
-# `name (type) – text`, `name – text`, `**name** – text`: one parameter of a field list.
+# `name (type) – text`, `name – text`, `**name** – text`: one parameter of a field list (and
+# `name=default – text`, `name: type = default – text`: `graphs.text.entries.parse_field_row`).
 _FIELD_ITEM = re.compile(r"^\**[A-Za-z_*][\w.*]*\**(?:\s*\([^)]{0,80}\))?\s+[–—-]\s+\S")
 # `Default: 80`, `Defaults to 5.`, `Type: int`, `Returns: …`, `Raises: …`: a labelled row.
 # A bare label ("Return type", "Parameters:") says nothing alone and is not a row.
@@ -45,7 +46,9 @@ def is_entry(section: NodeRecord | None) -> bool:
 def is_field_row(text: str) -> bool:
     """A field-list or labelled row: a parameter with its description, or a `Default:`-style line."""
     line = text.strip()
-    return len(line) <= 400 and bool(_FIELD_ITEM.match(line) or _LABELLED.match(line))
+    if len(line) > 400:
+        return False
+    return bool(_FIELD_ITEM.match(line) or _LABELLED.match(line) or parse_field_row(line) is not None)
 
 
 def entry_rows(query: str, sentences: Sequence[NodeRecord], shown: set[str]) -> list[NodeRecord]:

@@ -77,7 +77,7 @@ def default_values(sentence: str) -> list[Span]:
         if not value or first.lower() in _DEFAULT_STOP:
             continue
         if len(value.split()) > 1 and not any(ch.isdigit() for ch in value.split()[1]):
-            value = first  # "defaults to mauve unless" -> "mauve"
+            value = first.rstrip(".,;:")  # "defaults to mauve unless" -> "mauve"; "to five. this" -> "five"
         start = sentence.find(value, m.start("value"))
         out.append(Span(value, start, start + len(value), "value"))
         stated = _WHICH_IS.match(sentence, start + len(value))

@@ -107,3 +107,42 @@ def whatis_name(section: list[str], sentence: str) -> str | None:
         return None
     m = _WHATIS.match(sentence.strip())
     return m.group("name") if m else None
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One row of an entry's parameter list: the parameter it documents, the default the row itself
+    declares (`pool=4 – …`, `depth (int) – … Defaults to 3.`), and its description. A value stated
+    in the row belongs to that parameter; the same number in the next row belongs to another."""
+
+    name: str
+    value: str | None
+    description: str
+
+
+# `name=value – text`, `name (type) – text`, `**name** – text`, `name: type = value – text`; a `¶`
+# permalink may follow the name. The description may be empty (it is the next paragraph).
+_ROW = re.compile(
+    r"^\s*\**(?P<name>[A-Za-z_][\w.]*)\**\s*"
+    r"(?::\s*[\w.\[\], |]{1,60}?\s*)?"
+    r"(?:=\s*(?P<value>'[^']{0,40}'|\"[^\"]{0,40}\"|[^\s¶–—,;()]+))?\s*¶?\s*"
+    r"(?:\((?P<type>[^)]{0,80})\))?\s*¶?\s*[–—]\s*(?P<desc>.*)$",
+    re.S,
+)
+_ROW_HYPHEN = re.compile(
+    r"^\s*\**(?P<name>[A-Za-z_][\w.]*)\**\s*(?:\((?P<type>[^)]{0,80})\))\s+-\s+(?P<desc>\S.*)$", re.S
+)
+
+
+def parse_field_row(sentence: str) -> FieldRow | None:
+    """The parameter row `sentence` is, or None for prose. A hyphen separates name and text only
+    after a `(type)`: "pool - a set of …" is prose, "pool (int) - …" a row."""
+    line = sentence.strip()
+    if len(line) > 600:
+        return None
+    m = _ROW.match(line) or _ROW_HYPHEN.match(line)
+    if not m:
+        return None
+    name = m.group("name").rstrip(".")
+    value = m.groupdict().get("value")
+    return FieldRow(name, value.strip("'\"") if value else None, m.group("desc").strip())

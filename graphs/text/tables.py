@@ -28,6 +28,8 @@ class Cell:
 def parse_table(text: str) -> tuple[list[str], list[list[str]]] | None:
     """(header, rows) of a " | "-separated table; None when `text` is not one."""
     lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 2 and " | " not in lines[0]:
+        lines = lines[1:]  # a caption above the header row ("Supported versions")
     if len(lines) < 2 or not all(" | " in line for line in lines[:2]):
         return None
     rows = [[c.strip() for c in line.split(" | ")] for line in lines]

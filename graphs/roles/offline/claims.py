@@ -8,10 +8,12 @@ import re
 
 from graphs.roles.offline.compare import names_option
 from graphs.roles.offline.evidence import Ranked, clean_title
+from graphs.roles.offline.slots import SlotFocus, opens_row, row_default, rows_in_order
 from graphs.roles.offline.statements import statement
 from graphs.roles.offline.structure import entry_of, signature_default
 from graphs.state import ClaimDict, Subgoal
 from graphs.text.answer_types import answer_type
+from graphs.text.code_spans import default_values
 from graphs.text.entries import whatis_name
 from graphs.text.normalize import normalize_answer
 from graphs.text.words import content_terms
@@ -46,8 +48,24 @@ def claim_text(query: str, answer: str, chosen: list[Ranked]) -> str:
     if found is not None:
         entry, param = found
         return f"In {entry.name}, {param} = {entry.defaults[param]}."
+    row = row_statement(query, answer, chosen[0])
+    if row is not None:
+        return row
     said = entry_statement(query, answer, chosen[0])
     return said if said is not None else statement(query, answer)
+
+
+def row_statement(query: str, answer: str, r: Ranked) -> str | None:
+    """A default read from the asked parameter's row of an entry (`limit=5 – …`, or the row's run-on
+    "Defaults to 5.") claims it in the same notation as a signature default ("In pkg.open, limit =
+    5."): the row and the entry's heading state it, the question's own words need not."""
+    entry = entry_of(r)
+    row = rows_in_order(r.ev).get(r.sent["node_id"])
+    if entry is None or row is None or row.name not in SlotFocus.of(query, [r.ev]).asked:
+        return None
+    stated = row_default(row) if opens_row(r.sent["text"], row) else None
+    values = {stated} | {v.text for v in default_values(r.sent["text"])}
+    return f"In {entry.name}, {row.name} = {answer}." if answer in values else None
 
 
 def entry_statement(query: str, answer: str, r: Ranked) -> str | None:

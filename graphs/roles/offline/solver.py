@@ -25,6 +25,7 @@ from graphs.roles.offline.relevance import (
     term_weights,
     wh_preposition,
 )
+from graphs.roles.offline.slots import OTHER_SLOT, SlotFocus, asked_rows, rows_in_order
 from graphs.roles.offline.span_shape import AskedShape
 from graphs.roles.offline.statements import statement
 from graphs.roles.offline.structure import (
@@ -44,6 +45,7 @@ from graphs.text.code_spans import technical_spans
 from graphs.text.dates import YEAR_RANGE_RE, YEAR_RE
 from graphs.text.normalize import normalize_answer, title_key
 from graphs.text.spans import candidate_spans, classify_span, names_in
+from graphs.text.tables import parse_table
 from graphs.text.words import PRONOUN_START, content_terms, negates, stem, words
 from policies.offline import OfflineThresholds
 from tools.logs import get_logger
@@ -56,9 +58,17 @@ _PERSON_OPENING = re.compile(
 # Span kinds of technical text: matched against the question verbatim, not after normalisation
 # (normalising "--brief" to "brief" would find it in "--format=brief").
 STRUCTURAL_KINDS = frozenset(["entry", "code", "flag", "exception", "value", "version"])
+# Span kinds that fill a parameter slot (a value, not a name): judged by the slot they sit in.
+SLOT_KINDS = frozenset(["value", "number", "version", "quoted"])
+_ASSIGNMENT = re.compile(r"([A-Za-z_]\w*)=")
 FOLLOW_KINDS = frozenset(["person", "name", "org", "entity", "place", "quoted"])
 # Which named things a bridge usually runs through: people and works more than countries.
 _FOLLOW_PRIOR = {"person": 1.0, "name": 1.0, "quoted": 0.9, "org": 0.85, "entity": 0.8, "place": 0.5}
+
+
+def _entry_name(r: Ranked) -> str | None:
+    entry = entry_of(r)
+    return entry.name if entry is not None else None
 
 
 def _without_and(normalized: str) -> str:
@@ -142,13 +152,16 @@ class OfflineSolver:
         shape = AskedShape.of(query, atype)
         wants_range = atype.kind == "date" and atype.noun in {"years", "timeframe", "period", "era", "span"}
         named = {title_key(n) for n in names_in(query)}
+        slots = SlotFocus.of(query, evidence)  # the parameter the question names, if the evidence declares it
         # Entities with a page of their own in the evidence are likelier answers (and bridges).
         pages = {title_key(ev["title"]) for ev in evidence} - named
         pool = CandidatePool()
         surface, support, kinds = pool.surface, pool.support, pool.kinds
         # True/False/None answer a question about a value or a yes/no one, never "how do I …?" or "which …?".
         literal_unwanted = atype.kind not in ("value", "option", "yesno")
-        ranked = [r for r in self.rank_sentences(query, evidence)[: self.t.read_sentences] if r.score > 0]
+        everything = self.rank_sentences(query, evidence)
+        ranked = [r for r in everything[: self.t.read_sentences] if r.score > 0]
+        rows = {nid: row for ev in evidence for nid, row in rows_in_order(ev).items()} if slots.asked else {}
 
         hit_rank: dict[str, int] = {}
         for i, ev in enumerate(evidence):
@@ -219,6 +232,10 @@ class OfflineSolver:
                 kinds[key] = kind
             support[key].append(r)
 
+        for r, value in asked_rows(slots, rows, everything):  # the asked parameter's own rows: `limit=5 – …`
+            name = rows[r.sent["node_id"]].name
+            factor = 1.5 * slots.factor(name, _entry_name(r)) * (0.5 if value == "None" else 1.0)
+            offer(value, "value", r, factor, name, exact=True, source="signature")
         spelled_count = atype.kind == "number" and not re.search(r"\bhow\s+(?:many|much)\b", query, re.I)
         lowercase = "occupation" if atype.kind == "occupation" else ""
         seen_titles: set[str] = set()
@@ -231,8 +248,13 @@ class OfflineSolver:
             spans = candidate_spans(text, lowercase=lowercase)
             if atype.kind in TECH_KINDS or entry is not None:
                 spans += technical_spans(text)
+            if atype.kind in ("value", "number", "version") and parse_table(text) is not None:
+                spans = []  # a table's values are read as cells under their row and column (`structural_offers`)
             example = looks_like_code(text)
             reading["rank"], reading["example"] = rank, example
+            row = rows.get(r.sent["node_id"])
+            option = entry.name if entry is not None and entry.kind == "option" else None
+            entry_name = entry.name if entry is not None else None
             for span in spans:
                 if span.kind == "number" and re.match(r"-[a-z]", text[span.end : span.end + 2]):
                     continue  # "2-phase", "4-wheel": a number inside a compound word is not a quantity
@@ -254,7 +276,20 @@ class OfflineSolver:
                 if atype.kind == "number" and predicate & set(content_terms(text[span.start : span.end + 12])):
                     factor *= 1.3  # "can seat how many" -> "4,210 seated"
                 factor *= shape.factor(text, span.start, span.end)  # "X is a coastal area …", "written by X"
-                offer(span.text, span.kind, r, factor, near)
+                span_text = span.text
+                if span.kind in SLOT_KINDS and slots.asked:
+                    # A value of another parameter (the next row, the next `name=` of a signature) is a neighbour.
+                    assigned = _ASSIGNMENT.match(span_text)
+                    owner = assigned.group(1) if assigned else slots.owner(text, span.start, row, option)
+                    # `name=None` says "worked out at run time": it is never boosted as the asked value.
+                    factor *= (
+                        min(1.0, slots.factor(owner, entry_name, text))
+                        if span_text.endswith("None")
+                        else slots.factor(owner, entry_name, text)
+                    )
+                    if assigned and owner in slots.asked:
+                        span_text = span_text[assigned.end() :].strip("'\"")  # `limit=5` answers with 5
+                offer(span_text, span.kind, r, factor, near)
             # An entry's name and defaults rest on its best-ranked sentence that negates nothing (a claim
             # "X is the default" checked against "X will not …" reads as a contradiction).
             # (A signature line negates nothing: its "None" is a value.)
@@ -264,12 +299,17 @@ class OfflineSolver:
                 seen_entries.add(r.ev["node_id"])
             for o in structural_offers(query, atype, r, first_of_entry=first_of_entry):
                 head = heading_ref(r.ev) if o.signature else None
+                factor = o.factor
+                if o.source == "default" and slots.asked:  # "…, which defaults to 5": whose default it is
+                    factor *= slots.factor(slots.owner(text, max(0, text.find(o.text)), row, option), entry_name, text)
+                elif o.source == "signature" and entry_name and slots.other_entry(entry_name, o.near):
+                    factor *= OTHER_SLOT  # the same parameter in a sibling entry's signature
                 # A default read from the signature rests on the signature line, not on the body sentence.
                 offer(
                     o.text,
                     o.kind,
                     Ranked(r.score, head, r.ev, 0) if head else r,
-                    o.factor,
+                    factor,
                     o.near,
                     exact=o.signature,
                     source=o.source,

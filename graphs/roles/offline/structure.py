@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphs.roles.offline.evidence import Ranked
+from graphs.roles.offline.slots import ASKED_SLOT, slot_named
 from graphs.state import EvidenceItem, SentenceRef
 from graphs.text.answer_types import TECH_KINDS, AnswerType
 from graphs.text.code_spans import default_values, technical_spans
@@ -217,10 +218,16 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
                     value.strip("'\""), "value", 1.5 * named * computed, param, signature=True, source="signature"
                 )
     if " | " in text and "\n" in text:
+        asked_terms = _asked_terms(question)
         for cell in cell_answers(text, question, atype.noun):
-            kinds = {s.kind for s in technical_spans(cell.text) if s.text == cell.text}
+            spans = technical_spans(cell.text)
+            kinds = {s.kind for s in spans if s.text == cell.text}
+            if not kinds and spans and all(s.kind == "version" for s in spans):
+                kinds = {"version"}  # "3.21, 3.28+": a cell listing versions
             kind = next(iter(kinds), "value" if any(ch.isdigit() for ch in cell.text) else "entity")
             factor = 0.4 + 0.6 * cell.row_match + 0.6 * cell.column_match
+            if slot_named(cell.row_key, asked_terms):
+                factor *= ASKED_SLOT  # the row the question names by its key (`SPARE_CREW | 10`)
             yield Offer(cell.text, kind, factor, f"{cell.row_key} {cell.header}", source="table")
     if wants_default or atype.kind == "value":
         for span in default_values(text):
