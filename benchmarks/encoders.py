@@ -25,6 +25,7 @@ ENCODERS: dict[str, Any] = {  # name -> factory(batch size); the first one chose
     "torch-fp32": lambda b: SentenceTransformerEmbedder(device="cpu", batch_size=b),
     "onnx-fp32": lambda b: OnnxEmbedder(precision="fp32", batch_size=b),
     "onnx-int8": lambda b: OnnxEmbedder(precision="int8", batch_size=b),
+    "onnx-int8-all": lambda b: OnnxEmbedder(precision="int8-all", batch_size=b),
 }
 
 
