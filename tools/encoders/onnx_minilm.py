@@ -97,7 +97,8 @@ class OnnxEmbedder:
         if batch_size < 1 or (batch_tokens is not None and batch_tokens < 1):
             raise ConfigError(f"batch_size and batch_tokens must be positive, got {batch_size}, {batch_tokens}")
         self.batch_size = batch_size
-        self.batch_tokens = batch_tokens
+        # The cache argument is a CPU's: a GPU wants large passes (RESULTS.md, #20: batch 512 ~6x 64).
+        self.batch_tokens = None if device.startswith("cuda") else batch_tokens
         self.threads = threads
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
         self._id = encoding_id(base_id, precision)
