@@ -1,11 +1,12 @@
 """Choosing the bundled MiniLM's encoding: what `make_embedder("minilm")` returns.
 
-A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors; 1.2-1.4x its speed, measured loaded), PyTorch on a
-GPU. int8 ONNX is faster still but moves vectors a little (flat HotpotQA R@5 -.015 with the first
-recipe, and a text's vector depends slightly on its batch-mates; RESULTS.md), so it is opt-in
-(`minilm-int8`). An existing index keeps the encoding it was built with, so upgrading hragent or moving an index
-between a GPU and a CPU machine never trips the manifest check; an explicit precision is honoured
-and a mismatch with the index is the usual `IndexMismatchError`.
+A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors, ~1.8x its speed with token-budgeted
+passes, measured loaded), PyTorch on a GPU. int8 ONNX (`minilm-int8`, or `minilm-int8-all` with every
+MatMul quantised) is faster still but moves vectors: `minilm-int8` lost .029 structured-docs answer
+recall (RESULTS.md, #20), so both are opt-in. An existing index keeps the encoding it was built with,
+so upgrading hragent or moving an index between a GPU and a CPU machine never trips the manifest
+check; an explicit precision is honoured and a mismatch with the index is the usual
+`IndexMismatchError`.
 """
 
 from __future__ import annotations
