@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions (and their paragraphs)")
     ap.add_argument("--slice", type=int, default=64, help="texts per round-robin slice")
     ap.add_argument("--encoders", default=",".join(ENCODERS), help=f"comma-separated, of: {', '.join(ENCODERS)}")
-    ap.add_argument("--batch", type=int, default=32, help="texts per model call (every encoder)")
+    ap.add_argument("--batch", type=int, default=32, help="texts per model call, at most (ONNX: also <= 1,024 tokens)")
     args = ap.parse_args(argv)
     chosen = [e.strip() for e in args.encoders.split(",") if e.strip()]
     if unknown := [e for e in chosen if e not in ENCODERS]:
