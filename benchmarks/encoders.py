@@ -25,6 +25,7 @@ ENCODERS: dict[str, Any] = {  # name -> factory(batch size); the first one chose
     "torch-fp32": lambda b: SentenceTransformerEmbedder(device="cpu", batch_size=b),
     "onnx-fp32": lambda b: OnnxEmbedder(precision="fp32", batch_size=b),
     "onnx-int8": lambda b: OnnxEmbedder(precision="int8", batch_size=b),
+    "onnx-int8-all": lambda b: OnnxEmbedder(precision="int8-all", batch_size=b),
 }
 
 
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions (and their paragraphs)")
     ap.add_argument("--slice", type=int, default=64, help="texts per round-robin slice")
     ap.add_argument("--encoders", default=",".join(ENCODERS), help=f"comma-separated, of: {', '.join(ENCODERS)}")
-    ap.add_argument("--batch", type=int, default=32, help="texts per model call (every encoder)")
+    ap.add_argument("--batch", type=int, default=32, help="texts per model call, at most (ONNX: also <= 1,024 tokens)")
     args = ap.parse_args(argv)
     chosen = [e.strip() for e in args.encoders.split(",") if e.strip()]
     if unknown := [e for e in chosen if e not in ENCODERS]:

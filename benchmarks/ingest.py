@@ -201,6 +201,7 @@ SYSTEMS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "hragent": ("hragent", "minilm", {}),  # the default: ONNX fp32, no sentence vectors (+ a re-ingest)
     "hragent:sentences": ("hragent", "minilm", {"embed_sentences": True}),  # the default before #20's 4th session
     "hragent:int8": ("hragent", "minilm-int8", {}),
+    "hragent:int8-all": ("hragent", "minilm-int8-all", {}),  # every MatMul int8 (faster, further from fp32)
     "hragent:last": ("hragent", "minilm", {"leaf_heading_path": "last"}),  # fewer heading tokens per leaf
     "hragent:page_and_last": ("hragent", "minilm", {"leaf_heading_path": "page_and_last"}),
     "hragent:no-headings": ("hragent", "minilm", {"leaf_headings": False}),

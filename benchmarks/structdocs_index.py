@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -26,14 +27,22 @@ from benchmarks.structdocs_corpus import corpus_files, page_of
 INDEX_SETTINGS: dict[str, Any] = {"embed_sentences": False}
 
 
+def bench_embedder() -> str:
+    """The embedder spec the structured-docs indexes are built with: `HRAGENT_BENCH_EMBEDDER`
+    (e.g. `minilm-int8`, to measure an encoding's answer recall), else the default `minilm`."""
+    return os.environ.get("HRAGENT_BENCH_EMBEDDER", "minilm").strip() or "minilm"
+
+
 def make_embedder() -> CachingEmbedder:
     from tools.embeddings import make_embedder as _make
 
-    return CachingEmbedder(_make("minilm"))
+    return CachingEmbedder(_make(bench_embedder()))
 
 
 def index_folder(name: str, manuals: Sequence[str], withheld: Sequence[str] = ()) -> Path:
-    spec = {"index": INDEX_SETTINGS, "manuals": sorted(manuals), "withheld": sorted(withheld)}
+    spec: dict[str, Any] = {"index": INDEX_SETTINGS, "manuals": sorted(manuals), "withheld": sorted(withheld)}
+    if bench_embedder() != "minilm":  # another encoding's vectors live in a folder of their own
+        spec["embedder"] = bench_embedder()
     key = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:8]
     return CACHE / "structdocs" / f"{name}-{key}"
 

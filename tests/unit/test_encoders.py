@@ -12,6 +12,7 @@ import pytest
 from tools.embeddings import SentenceTransformerEmbedder, make_embedder
 from tools.encoders import MINILM_ID, OnnxEmbedder, resolve_device
 from tools.encoders.device import _cuda_available
+from tools.encoders.onnx_minilm import token_batches
 from tools.encoders.select import make_minilm, manifest_embedder_id
 from tools.errors import ConfigError, IndexMismatchError
 from tools.index import HierarchicalIndex
@@ -50,6 +51,28 @@ def test_onnx_int8_is_close_and_has_its_own_id(torch_vectors: np.ndarray) -> Non
     assert enc.embed([]).shape == (0, 384)
 
 
+def test_token_budgeted_batches_give_the_same_vectors(torch_vectors: np.ndarray) -> None:
+    small = OnnxEmbedder(precision="fp32", batch_tokens=40).embed(TEXTS)  # about one text a pass
+    whole = OnnxEmbedder(precision="fp32", batch_tokens=None, batch_size=32).embed(TEXTS)  # one pass
+    np.testing.assert_allclose(small, whole, atol=1e-5)
+    assert float((small * torch_vectors).sum(axis=1).min()) > 0.9999
+    with pytest.raises(ConfigError, match="positive"):
+        OnnxEmbedder(precision="fp32", batch_tokens=0)
+
+
+def test_token_batches_respect_both_limits() -> None:
+    lengths = [3, 5, 5, 9, 40, 2]
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])  # [5, 0, 1, 2, 3, 4]
+    assert token_batches(order, lengths, 32, None) == [order]
+    assert token_batches(order, lengths, 2, None) == [[5, 0], [1, 2], [3, 4]]
+    # padded size = texts x longest: 4 x 5 = 20 fits, adding the 9-token text would pad to 5 x 9 = 45
+    assert token_batches(order, lengths, 32, 20) == [[5, 0, 1, 2], [3], [4]]  # 40 > 20 still goes alone
+    got = token_batches(order, lengths, 3, 18)
+    assert sorted(i for b in got for i in b) == list(range(len(lengths)))
+    assert all(len(b) <= 3 and (len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 18) for b in got)
+    assert token_batches([], [], 8, 64) == []
+
+
 def test_token_counts_see_past_the_models_window() -> None:
     enc = OnnxEmbedder(precision="int8")
     long = "word " * 600
@@ -62,8 +85,23 @@ def test_an_int8_index_refuses_the_fp32_encoder(tmp_path: Path) -> None:
         HierarchicalIndex(tmp_path / "idx", OnnxEmbedder(precision="fp32"), create=False)
 
 
+def test_the_two_int8_recipes_never_share_an_index(tmp_path: Path, torch_vectors: np.ndarray) -> None:
+    full = OnnxEmbedder(precision="int8-all")
+    assert full.id == f"{MINILM_ID}#onnx-int8-all" != OnnxEmbedder(precision="int8").id
+    got = full.embed(TEXTS)
+    assert float((got * torch_vectors).sum(axis=1).min()) > 0.97  # close, not equal: its own id
+    assert float((got * OnnxEmbedder(precision="int8").embed(TEXTS)).sum(axis=1).min()) < 0.99999
+    HierarchicalIndex(tmp_path / "all", full).close()
+    for other in ("int8", "fp32"):
+        with pytest.raises(IndexMismatchError, match="int8-all"):
+            HierarchicalIndex(tmp_path / "all", OnnxEmbedder(precision=other), create=False)
+    HierarchicalIndex(tmp_path / "int8", OnnxEmbedder(precision="int8")).close()
+    with pytest.raises(IndexMismatchError, match="int8"):
+        HierarchicalIndex(tmp_path / "int8", full, create=False)
+
+
 def test_the_default_keeps_an_existing_indexs_encoding(tmp_path: Path) -> None:
-    for built_with in (OnnxEmbedder(precision="int8"), OnnxEmbedder(precision="fp32")):
+    for built_with in (OnnxEmbedder(precision=p) for p in ("int8", "int8-all", "fp32")):
         where = tmp_path / built_with.precision
         HierarchicalIndex(where, built_with).close()
         assert manifest_embedder_id(where) == built_with.id
@@ -76,14 +114,16 @@ def test_the_default_keeps_an_existing_indexs_encoding(tmp_path: Path) -> None:
 
 def test_explicit_precisions_and_bad_settings() -> None:
     assert make_minilm("int8", "cpu").id.endswith("#onnx-int8")
+    assert make_embedder("minilm-int8-all", device="cpu").id.endswith("#onnx-int8-all")
     assert isinstance(make_minilm("fp32", "cpu"), OnnxEmbedder)
     assert isinstance(make_embedder("minilm-torch", device="cpu"), SentenceTransformerEmbedder)
     with pytest.raises(ConfigError, match="precision"):
         make_minilm("int4", "cpu")
     with pytest.raises(ConfigError, match="device"):
         resolve_device("tpu")
-    with pytest.raises(ConfigError, match="CPU only"):
-        OnnxEmbedder(precision="int8", device="cuda")
+    for int8 in ("int8", "int8-all"):
+        with pytest.raises(ConfigError, match="CPU only"):
+            OnnxEmbedder(precision=int8, device="cuda")
     assert resolve_device("cpu") == "cpu"
     assert resolve_device("auto") in ("cpu", "cuda", "mps")
 

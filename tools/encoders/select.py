@@ -1,11 +1,12 @@
 """Choosing the bundled MiniLM's encoding: what `make_embedder("minilm")` returns.
 
-A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors; 1.2-1.4x its speed, measured loaded), PyTorch on a
-GPU. int8 ONNX is faster still but moves vectors a little (flat HotpotQA R@5 -.015 with the first
-recipe, and a text's vector depends slightly on its batch-mates; RESULTS.md), so it is opt-in
-(`minilm-int8`). An existing index keeps the encoding it was built with, so upgrading hragent or moving an index
-between a GPU and a CPU machine never trips the manifest check; an explicit precision is honoured
-and a mismatch with the index is the usual `IndexMismatchError`.
+A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors, ~1.8x its speed with token-budgeted
+passes, measured loaded), PyTorch on a GPU. int8 ONNX (`minilm-int8`, or `minilm-int8-all` with every
+MatMul quantised) is faster still but moves vectors: `minilm-int8` lost .029 structured-docs answer
+recall (RESULTS.md, #20), so both are opt-in. An existing index keeps the encoding it was built with,
+so upgrading hragent or moving an index between a GPU and a CPU machine never trips the manifest
+check; an explicit precision is honoured and a mismatch with the index is the usual
+`IndexMismatchError`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from tools.encoders.device import resolve_device
+from tools.encoders.onnx_export import PRECISIONS, Precision
 from tools.encoders.onnx_minilm import MINILM_ID, OnnxEmbedder, encoding_id
 from tools.errors import ConfigError
 
-PRECISION_CHOICES = ("auto", "int8", "fp32", "torch")
+PRECISION_CHOICES = ("auto", "int8", "int8-all", "fp32", "torch")
 DEFAULT_PRECISION = "fp32"  # for new indexes; see the module docstring for why int8 is opt-in
 GPU_BATCH = 512  # texts per forward pass on CUDA
 _MANIFEST = "manifest.json"  # the index's manifest file (tools.index.MANIFEST)
@@ -38,7 +40,7 @@ def manifest_embedder_id(index_dir: str | Path | None) -> str | None:
 
 
 def make_minilm(precision: str = "auto", device: str = "auto", *, existing_id: str | None = None) -> Any:
-    """The bundled MiniLM as `precision` ('auto' | 'int8' | 'fp32' | 'torch') on `device`.
+    """The bundled MiniLM as `precision` ('auto' | 'int8' | 'int8-all' | 'fp32' | 'torch') on `device`.
 
     'fp32' is ONNX Runtime on a CPU and PyTorch on a GPU (same vectors); 'torch' is
     sentence-transformers on any device (the encoder before #20)."""
@@ -48,14 +50,10 @@ def make_minilm(precision: str = "auto", device: str = "auto", *, existing_id: s
         raise ConfigError(f"unknown MiniLM precision {precision!r}; use one of {', '.join(PRECISION_CHOICES)}")
     dev = resolve_device(device)
     if precision == "auto":
-        if existing_id == MINILM_ID:
-            precision = "fp32"
-        elif existing_id == encoding_id(MINILM_ID, "int8"):
-            precision = "int8"
-        else:
-            precision = DEFAULT_PRECISION
-    if precision == "int8":
-        return OnnxEmbedder(precision="int8", device="cpu")
+        known: dict[str, Precision] = {encoding_id(MINILM_ID, p): p for p in PRECISIONS}
+        precision = known.get(existing_id or "", DEFAULT_PRECISION)
+    if precision in ("int8", "int8-all"):
+        return OnnxEmbedder(precision=precision, device="cpu")  # type: ignore[arg-type]
     if precision == "fp32" and dev == "cpu":
         return OnnxEmbedder(precision="fp32", device="cpu")
     # On a GPU small batches leave it idle: 512 was ~6x batch 64 on an H200 (RESULTS.md, #20).
