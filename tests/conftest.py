@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +50,22 @@ def make_agent(tmp_path: Path) -> Iterator[object]:
     yield factory
     for agent in made:
         agent.close()
+
+
+@pytest.fixture
+def agent_over(make_agent: Any, tmp_path: Path) -> Any:
+    """Factory: `make_agent`'s agent with the given invented pages ({file name: text}) ingested."""
+
+    def factory(pages: dict[str, str], name: str = "idx", **kwargs: object) -> Agent:
+        docs = tmp_path / f"{name}-docs"
+        docs.mkdir()
+        for file_name, text in pages.items():
+            (docs / file_name).write_text(text, encoding="utf-8")
+        agent: Agent = make_agent(name, **kwargs)
+        agent.ingest(docs)
+        return agent
+
+    return factory
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ rows, or the names one sentence enumerates. Invented mini-documents only."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from graphs.roles.offline.item_groups import GROUP_FLOOR, asked_noun, listed_names, structural_items
@@ -90,12 +89,8 @@ HULLS = """<html><head><title>harbourlib guide</title></head><body><div role="ma
 """
 
 
-def test_agent_lists_the_names_a_sentence_enumerates_each_cited(make_agent: Any, tmp_path: Path) -> None:
-    docs = tmp_path / "hulls"
-    docs.mkdir()
-    (docs / "guide.html").write_text(HULLS, encoding="utf-8")
-    agent = make_agent("hulls")
-    agent.ingest(docs)
+def test_agent_lists_the_names_a_sentence_enumerates_each_cited(agent_over: Any) -> None:
+    agent = agent_over({"guide.html": HULLS}, "hulls")
     result = agent.run("Which three hull types does harbourlib model?")
     assert [i.text for i in result.items] == ["Catamaran", "Trimaran", "Monohull"]
     assert result.short_answer == "Catamaran, Trimaran, Monohull" and result.outcome == "answered"

@@ -4,7 +4,6 @@ and must lose. Invented mini API references (no real manual), hand-made evidence
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,12 +111,8 @@ TABLE_PAGE = """<html><head><title>tenderlib settings</title></head><body><div r
 """
 
 
-def test_agent_reads_the_table_cell_of_the_asked_row(make_agent: Any, tmp_path: Path) -> None:
-    docs = tmp_path / "tender"
-    docs.mkdir()
-    (docs / "settings.html").write_text(TABLE_PAGE, encoding="utf-8")
-    agent = make_agent("tender")
-    agent.ingest(docs)
+def test_agent_reads_the_table_cell_of_the_asked_row(agent_over: Any) -> None:
+    agent = agent_over({"settings.html": TABLE_PAGE}, "tender")
     assert agent.run("What is the default SPARE_CREW setting of tenderlib?").short_answer == "10"
     assert agent.run("What is the default CREW_LIMIT setting of tenderlib?").short_answer == "4"
 
