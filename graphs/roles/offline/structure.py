@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphs.roles.offline.evidence import Ranked
-from graphs.roles.offline.slots import ASKED_SLOT, slot_named
+from graphs.roles.offline.slots import ASKED_SLOT, question_terms, slot_named
 from graphs.state import EvidenceItem, SentenceRef
 from graphs.text.answer_types import TECH_KINDS, AnswerType
 from graphs.text.code_spans import default_values, technical_spans
@@ -56,7 +56,7 @@ def signature_default(heading: str, answer: str, question: str, entry_text: str 
     `entry_text`, the entry's field list, documents it in the question's words): the claim a default
     rests on names both. A sibling entry or another parameter with that value is not what it asks."""
     entry = parse_entry(heading)
-    asked = _asked_terms(question)
+    asked = question_terms(question)
     if entry is None or not _names_entry(entry, asked):
         return None
     described = {described_param(line, question) for line in entry_text.splitlines()} - {None}
@@ -101,15 +101,6 @@ def _entry_kind(entry: Entry) -> str:
     return {"option": "flag", "exception": "exception"}.get(entry.kind, "entry")
 
 
-def _asked_terms(question: str) -> set[str]:
-    """Stemmed terms of the question, and each identifier's parts ("max_hops" -> max, hop). Not
-    "default": it says a default is asked for, and never names a parameter called `default`."""
-    terms = set(content_terms(question))
-    for t in list(terms):
-        terms.update(stem(p) for p in t.replace(".", "_").split("_") if len(p) > 1)
-    return terms - {"default"}
-
-
 def _param_named(param: str, asked: set[str]) -> bool:
     parts = {stem(p) for p in param.split("_") if p}
     return bool(parts) and parts <= asked
@@ -129,7 +120,7 @@ def described_param(sentence: str, question: str) -> str | None:
     desc = set(content_terms(m.group("desc")))
     if not desc:
         return None
-    shared = desc & _asked_terms(question)
+    shared = desc & question_terms(question)
     return m.group("param") if len(shared) >= 2 and len(shared) >= 0.5 * len(desc) else None
 
 
@@ -167,7 +158,7 @@ def named_entry_focus(question: str, evidence: list[EvidenceItem]) -> dict[str, 
 def asks_for_a_default(question: str, evidence: list[EvidenceItem]) -> bool:
     """The question names a parameter that a retrieved entry's signature gives a default ("what file
     suffix does save() use when none is given?" against `save(…, suffix='.wdg')`)."""
-    asked = _asked_terms(question)
+    asked = question_terms(question)
     for ev in evidence:
         entry = parse_entry(ev["section"][-1]) if ev["section"] else None
         if entry is None or not entry.defaults:
@@ -204,7 +195,7 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
             command, "entry", 1.3 if atype.kind in ("command", "text") else 1.1, text[:40], entry=True, source="command"
         )
     if entry is not None and (wants_default or atype.kind in ("value", "number")):
-        asked = _asked_terms(question)
+        asked = question_terms(question)
         # The entry the question names holds the answer; a sibling entry with the same parameter does not.
         named = 1.4 if _names_entry(entry, asked) else 1.0
         described = described_param(text, question)
@@ -218,7 +209,7 @@ def structural_offers(question: str, atype: AnswerType, r: Ranked, *, first_of_e
                     value.strip("'\""), "value", 1.5 * named * computed, param, signature=True, source="signature"
                 )
     if " | " in text and "\n" in text:
-        asked_terms = _asked_terms(question)
+        asked_terms = question_terms(question)
         for cell in cell_answers(text, question, atype.noun):
             spans = technical_spans(cell.text)
             kinds = {s.kind for s in spans if s.text == cell.text}
