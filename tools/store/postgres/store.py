@@ -63,29 +63,27 @@ def safe_location(dsn: str, schema: str) -> str:
 
 POOL_ENV = "HRAGENT_PG_POOL"
 DEFAULT_POOL = 8
-
-
 BM25_ENV = "HRAGENT_PG_BM25_POSTINGS"
+
+
+def _whole_number(env: str, default: int, unit: str) -> int:
+    """A non-negative whole number from the environment variable `env`, or `default` when unset."""
+    raw = os.environ.get(env, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{env} must be a whole number of {unit}, not {raw!r}")
+    return int(raw)
 
 
 def read_bm25_postings() -> int:
     """Postings BM25 reads per query term at most (`HRAGENT_PG_BM25_POSTINGS`; 0: all, exact)."""
-    raw = os.environ.get(BM25_ENV, "").strip()
-    if not raw:
-        return 0
-    if not raw.isdigit():
-        raise ConfigError(f"{BM25_ENV} must be a whole number of postings per term (0: all), not {raw!r}")
-    return int(raw)
+    return _whole_number(BM25_ENV, 0, "postings per term (0: all)")
 
 
 def read_pool_size() -> int:
     """Connections the readers of one process share (`HRAGENT_PG_POOL`; 0: one per thread, no pool)."""
-    raw = os.environ.get(POOL_ENV, "").strip()
-    if not raw:
-        return DEFAULT_POOL
-    if not raw.isdigit():
-        raise ConfigError(f"{POOL_ENV} must be a whole number of connections (0: no pool), not {raw!r}")
-    return int(raw)
+    return _whole_number(POOL_ENV, DEFAULT_POOL, "connections (0: no pool)")
 
 
 class PostgresStore(PostgresReads):
