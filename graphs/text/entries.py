@@ -112,7 +112,7 @@ def whatis_name(section: list[str], sentence: str) -> str | None:
 @dataclass(frozen=True)
 class FieldRow:
     """One row of an entry's parameter list: the parameter it documents, the default the row itself
-    declares (`pool=4 – …`, `depth (int) – … Defaults to 3.`), and its description. A value stated
+    declares (`kilns=4 – …`, `depth (int) – … Defaults to 3.`), and its description. A value stated
     in the row belongs to that parameter; the same number in the next row belongs to another."""
 
     name: str
@@ -136,7 +136,7 @@ _ROW_HYPHEN = re.compile(
 
 def parse_field_row(sentence: str) -> FieldRow | None:
     """The parameter row `sentence` is, or None for prose. A hyphen separates name and text only
-    after a `(type)`: "pool - a set of …" is prose, "pool (int) - …" a row."""
+    after a `(type)`: "kiln - a furnace for …" is prose, "kiln (int) - …" a row."""
     line = sentence.strip()
     if len(line) > 600:
         return None

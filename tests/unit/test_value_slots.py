@@ -122,10 +122,10 @@ def test_a_row_described_in_the_questions_words_is_the_asked_slot() -> None:
         "tenderlib.launch(harbour, **options)",
         "spare_crew=10¶ – crew allowed aboard beyond the crew_limit setting.",
         "dock_wait=45¶ –",
-        "minutes to wait at the dock before giving up on a berth.",
+        "minutes to wait at the dock before it abandons a berth.",
         "crew_limit=4¶ – the number of crew kept aboard the tender.",
     )
-    question = "How many minutes does a tender wait at the dock before giving up on a berth, by default?"
+    question = "How many minutes does a tender wait at the dock before it abandons a berth, by default?"
     assert SlotFocus.of(question, [ev]).asked == {"dock_wait"}
     assert OfflineSolver().extract(question, [ev]).answer == "45"
 

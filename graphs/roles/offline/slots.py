@@ -34,12 +34,12 @@ DESCRIBED_SHARE = 0.4
 # `name=value` inside a sentence or a signature: the value belongs to `name`.
 _ASSIGNED = re.compile(r"(?<![\w.-])(?P<name>[A-Za-z_]\w*)\s*=\s*$")
 # An identifier-shaped token (snake_case, dotted) a clause may hang a value on: "beyond the
-# pool_limit setting, which defaults to five".
+# kiln_limit setting, which defaults to five".
 _IDENTIFIER = re.compile(r"(?<![\w-])(?:[a-z_][a-z0-9]*_[a-z0-9_]+|[A-Za-z_]\w*(?:\.[A-Za-z_]\w+)+)(?![\w-])")
 
 
 def _parts(name: str) -> set[str]:
-    """`pool_size` -> {pool, size}; `--max-jobs` -> {max, job} (an option's dashes split it too)."""
+    """`heat_level` -> {heat, level}; `--max-jobs` -> {max, job} (an option's dashes split it too)."""
     seps = r"[_.-]" if name.startswith("-") else r"[_.]"
     return {stem(p) for p in re.split(seps, name.lstrip("-").lower()) if len(p) > 1}
 
@@ -54,20 +54,20 @@ def question_terms(question: str) -> set[str]:
 
 
 def slot_named(name: str, terms: set[str]) -> bool:
-    """Does the question (its stemmed `terms`) name this slot — every part of `pool_size`?"""
+    """Does the question (its stemmed `terms`) name this slot — every part of `heat_level`?"""
     parts = _parts(name.rsplit(".", 1)[-1])
     return bool(parts) and parts <= terms
 
 
 def spelled(name: str, question: str) -> bool:
-    """Is the slot written in the question in its own notation (`pool_size`, `--jobs`), not in words?"""
+    """Is the slot written in the question in its own notation (`heat_level`, `--jobs`), not in words?"""
     return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question))
 
 
 def row_default(row: FieldRow) -> str | None:
     """The default a parameter row declares: its `=value`, else a "Defaults to …" in its own words
-    that no other identifier claims first ("… the pool_limit setting, which defaults to five" is
-    pool_limit's default, not this row's)."""
+    that no other identifier claims first ("… the kiln_limit setting, which defaults to five" is
+    kiln_limit's default, not this row's)."""
     if row.value is not None:
         return row.value
     for span in default_values(row.description):
@@ -86,8 +86,8 @@ def _own_name(entry: Entry) -> str:
 
 
 def entry_named_depth(entry: Entry, terms: set[str]) -> int:
-    """How many trailing parts of the entry's dotted name the question names (`Table.create` -> 2
-    for "Table.create()", 1 for "create"); 0 when it does not name the entry's own short name."""
+    """How many trailing parts of the entry's dotted name the question names (`Kiln.fire` -> 2
+    for "Kiln.fire()", 1 for "fire"); 0 when it does not name the entry's own short name."""
     parts = _own_name(entry).split(".")
     depth = 0
     for part in reversed(parts):
@@ -166,10 +166,10 @@ class SlotFocus:
         names = {d.name for d in declared}
         terms = question_terms(question)
         asked = {s for s in names if slot_named(s, terms)}
-        # "the default pool_limit" names pool_limit; it does not also name a slot called `pool`.
+        # "the default kiln_limit" names kiln_limit; it does not also name a slot called `kiln`.
         asked = {s for s in asked if not any(s != o and _parts(s) < _parts(o) for o in asked)}
-        # Named in words only ("beyond the pool size"), a slot is ambiguous when the question also
-        # holds a part of another declared slot's name that the asked one lacks ("overflow").
+        # Named in words only ("above the heat level"), a slot is ambiguous when the question also
+        # holds a part of another declared slot's name that the asked one lacks ("margin").
         if asked and not any(spelled(s, question) for s in asked):
             own = set().union(*(_parts(s) for s in asked))
             rivals = {s for s in names - asked if (_parts(s) - own) & terms}
@@ -181,7 +181,7 @@ class SlotFocus:
         for ev in items:
             entry = parse_entry(ev["section"][-1]) if ev["section"] else None
             if entry is not None:
-                # Named in its own spelling (`Table.create()`, `Enum`), not by a common word ("the pool").
+                # Named in its own spelling (`Kiln.fire()`, `Glaze`), not by a common word ("the kiln").
                 short = _own_name(entry).rsplit(".", 1)[-1]
                 entries[entry.name] = entry_named_depth(entry, terms) if spelled(short, question) else 0
         deepest = max(entries.values(), default=0)
@@ -196,8 +196,8 @@ class SlotFocus:
 
     @staticmethod
     def _described(declared: list[Declared], terms: set[str]) -> set[str]:
-        """Slots whose row words hold most of the question's terms ("how many seconds … wait before
-        giving up" against `pool_wait=30 – seconds to wait before giving up …`): the best ones."""
+        """Slots whose row words hold most of the question's terms ("how many minutes … cool before
+        the door opens" against `cool_wait=30 – minutes to cool before the door opens …`): the best ones."""
         if not terms:
             return set()
         scores: dict[str, int] = {}
@@ -235,7 +235,7 @@ class SlotFocus:
             return 1.0 if mentions else UNOWNED
         if owner in self.asked:
             if entry is not None and self.other_entry(entry, owner):
-                return OTHER_SLOT  # the same parameter of a sibling entry (`Table.create` vs `MetaData.create_all`)
+                return OTHER_SLOT  # the same parameter of a sibling entry (`Kiln.fire` vs `Studio.fire_all`)
             return ASKED_SLOT
         return OTHER_SLOT if owner in self.declared else 1.0
 
