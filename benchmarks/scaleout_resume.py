@@ -10,11 +10,11 @@ whose content hash differs from the corpus file's (the corpus generator changed)
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 
 from benchmarks.scaleout_measure import open_index
+from tools.ingest.tree import content_hash_of
 
 
 class KeptBuildMismatch(SystemExit):
@@ -60,8 +60,7 @@ def present_files(
             f" (e.g. {strangers[0]}); pass the --leaves it was built for, or start a new --keep folder"
         )
     for name, digest in stored.items():
-        text = corpus[name].read_text(encoding="utf-8")
-        if hashlib.sha1(text.encode("utf-8")).hexdigest() != digest:
+        if content_hash_of(corpus[name].read_text(encoding="utf-8")) != digest:  # the hash ingest stores
             raise KeptBuildMismatch(
                 f"{backend}: {name} in the kept index differs from the corpus file: the corpus generator"
                 " changed since the build; start a new --keep folder"
