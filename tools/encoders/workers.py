@@ -21,7 +21,7 @@ from typing import Any
 from tools.errors import ConfigError, EncoderError, HragentError
 
 WORKERS_ENV = "HRAGENT_ENCODER_WORKERS"
-MAX_AUTO_WORKERS = 2  # each session holds its own copy of the weights (~90 MB fp32)
+MAX_AUTO_WORKERS = 2  # each session holds its own copy of the weights (+114 MiB peak RSS, fp32)
 
 
 def usable_cores() -> int:
