@@ -58,9 +58,9 @@ Pass = list[int]  # text positions one forward pass encodes
 
 
 class SessionPool:
-    """Runs passes on whichever of `sessions` is free; results land in pass order of the caller's
-    choosing through `store`, and the first failure cancels what has not started and is raised as
-    `EncoderError` once every running pass has finished (no thread keeps writing afterwards)."""
+    """Runs passes on whichever of `sessions` is free and hands each result to the caller's `store`
+    in the calling thread as it finishes. The first failure cancels the passes not yet started and
+    is raised as `EncoderError` once the running ones have finished (no thread writes afterwards)."""
 
     def __init__(self, sessions: Sequence[Any]) -> None:
         if not sessions:
