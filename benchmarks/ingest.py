@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 import glob
+import os
 import shutil
 import tempfile
 import threading
@@ -92,6 +93,21 @@ def phase_timer() -> Iterator[dict[str, float]]:
     finally:
         for owner, fn_name, original in undo:
             setattr(owner, fn_name, original)
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` set in os.environ for the duration, the previous values restored afterwards."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def manual_pages(root: str | None, limit: int) -> list[Path]:
@@ -207,11 +223,16 @@ SYSTEMS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "hragent:no-headings": ("hragent", "minilm", {"leaf_headings": False}),
     "hragent:int8:sentences": ("hragent", "minilm-int8", {"embed_sentences": True}),
     "hragent:torch": ("hragent", "minilm-torch", {}),  # the encoder before #20 (PyTorch fp32)
+    "hragent:1session": ("hragent", "minilm", {}),  # fp32, one ONNX session (see SYSTEM_ENV)
     "llamaindex:torch": ("llamaindex", "minilm-torch", {}),
     "llamaindex:int8": ("llamaindex", "minilm-int8", {}),
     "flat1000:torch": ("flat", "minilm-torch", {}),
     "flat1000:fp32": ("flat", "minilm-fp32", {}),
     "flat1000:int8": ("flat", "minilm-int8", {}),
+}
+# Environment a system runs under (restored afterwards), for settings read from it.
+SYSTEM_ENV: dict[str, dict[str, str]] = {
+    "hragent:1session": {"HRAGENT_ENCODER_WORKERS": "1"},  # one ONNX session on every core (before s10)
 }
 DEFAULT_SYSTEMS = ("hragent", "hragent:int8", "hragent:torch", "llamaindex:torch", "flat1000:torch")
 
@@ -246,7 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind, embedder, index = SYSTEMS[name]
         folder = copy_corpus(files, root, scratch / f"run{len(rows)}")
         if kind == "hragent":
-            got = run_hragent(folder, embedder, index, edit_one=name == "hragent")
+            with environment(SYSTEM_ENV.get(name, {})):
+                got = run_hragent(folder, embedder, index, edit_one=name == "hragent")
             new = [{"system": name, **got[0]}]
             if len(got) > 1:
                 new.append({"system": "  hragent re-ingest, one page edited", **got[1]})

@@ -32,6 +32,11 @@ class VectorSegmentError(IndexStoreError):
     the sources into a new index directory."""
 
 
+class EncoderError(HragentError):
+    """The local encoder failed on a pass (its runtime raised); the batch being embedded was not
+    written, so the index is as it was before the call."""
+
+
 class IngestError(HragentError):
     """A file could not be ingested; the report says which and why."""
 

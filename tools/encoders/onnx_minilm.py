@@ -3,7 +3,8 @@
 
 Pooling and normalisation follow the model's sentence-transformers modules (mean of the token
 embeddings under the attention mask, then L2). Texts are tokenised once, sorted by length and
-batched, so padding wastes little.
+batched, so padding wastes little; on a CPU the passes are shared out between `workers` parallel
+single-threaded sessions (tools/encoders/workers.py), which gives the same vectors faster.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy.typing as npt
 
 from tools.embeddings import ProgressCallback, Vector, _normalize
 from tools.encoders.onnx_export import Precision, onnx_model_path
+from tools.encoders.workers import SessionPool, read_workers, threads_per_worker
 from tools.errors import ConfigError
 
 MINILM_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -80,6 +82,7 @@ class OnnxEmbedder:
         batch_size: int = 32,
         batch_tokens: int | None = BATCH_TOKENS,
         threads: int | None = None,
+        workers: int | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
         if model_dir is None:
@@ -99,6 +102,8 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         # The cache argument is a CPU's: a GPU wants large passes (RESULTS.md, #20: batch 512 ~6x 64).
         self.batch_tokens = None if device.startswith("cuda") else batch_tokens
+        # Sessions run in parallel, each on whole passes (tools/encoders/workers.py); a GPU gets one.
+        self.workers = 1 if device.startswith("cuda") else read_workers(workers)
         self.threads = threads
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
         self._id = encoding_id(base_id, precision)
@@ -109,6 +114,7 @@ class OnnxEmbedder:
         if st_cfg.exists():
             self._max_tokens = int(json.loads(st_cfg.read_text()).get("max_seq_length", 256))
         self._session: Any = None
+        self._pool: SessionPool | None = None
         self._lock = threading.Lock()
         self._counter: Any = None
         self._encoder: Any = None
@@ -130,11 +136,13 @@ class OnnxEmbedder:
 
     @property
     def providers(self) -> list[str]:
-        return list(self._load()[0].get_providers())
+        self._load()
+        return list(self._session.get_providers())
 
-    def _load(self) -> tuple[Any, Any]:
+    def _load(self) -> tuple[SessionPool, Any]:
+        """The sessions (loaded once, `workers` of them) and the tokenizer."""
         with self._lock:
-            if self._session is None:
+            if self._pool is None:
                 import onnxruntime as ort
                 from tokenizers import Tokenizer
 
@@ -144,20 +152,22 @@ class OnnxEmbedder:
                 # Busy-waiting worker threads steal the CPU from everything else on a shared machine
                 # (and from the parse-ahead thread); blocking costs a batch a few microseconds.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                if self.threads:
-                    options.intra_op_num_threads = self.threads
+                if self.workers > 1 or self.threads:
+                    options.intra_op_num_threads = threads_per_worker(self.workers, self.threads)
                 providers: list[Any] = ["CPUExecutionProvider"]
                 if self.device.startswith("cuda"):
                     if "CUDAExecutionProvider" not in ort.get_available_providers():
                         raise ConfigError("onnxruntime here has no CUDA provider; pip install onnxruntime-gpu")
                     gpu = int(self.device.split(":", 1)[1]) if ":" in self.device else 0
                     providers = [("CUDAExecutionProvider", {"device_id": gpu}), "CPUExecutionProvider"]
-                self._session = ort.InferenceSession(str(path), options, providers=providers)
+                sessions = [ort.InferenceSession(str(path), options, providers=providers) for _ in range(self.workers)]
+                self._session = sessions[0]
                 tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
                 tok.enable_truncation(self._max_tokens)
                 tok.no_padding()
                 self._encoder = tok
-            return self._session, self._encoder
+                self._pool = SessionPool(sessions)
+            return self._pool, self._encoder
 
     def _tok(self) -> Any:
         if self._counter is None:
@@ -173,17 +183,22 @@ class OnnxEmbedder:
         total = len(texts)
         if total == 0:
             return np.zeros((0, self._dim), dtype=np.float32)
-        session, tok = self._load()
+        pool, tok = self._load()
         encoded = tok.encode_batch(list(texts))
         lengths = [len(e.ids) for e in encoded]
         order = sorted(range(total), key=lambda i: lengths[i])
         out = np.zeros((total, self._dim), dtype=np.float32)
         done = 0
-        for rows in token_batches(order, lengths, self.batch_size, self.batch_tokens):
-            out[rows] = self._run(session, [encoded[i].ids for i in rows])
+
+        def store(rows: list[int], pooled: npt.NDArray[np.float32]) -> None:
+            nonlocal done
+            out[rows] = pooled
             done += len(rows)
             if progress:
                 progress(done, total)
+
+        passes = token_batches(order, lengths, self.batch_size, self.batch_tokens)
+        pool.map(lambda s, rows: self._run(s, [encoded[i].ids for i in rows]), passes, store)
         return _normalize(out)
 
     def _run(self, session: Any, ids: list[list[int]]) -> npt.NDArray[np.float32]:

@@ -1,7 +1,7 @@
 """Choosing the bundled MiniLM's encoding: what `make_embedder("minilm")` returns.
 
-A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors, ~1.8x its speed with token-budgeted
-passes, measured loaded), PyTorch on a GPU. int8 ONNX (`minilm-int8`, or `minilm-int8-all` with every
+A new index gets fp32: ONNX Runtime on a CPU (PyTorch's vectors, ~2.2x its speed with token-budgeted
+passes on two single-threaded sessions, measured loaded), PyTorch on a GPU. int8 ONNX (`minilm-int8`, or `minilm-int8-all` with every
 MatMul quantised) is faster still but moves vectors: `minilm-int8` lost .029 structured-docs answer
 recall (RESULTS.md, #20), so both are opt-in. An existing index keeps the encoding it was built with,
 so upgrading hragent or moving an index between a GPU and a CPU machine never trips the manifest
