@@ -1,14 +1,15 @@
 """Okapi BM25 on PostgreSQL, scored as FTS5 scores it (k1=1.2, b=0.75, IDF floored at 1e-6).
 
 The common case (several query terms, no section filter) is one prepared statement, `FUSED`: corpus
-statistics, document frequencies (counted up to `common_df + 1`; a term in more leaves is common and
-left out) and the pruned scores in one round trip, the same plan as the two statements below otherwise. When that finds no kept term, or too few of the best leaves
+statistics, document frequencies (read from the df the writers keep, `doc_freq`; a term in more than
+`common_df` leaves is common and left out) and the pruned scores in one round trip, the same plan as the two statements below otherwise. When that finds no kept term, or too few of the best leaves
 may be seen, or for one-term and section-filtered queries, the general path runs, in two prepared
 statements:
 
 1. corpus size and token total (sum of the `bm25_stats` deltas) and, per query term, its document
-   frequency counted up to `common_df + 1` from the postings index (terms in more leaves are left
-   out, as the embedded backend leaves them out);
+   frequency (two index probes, `doc_freq.df_of`; terms in more than `common_df` leaves are left out,
+   as the embedded backend leaves them out; when every term is that common, the first three in query
+   order are scored, as FTS5's side picks them);
 2. the scores, from the postings' covering index alone (tf and leaf length live in the index), then
    top-k pruning: only the best `k × PRUNE` leaves are joined to `docs` for the version and ACL check;
    when fewer than k of them may be seen, the query runs again over every match (exact either way,
@@ -34,6 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tools.store.fts import SCORE_DIGITS, query_terms
+from tools.store.postgres.doc_freq import df_of
 from tools.store.postgres.postings import term_key
 
 K1, B = 1.2, 0.75
@@ -42,10 +44,8 @@ VISIBLE = "(d.acl = '{}' OR d.acl && %(ids)s::text[])"
 
 PROBE = (
     "SELECT (SELECT coalesce(sum(leaves), 0) FROM bm25_stats), (SELECT coalesce(sum(tokens), 0) FROM bm25_stats),"
-    " q.term, (SELECT count(*) FROM (SELECT 1 FROM postings p WHERE p.term = q.term LIMIT %s) x)"
-    " FROM unnest(%s::bigint[]) AS q(term)"
+    " q.term, " + df_of("q.term") + " FROM unnest(%s::bigint[]) AS q(term)"
 )
-EXACT_DF = "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term"
 # The order a bounded query reads a term's postings in: BM25's tf part (k1 = 1.2, b = 0.75) at a fixed
 # reference length of 100 tokens, the expression of the `postings_impact` index (so it must stay
 # literal). For one tf it is the order of leaf length whatever the reference; the reference only sets
@@ -78,8 +78,7 @@ IN_SECTIONS = "WHERE p.lid IN (SELECT lid FROM leaf_lengths WHERE section_id = A
 _FUSED = (
     "WITH st AS (SELECT coalesce(sum(leaves), 0)::float8 AS n, coalesce(sum(tokens), 0)::float8 AS tok"
     " FROM bm25_stats),"
-    " q AS MATERIALIZED (SELECT u.term, (SELECT count(*) FROM (SELECT 1 FROM postings p WHERE p.term = u.term LIMIT %(cap)s) x)"
-    " AS df FROM unnest(%(terms)s::bigint[]) AS u(term)),"
+    " q AS MATERIALIZED (SELECT u.term, " + df_of("u.term") + " AS df FROM unnest(%(terms)s::bigint[]) AS u(term)),"
     " kept AS MATERIALIZED (SELECT q.term, q.df, greatest(ln((st.n - q.df + 0.5::float8) / (q.df + 0.5::float8)), 1e-6::float8) AS idf,"
     " st.tok / st.n AS avgdl FROM q, st WHERE q.df BETWEEN 1 AND %(cdf)s AND st.n > 0),"
     " info AS (SELECT count(*) AS terms, coalesce(sum(df), 0) AS postings, coalesce(max(df), 0) AS top_df FROM kept),"
@@ -112,7 +111,7 @@ def bm25_search(
         return []
     keys = [term_key(t) for t in terms]
     if len(keys) > 1 and section_ids is None:
-        params = {"terms": keys, "cap": common_df + 1, "cdf": common_df, "k1": K1, "b": B, "cand": k * PRUNE}
+        params = {"terms": keys, "cdf": common_df, "k1": K1, "b": B, "cand": k * PRUNE}
         params |= {"ids": sorted(identities), "digits": SCORE_DIGITS, "k": k, "per_term": per_term}
         rows = db.execute(FUSED_BOUNDED if per_term else FUSED, params, prepare=True).fetchall()
         kept_terms, postings, top_df = int(rows[0][0]), int(rows[0][1]), int(rows[0][2])
@@ -135,13 +134,12 @@ def general(
     per_term: int = 0,
 ) -> list[tuple[str, float]]:
     """Every case: statistics and document frequencies first, then the scores (pruned, or in full)."""
-    probe = db.execute(PROBE, (common_df + 1, keys), prepare=True).fetchall()
+    probe = db.execute(PROBE, (keys,), prepare=True).fetchall()
     n_rows, tokens = int(probe[0][0]), int(probe[0][1])
     df = {int(r[2]): int(r[3]) for r in probe}
     kept = [t for t in keys if 0 < df[t] <= common_df] if len(keys) > 1 else [t for t in keys if df[t]]
-    if not kept:
-        kept = sorted((t for t in keys if df[t]), key=df.__getitem__)[:3]
-        df.update({int(t): int(n) for t, n in db.execute(EXACT_DF, (kept,)).fetchall()})
+    if not kept:  # every term is common: the first three, as FTS5's side keeps them (its probe cannot rank them)
+        kept = [t for t in keys if df[t]][:3]
     if not kept or not n_rows:
         return []
     params = {
