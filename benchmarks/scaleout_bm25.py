@@ -14,7 +14,10 @@ seeded sample of its invented corpus):
 - one client alone, per bound: p50/p95 wall time of `bm25_search` and its client CPU;
 - per bound, agreement with exact BM25 over the top 10: mean overlap, identical id lists, and identical
   up to the order of tied scores;
-- the impact index's build time and size (built here if the kept index lacks it).
+- the impact index's build time and size (built here if the kept index lacks it), and the same for the
+  per-term document-frequency table (`doc_freq`; built on the first open of an index older than it);
+- whether the kept df of every probe term equals its postings counted, and whether each bound's top 10
+  equals that of a query that counts every df from the postings (`counted`), ids and scores.
 
 Writes `benchmarks/results/<--out>.json`.
 """
@@ -35,9 +38,10 @@ from benchmarks.scaleout_measure import load_average, same_ranking
 from policies.retrieval import BM25_COMMON_DF
 from tools.store.fts import SCORE_DIGITS, fts_query, query_terms
 from tools.store.postgres import PostgresStore
-from tools.store.postgres.bm25 import FUSED, FUSED_BOUNDED, K1, PRUNE, B, bm25_search
+from tools.store.postgres.bm25 import FUSED, FUSED_BOUNDED, K1, PRUNE, B, bm25_search, scored
+from tools.store.postgres.doc_freq import df_of
 from tools.store.postgres.postings import term_key
-from tools.store.postgres.schema import create_impact_index, has_impact_index
+from tools.store.postgres.schema import create_impact_index, create_tables, has_impact_index
 
 NONE: frozenset[str] = frozenset()
 K = 10
@@ -50,13 +54,28 @@ def probe_texts(docs: Path, leaves: int, queries: int) -> list[str]:
     return [" ".join(f.read_text().split()[3:9]) for f in rng.sample(files, min(queries, len(files)))]
 
 
+def counted_df(db: Any, keys: list[int]) -> dict[int, int]:
+    rows = db.execute("SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term", (keys,))
+    return {t: 0 for t in keys} | {int(t): int(n) for t, n in rows.fetchall()}
+
+
+def counted(db: Any, text: str) -> list[tuple[str, float]]:
+    """The reference: exact BM25 with every df counted from the postings (what the query did before
+    the writers kept dfs), the corpus totals from `leaf_lengths`, scored as `bm25_search` scores."""
+    keys = [term_key(t) for t in query_terms(fts_query(text))]
+    corpus = db.execute("SELECT count(*), coalesce(sum(len), 0) FROM leaf_lengths").fetchone()
+    return scored(db, keys, counted_df(db, keys), (int(corpus[0]), int(corpus[1])), K, NONE, None, BM25_COMMON_DF)
+
+
 def term_profile(db: Any, texts: list[str]) -> dict[str, Any]:
-    """Document frequencies of the probes' terms and the postings an exact query sums."""
-    summed, kept_counts, dfs = [], [], []
+    """Document frequencies of the probes' terms, the postings an exact query sums, and how many
+    terms' kept df differs from their postings counted."""
+    summed, kept_counts, dfs, wrong = [], [], [], 0
     for text in texts:
         keys = [term_key(t) for t in query_terms(fts_query(text))]
-        rows = db.execute("SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term", (keys,))
-        df = {int(t): int(n) for t, n in rows.fetchall()}
+        df = counted_df(db, keys)
+        kept_df = db.execute(f"SELECT q.term, {df_of('q.term')} FROM unnest(%s::bigint[]) q(term)", (keys,))
+        wrong += sum(int(n) != df[int(t)] for t, n in kept_df.fetchall())
         kept = [df[t] for t in keys if 0 < df.get(t, 0) <= BM25_COMMON_DF]
         dfs += [df.get(t, 0) for t in keys]
         summed.append(sum(kept))
@@ -72,6 +91,7 @@ def term_profile(db: Any, texts: list[str]) -> dict[str, Any]:
         "all_common_share": sum(n == 0 for n in kept_counts) / len(kept_counts),
         "postings_summed_p50": statistics.median(summed),
         "postings_summed_max": max(summed),
+        "kept_df_wrong": wrong,
     }
 
 
@@ -85,7 +105,7 @@ def plan_rows(node: dict[str, Any], out: dict[str, float]) -> None:
 
 def explain(db: Any, text: str, per_term: int) -> dict[str, float]:
     keys = [term_key(t) for t in query_terms(fts_query(text))]
-    params = {"terms": keys, "cap": BM25_COMMON_DF + 1, "cdf": BM25_COMMON_DF, "k1": K1, "b": B}
+    params = {"terms": keys, "cdf": BM25_COMMON_DF, "k1": K1, "b": B}
     params |= {"cand": K * PRUNE, "ids": [], "digits": SCORE_DIGITS, "k": K, "per_term": per_term}
     sql = FUSED_BOUNDED if per_term else FUSED
     plan = db.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params).fetchone()[0][0]
@@ -127,13 +147,16 @@ def backend_cpu_s(db: Any) -> float:
 
 
 def agreement(exact: list[list[tuple[str, float]]], other: list[list[tuple[str, float]]]) -> dict[str, float]:
-    overlap = [len({n for n, _ in a} & {n for n, _ in b}) / max(1, len(a)) for a, b in zip(exact, other, strict=True)]
-    same = [[n for n, _ in a] == [n for n, _ in b] for a, b in zip(exact, other, strict=True)]
-    tied = [same_ranking(a, b) for a, b in zip(exact, other, strict=True)]
+    pairs = list(zip(exact, other, strict=True))
+    overlap = [len({n for n, _ in a} & {n for n, _ in b}) / max(1, len(a)) for a, b in pairs]
+    same = [[n for n, _ in a] == [n for n, _ in b] for a, b in pairs]
+    tied = [same_ranking(a, b) for a, b in pairs]
+    scores = [[round(s, SCORE_DIGITS) for _, s in a] == [round(s, SCORE_DIGITS) for _, s in b] for a, b in pairs]
     return {
         "top10_overlap": statistics.mean(overlap),
         "same_top10": sum(same) / len(same),
         "same_top10_up_to_ties": sum(tied) / len(tied),
+        "same_scores": sum(scores) / len(scores),
     }
 
 
@@ -164,16 +187,21 @@ def main() -> None:
         results["impact_index"] = {"built_now": built, "build_s": time.perf_counter() - t0}
         results["impact_index"] |= {"bytes": int(size[0]), "pkey_bytes": int(size[1])}
         results["impact_index"]["kb_per_leaf"] = size[0] / results["leaves"] / 1024
+        t0 = time.perf_counter()
+        built = db.execute("SELECT to_regclass('bm25_df') IS NULL").fetchone()[0]
+        create_tables(db, None)
+        size = db.execute("SELECT pg_total_relation_size('bm25_df'), (SELECT count(*) FROM bm25_df)").fetchone()
+        results["df_table"] = {"built_now": built, "build_s": time.perf_counter() - t0, "bytes": int(size[0])}
+        results["df_table"] |= {"terms": int(size[1]), "kb_per_leaf": size[0] / results["leaves"] / 1024}
         results["terms"] = term_profile(db, texts)
         print(results, flush=True)
         rows = []
-        exact: list[list[tuple[str, float]]] = []
+        reference = [counted(db, t) for t in texts]
         for bound in [int(b) for b in args.bounds.split(",")]:
             one = alone(db, texts, bound)
             tops = one.pop("tops")
-            exact = exact or tops
             plans = [explain(db, t, bound) for t in texts[: args.explain]]
-            row = {"bound": bound, **one, **agreement(exact, tops)}
+            row = {"bound": bound, **one, **agreement(reference, tops)}
             for key in ("exec_ms", "postings_rows", "hit", "read"):
                 row[f"server_{key}"] = statistics.median(p[key] for p in plans)
             row["load"] = load_average()
@@ -184,7 +212,8 @@ def main() -> None:
     finally:
         server.cleanup()
     cols = ["bound", "p50_ms", "p95_ms", "client_cpu_ms", "server_cpu_ms", "server_exec_ms", "server_postings_rows"]
-    cols += ["server_hit", "server_read", "top10_overlap", "same_top10", "same_top10_up_to_ties", "load"]
+    cols += ["server_hit", "server_read", "top10_overlap", "same_top10", "same_top10_up_to_ties", "same_scores"]
+    cols += ["load"]
     print_table(results["bounds"], cols)
     results["finished"] = time.strftime("%H:%M")
     print(f"wrote {write_results(args.out, results)}")

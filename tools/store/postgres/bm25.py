@@ -135,8 +135,24 @@ def general(
 ) -> list[tuple[str, float]]:
     """Every case: statistics and document frequencies first, then the scores (pruned, or in full)."""
     probe = db.execute(PROBE, (keys,), prepare=True).fetchall()
-    n_rows, tokens = int(probe[0][0]), int(probe[0][1])
     df = {int(r[2]): int(r[3]) for r in probe}
+    return scored(db, keys, df, (int(probe[0][0]), int(probe[0][1])), k, identities, section_ids, common_df, per_term)
+
+
+def scored(
+    db: Any,
+    keys: list[int],
+    df: dict[int, int],
+    corpus: tuple[int, int],
+    k: int,
+    identities: frozenset[str],
+    section_ids: Sequence[str] | None,
+    common_df: int,
+    per_term: int = 0,
+) -> list[tuple[str, float]]:
+    """The top-k given every query term's df and the corpus' (leaves, tokens): which terms are scored,
+    their IDF, and the scores (pruned, or in full)."""
+    n_rows, tokens = corpus
     kept = [t for t in keys if 0 < df[t] <= common_df] if len(keys) > 1 else [t for t in keys if df[t]]
     if not kept:  # every term is common: the first three, as FTS5's side keeps them (its probe cannot rank them)
         kept = [t for t in keys if df[t]][:3]
