@@ -1,7 +1,7 @@
 """Where a PostgreSQL BM25 query's time goes on a kept `benchmarks.scaleout` build, and what a bound on
 the postings read per term (`HRAGENT_PG_BM25_POSTINGS`) saves and costs in agreement with exact BM25.
 
-    python -m benchmarks.scaleout_bm25 --keep DIR [--leaves 100000] [--queries 200] [--bounds 0,50,100,200,500]
+    python -m benchmarks.scaleout_bm25 --keep DIR [--leaves 100000] [--queries 200] [--bounds 0,t,50,100,200,500]
 
 On the kept index (`--keep DIR` of `benchmarks.scaleout`, its own PostgreSQL data directory; run it
 when no other process uses that directory), with the scale-out benchmark's own probe queries (the same
@@ -11,7 +11,9 @@ seeded sample of its invented corpus):
   cut of `policies.retrieval.BM25_COMMON_DF`), so the postings an exact query sums;
 - `EXPLAIN (ANALYZE, BUFFERS)` of the one-statement query, exact and bounded: server execution time,
   rows read from the postings indexes, buffers hit and read;
-- one client alone, per bound: p50/p95 wall time of `bm25_search` and its client CPU;
+- one client alone, per bound: p50/p95 wall time of `bm25_search` and its client CPU (bound `t`: exact,
+  all-common queries by the threshold top-k of `HRAGENT_PG_BM25_IMPACT=1`), and how many of those the
+  threshold proved without scoring in full;
 - per bound, agreement with exact BM25 over the top 10: mean overlap, identical id lists, and identical
   up to the order of tied scores;
 - the impact index's build time and size (built here if the kept index lacks it), and the same for the
@@ -38,6 +40,7 @@ from benchmarks.scaleout_measure import load_average, same_ranking
 from policies.retrieval import BM25_COMMON_DF
 from tools.store.fts import SCORE_DIGITS, fts_query, query_terms
 from tools.store.postgres import PostgresStore
+from tools.store.postgres import bm25 as bm25_module
 from tools.store.postgres.bm25 import FUSED, FUSED_BOUNDED, K1, PRUNE, B, bm25_search, scored
 from tools.store.postgres.doc_freq import df_of
 from tools.store.postgres.postings import term_key
@@ -116,20 +119,32 @@ def explain(db: Any, text: str, per_term: int) -> dict[str, float]:
     return out
 
 
-def alone(db: Any, texts: list[str], per_term: int) -> dict[str, Any]:
+def alone(db: Any, texts: list[str], per_term: int, thresh: bool) -> dict[str, Any]:
     """One client: wall and client CPU per query, and the top-10 of each probe."""
     for text in texts[:10]:  # warm the buffer cache for this bound's index
-        bm25_search(db, fts_query(text), K, NONE, None, BM25_COMMON_DF, per_term)
+        bm25_search(db, fts_query(text), K, NONE, None, BM25_COMMON_DF, per_term, thresh)
     walls, cpus, tops = [], [], []
+    proved = {"yes": 0, "no": 0}
+    real_top_k = bm25_module.top_k
+
+    def counting_top_k(*args: Any) -> Any:
+        out = real_top_k(*args)
+        proved["yes" if out is not None else "no"] += 1
+        return out
+
+    bm25_module.top_k = counting_top_k  # type: ignore[assignment]
     server0 = backend_cpu_s(db)
     for text in texts:
         w0, c0 = time.perf_counter(), time.process_time()
-        tops.append(bm25_search(db, fts_query(text), K, NONE, None, BM25_COMMON_DF, per_term))
+        tops.append(bm25_search(db, fts_query(text), K, NONE, None, BM25_COMMON_DF, per_term, thresh))
         walls.append((time.perf_counter() - w0) * 1000)
         cpus.append((time.process_time() - c0) * 1000)
     server_ms = (backend_cpu_s(db) - server0) * 1000 / len(texts)
+    bm25_module.top_k = real_top_k  # type: ignore[assignment]
     walls.sort()
     return {
+        "threshold_proved": proved["yes"],
+        "threshold_handed_over": proved["no"],
         "server_cpu_ms": server_ms,
         "p50_ms": statistics.median(walls),
         "p95_ms": walls[int(0.95 * (len(walls) - 1))],
@@ -165,7 +180,7 @@ def main() -> None:
     parser.add_argument("--keep", required=True, help="the --keep folder of a benchmarks.scaleout build")
     parser.add_argument("--leaves", type=int, default=100000, help="the --leaves the probes were drawn for")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--bounds", default="0,50,100,200,500", help="postings per term; 0 = exact")
+    parser.add_argument("--bounds", default="0,t,50,100,200,500", help="postings per term; 0 = exact; t = threshold")
     parser.add_argument("--explain", type=int, default=40, help="probes to EXPLAIN ANALYZE per bound")
     parser.add_argument("--out", default="scaleout_bm25")
     args = parser.parse_args()
@@ -197,11 +212,12 @@ def main() -> None:
         print(results, flush=True)
         rows = []
         reference = [counted(db, t) for t in texts]
-        for bound in [int(b) for b in args.bounds.split(",")]:
-            one = alone(db, texts, bound)
+        for name in args.bounds.split(","):
+            bound, thresh = (0, True) if name == "t" else (int(name), False)
+            one = alone(db, texts, bound, thresh)
             tops = one.pop("tops")
             plans = [explain(db, t, bound) for t in texts[: args.explain]]
-            row = {"bound": bound, **one, **agreement(reference, tops)}
+            row = {"bound": name, **one, **agreement(reference, tops)}
             for key in ("exec_ms", "postings_rows", "hit", "read"):
                 row[f"server_{key}"] = statistics.median(p[key] for p in plans)
             row["load"] = load_average()
@@ -213,7 +229,7 @@ def main() -> None:
         server.cleanup()
     cols = ["bound", "p50_ms", "p95_ms", "client_cpu_ms", "server_cpu_ms", "server_exec_ms", "server_postings_rows"]
     cols += ["server_hit", "server_read", "top10_overlap", "same_top10", "same_top10_up_to_ties", "same_scores"]
-    cols += ["load"]
+    cols += ["threshold_proved", "threshold_handed_over", "load"]
     print_table(results["bounds"], cols)
     results["finished"] = time.strftime("%H:%M")
     print(f"wrote {write_results(args.out, results)}")

@@ -37,6 +37,7 @@ from typing import Any
 from tools.store.fts import SCORE_DIGITS, query_terms
 from tools.store.postgres.doc_freq import df_of
 from tools.store.postgres.postings import term_key
+from tools.store.postgres.threshold import statement, top_k
 
 K1, B = 1.2, 0.75
 PRUNE = 4
@@ -93,6 +94,7 @@ _FUSED = (
 )
 FUSED = _FUSED.format(postings=ALL_POSTINGS)
 FUSED_BOUNDED = _FUSED.format(postings=TOP_POSTINGS)
+THRESHOLD = statement(IMPACT, VISIBLE)
 
 
 def bm25_search(
@@ -103,9 +105,11 @@ def bm25_search(
     section_ids: Sequence[str] | None,
     common_df: int,
     per_term: int = 0,
+    threshold: bool = False,
 ) -> list[tuple[str, float]]:
-    """Top-k (node_id, score); `per_term` > 0 reads at most that many postings per term (see above;
-    the caller passes it only when the index has `postings_impact`)."""
+    """Top-k (node_id, score); `per_term` > 0 reads at most that many postings per term, `threshold`
+    finds an all-common query's exact top-k by the threshold algorithm (see above; the caller passes
+    either only when the index has `postings_impact`)."""
     terms = query_terms(match)
     if not terms:
         return []
@@ -121,7 +125,7 @@ def bm25_search(
         read_all = postings <= k * PRUNE and not (per_term and top_df > per_term)
         if kept_terms and (len(hits) >= k or read_all):
             return hits
-    return general(db, keys, k, identities, section_ids, common_df, per_term)
+    return general(db, keys, k, identities, section_ids, common_df, per_term, threshold)
 
 
 def general(
@@ -132,11 +136,13 @@ def general(
     section_ids: Sequence[str] | None,
     common_df: int,
     per_term: int = 0,
+    threshold: bool = False,
 ) -> list[tuple[str, float]]:
     """Every case: statistics and document frequencies first, then the scores (pruned, or in full)."""
     probe = db.execute(PROBE, (keys,), prepare=True).fetchall()
     df = {int(r[2]): int(r[3]) for r in probe}
-    return scored(db, keys, df, (int(probe[0][0]), int(probe[0][1])), k, identities, section_ids, common_df, per_term)
+    corpus = (int(probe[0][0]), int(probe[0][1]))
+    return scored(db, keys, df, corpus, k, identities, section_ids, common_df, per_term, threshold)
 
 
 def scored(
@@ -149,12 +155,14 @@ def scored(
     section_ids: Sequence[str] | None,
     common_df: int,
     per_term: int = 0,
+    threshold: bool = False,
 ) -> list[tuple[str, float]]:
     """The top-k given every query term's df and the corpus' (leaves, tokens): which terms are scored,
     their IDF, and the scores (pruned, or in full)."""
     n_rows, tokens = corpus
     kept = [t for t in keys if 0 < df[t] <= common_df] if len(keys) > 1 else [t for t in keys if df[t]]
-    if not kept:  # every term is common: the first three, as FTS5's side keeps them (its probe cannot rank them)
+    all_common = not kept
+    if all_common:  # the first three, as FTS5's side keeps them (its probe cannot rank them)
         kept = [t for t in keys if df[t]][:3]
     if not kept or not n_rows:
         return []
@@ -174,6 +182,10 @@ def scored(
     if section_ids is not None:
         query = TOP.format(scores=SCORES.format(postings=ALL_POSTINGS, where=IN_SECTIONS), limit="")
         return [(r[0], float(r[1])) for r in db.execute(query, params, prepare=True).fetchall()]
+    if all_common and threshold and not per_term:
+        hits = top_k(db, THRESHOLD, params, [df[t] for t in kept])
+        if hits is not None:
+            return hits
     scores = SCORES.format(postings=TOP_POSTINGS if per_term else ALL_POSTINGS, where="")
     rows = db.execute(TOP.format(scores=scores, limit="LIMIT %(cand)s"), params, prepare=True).fetchall()
     if len(rows) < k and sum(df[t] for t in kept) > k * PRUNE:  # too few of the best may be seen: score all

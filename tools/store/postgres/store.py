@@ -9,7 +9,6 @@ current version and check the ACL in the same statement, so they never see half 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -25,6 +24,7 @@ from tools.store.postgres.doc_freq import CorpusDelta, compact, record
 from tools.store.postgres.postings import copy_rows, delete_doc_leaves, write_leaves
 from tools.store.postgres.reads import PostgresReads
 from tools.store.postgres.schema import check_schema_name, configure, connect, create_impact_index, create_tables
+from tools.store.postgres.settings import read_bm25_impact, read_bm25_postings, read_pool_size
 from tools.store.records import EMBEDDED_LEVELS, IndexCheck, VectorRow
 from tools.store.sqlite_tree import node_rows
 from tools.types import Level
@@ -62,40 +62,21 @@ def safe_location(dsn: str, schema: str) -> str:
     return f"postgresql://{host}:{info.get('port') or 5432}/{info.get('dbname') or ''}#{schema}"
 
 
-POOL_ENV = "HRAGENT_PG_POOL"
-DEFAULT_POOL = 8
-BM25_ENV = "HRAGENT_PG_BM25_POSTINGS"
-
-
-def _whole_number(env: str, default: int, unit: str) -> int:
-    """A non-negative whole number from the environment variable `env`, or `default` when unset."""
-    raw = os.environ.get(env, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise ConfigError(f"{env} must be a whole number of {unit}, not {raw!r}")
-    return int(raw)
-
-
-def read_bm25_postings() -> int:
-    """Postings BM25 reads per query term at most (`HRAGENT_PG_BM25_POSTINGS`; 0: all, exact)."""
-    return _whole_number(BM25_ENV, 0, "postings per term (0: all)")
-
-
-def read_pool_size() -> int:
-    """Connections the readers of one process share (`HRAGENT_PG_POOL`; 0: one per thread, no pool)."""
-    return _whole_number(POOL_ENV, DEFAULT_POOL, "connections (0: no pool)")
-
-
 class PostgresStore(PostgresReads):
     """`IndexStore` on PostgreSQL + pgvector; one connection per thread (autocommit, explicit transactions)."""
 
     def __init__(
-        self, dsn: str, schema: str = "hragent", pool_size: int | None = None, bm25_postings: int | None = None
+        self,
+        dsn: str,
+        schema: str = "hragent",
+        pool_size: int | None = None,
+        bm25_postings: int | None = None,
+        bm25_impact: bool | None = None,
     ) -> None:
         self.dsn = dsn
         self.pool_size = read_pool_size() if pool_size is None else pool_size
         self.bm25_postings = read_bm25_postings() if bm25_postings is None else bm25_postings
+        self.bm25_impact = read_bm25_impact() if bm25_impact is None else bm25_impact
         if self.bm25_postings < 0:
             raise ConfigError(f"bm25_postings must be 0 (all postings) or more, not {self.bm25_postings}")
         self._pool: Any = None
@@ -177,7 +158,7 @@ class PostgresStore(PostgresReads):
     def prepare(self, dim: int | None) -> None:
         create_tables(self.db(), dim)
         compact(self.db(), force=True)  # fold the BM25 deltas (nothing when called inside a write)
-        if self.bm25_postings:
+        if self.bm25_postings or self.bm25_impact:
             create_impact_index(self.db())
         if dim:
             self.dim = dim
