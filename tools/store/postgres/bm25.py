@@ -26,7 +26,11 @@ parity check — scores exactly as FTS5 does. A leaf outside a term's top `per_t
 share of its score (never gains), so only the tail of a ranking can change; when the bounded read
 finds fewer than k leaves the caller may see, the query is scored over every posting (an ACL must not
 cost a caller results). Section-filtered queries stay exact (their leaves need not be in a term's top). What it costs and saves: benchmarks/RESULTS.md
-(#19, ninth session)."""
+(#19, ninth session).
+
+**A threshold top-k for all-common queries** (`threshold` = True, `HRAGENT_PG_BM25_IMPACT=1`): exact,
+from the same impact index, when it can prove the answer cheaply; otherwise scored in full
+(`threshold.py`; benchmarks/RESULTS.md, #19, tenth session)."""
 
 from __future__ import annotations
 
