@@ -77,7 +77,13 @@ def compact(db: Any, force: bool = False) -> None:
 
     if db.info.transaction_status != TransactionStatus.IDLE:
         return
-    if not force and db.execute("SELECT count(*) FROM bm25_stats").fetchone()[0] <= STATS_ROWS_MAX:
+    # Forced (at open), only when there is something to fold: a quiet index is opened without a write.
+    due = (
+        "SELECT (SELECT count(*) FROM bm25_stats) > 1 OR EXISTS (SELECT 1 FROM bm25_df_delta)"
+        if force
+        else f"SELECT (SELECT count(*) FROM bm25_stats) > {STATS_ROWS_MAX}"
+    )
+    if not db.execute(due).fetchone()[0]:
         return
     with db.transaction():
         got = db.execute(
