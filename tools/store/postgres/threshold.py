@@ -36,8 +36,9 @@ PROBE_COST = 30
 MARGIN = 10.0 ** -(SCORE_DIGITS - 1)
 
 # The candidates are scored from each term's postings of their leaf ids, one sorted `= ANY` scan of the
-# primary key per term (`OFFSET 0` keeps the planner from scanning every posting of the terms); only the best `cand` (and every candidate
-# within the tie precision of the last of them, so ties still come in node-id order) are joined to `docs`.
+# primary key per term (`OFFSET 0` keeps the planner from scanning every posting of the terms); only
+# the best `cand` (and every candidate within the tie precision of the last of them, so ties still
+# come in node-id order) are joined to `docs`.
 _THRESHOLD = (
     "WITH q AS MATERIALIZED (SELECT * FROM unnest(%(terms)s::bigint[], %(idf)s::float8[]) WITH ORDINALITY"
     " AS q(term, idf, i)),"
