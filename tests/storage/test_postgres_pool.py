@@ -96,7 +96,7 @@ def settled_connections(dsn: str, want: int, wait_s: float = 10.0) -> int:
 
 
 def test_a_bad_pool_size_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tools.store.postgres.store import read_pool_size
+    from tools.store.postgres.settings import read_pool_size
 
     monkeypatch.setenv("HRAGENT_PG_POOL", "many")
     with pytest.raises(ConfigError, match="HRAGENT_PG_POOL"):

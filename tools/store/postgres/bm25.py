@@ -1,14 +1,15 @@
 """Okapi BM25 on PostgreSQL, scored as FTS5 scores it (k1=1.2, b=0.75, IDF floored at 1e-6).
 
 The common case (several query terms, no section filter) is one prepared statement, `FUSED`: corpus
-statistics, document frequencies (counted up to `common_df + 1`; a term in more leaves is common and
-left out) and the pruned scores in one round trip, the same plan as the two statements below otherwise. When that finds no kept term, or too few of the best leaves
+statistics, document frequencies (read from the df the writers keep, `doc_freq`; a term in more than
+`common_df` leaves is common and left out) and the pruned scores in one round trip, the same plan as the two statements below otherwise. When that finds no kept term, or too few of the best leaves
 may be seen, or for one-term and section-filtered queries, the general path runs, in two prepared
 statements:
 
 1. corpus size and token total (sum of the `bm25_stats` deltas) and, per query term, its document
-   frequency counted up to `common_df + 1` from the postings index (terms in more leaves are left
-   out, as the embedded backend leaves them out);
+   frequency (two index probes, `doc_freq.df_of`; terms in more than `common_df` leaves are left out,
+   as the embedded backend leaves them out; when every term is that common, the first three in query
+   order are scored, as FTS5's side picks them);
 2. the scores, from the postings' covering index alone (tf and leaf length live in the index), then
    top-k pruning: only the best `k × PRUNE` leaves are joined to `docs` for the version and ACL check;
    when fewer than k of them may be seen, the query runs again over every match (exact either way,
@@ -25,7 +26,11 @@ parity check — scores exactly as FTS5 does. A leaf outside a term's top `per_t
 share of its score (never gains), so only the tail of a ranking can change; when the bounded read
 finds fewer than k leaves the caller may see, the query is scored over every posting (an ACL must not
 cost a caller results). Section-filtered queries stay exact (their leaves need not be in a term's top). What it costs and saves: benchmarks/RESULTS.md
-(#19, ninth session)."""
+(#19, ninth session).
+
+**A threshold top-k for all-common queries** (`threshold` = True, `HRAGENT_PG_BM25_IMPACT=1`): exact,
+from the same impact index, when it can prove the answer cheaply; otherwise scored in full
+(`threshold.py`; benchmarks/RESULTS.md, #19, tenth session)."""
 
 from __future__ import annotations
 
@@ -34,7 +39,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from tools.store.fts import SCORE_DIGITS, query_terms
+from tools.store.postgres.doc_freq import df_of
 from tools.store.postgres.postings import term_key
+from tools.store.postgres.threshold import statement, top_k
 
 K1, B = 1.2, 0.75
 PRUNE = 4
@@ -42,10 +49,8 @@ VISIBLE = "(d.acl = '{}' OR d.acl && %(ids)s::text[])"
 
 PROBE = (
     "SELECT (SELECT coalesce(sum(leaves), 0) FROM bm25_stats), (SELECT coalesce(sum(tokens), 0) FROM bm25_stats),"
-    " q.term, (SELECT count(*) FROM (SELECT 1 FROM postings p WHERE p.term = q.term LIMIT %s) x)"
-    " FROM unnest(%s::bigint[]) AS q(term)"
+    " q.term, " + df_of("q.term") + " FROM unnest(%s::bigint[]) AS q(term)"
 )
-EXACT_DF = "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term"
 # The order a bounded query reads a term's postings in: BM25's tf part (k1 = 1.2, b = 0.75) at a fixed
 # reference length of 100 tokens, the expression of the `postings_impact` index (so it must stay
 # literal). For one tf it is the order of leaf length whatever the reference; the reference only sets
@@ -78,8 +83,7 @@ IN_SECTIONS = "WHERE p.lid IN (SELECT lid FROM leaf_lengths WHERE section_id = A
 _FUSED = (
     "WITH st AS (SELECT coalesce(sum(leaves), 0)::float8 AS n, coalesce(sum(tokens), 0)::float8 AS tok"
     " FROM bm25_stats),"
-    " q AS MATERIALIZED (SELECT u.term, (SELECT count(*) FROM (SELECT 1 FROM postings p WHERE p.term = u.term LIMIT %(cap)s) x)"
-    " AS df FROM unnest(%(terms)s::bigint[]) AS u(term)),"
+    " q AS MATERIALIZED (SELECT u.term, " + df_of("u.term") + " AS df FROM unnest(%(terms)s::bigint[]) AS u(term)),"
     " kept AS MATERIALIZED (SELECT q.term, q.df, greatest(ln((st.n - q.df + 0.5::float8) / (q.df + 0.5::float8)), 1e-6::float8) AS idf,"
     " st.tok / st.n AS avgdl FROM q, st WHERE q.df BETWEEN 1 AND %(cdf)s AND st.n > 0),"
     " info AS (SELECT count(*) AS terms, coalesce(sum(df), 0) AS postings, coalesce(max(df), 0) AS top_df FROM kept),"
@@ -94,6 +98,7 @@ _FUSED = (
 )
 FUSED = _FUSED.format(postings=ALL_POSTINGS)
 FUSED_BOUNDED = _FUSED.format(postings=TOP_POSTINGS)
+THRESHOLD = statement(IMPACT, VISIBLE)
 
 
 def bm25_search(
@@ -104,15 +109,17 @@ def bm25_search(
     section_ids: Sequence[str] | None,
     common_df: int,
     per_term: int = 0,
+    threshold: bool = False,
 ) -> list[tuple[str, float]]:
-    """Top-k (node_id, score); `per_term` > 0 reads at most that many postings per term (see above;
-    the caller passes it only when the index has `postings_impact`)."""
+    """Top-k (node_id, score); `per_term` > 0 reads at most that many postings per term, `threshold`
+    finds an all-common query's exact top-k by the threshold algorithm (see above; the caller passes
+    either only when the index has `postings_impact`)."""
     terms = query_terms(match)
     if not terms:
         return []
     keys = [term_key(t) for t in terms]
     if len(keys) > 1 and section_ids is None:
-        params = {"terms": keys, "cap": common_df + 1, "cdf": common_df, "k1": K1, "b": B, "cand": k * PRUNE}
+        params = {"terms": keys, "cdf": common_df, "k1": K1, "b": B, "cand": k * PRUNE}
         params |= {"ids": sorted(identities), "digits": SCORE_DIGITS, "k": k, "per_term": per_term}
         rows = db.execute(FUSED_BOUNDED if per_term else FUSED, params, prepare=True).fetchall()
         kept_terms, postings, top_df = int(rows[0][0]), int(rows[0][1]), int(rows[0][2])
@@ -122,7 +129,7 @@ def bm25_search(
         read_all = postings <= k * PRUNE and not (per_term and top_df > per_term)
         if kept_terms and (len(hits) >= k or read_all):
             return hits
-    return general(db, keys, k, identities, section_ids, common_df, per_term)
+    return general(db, keys, k, identities, section_ids, common_df, per_term, threshold)
 
 
 def general(
@@ -133,15 +140,34 @@ def general(
     section_ids: Sequence[str] | None,
     common_df: int,
     per_term: int = 0,
+    threshold: bool = False,
 ) -> list[tuple[str, float]]:
     """Every case: statistics and document frequencies first, then the scores (pruned, or in full)."""
-    probe = db.execute(PROBE, (common_df + 1, keys), prepare=True).fetchall()
-    n_rows, tokens = int(probe[0][0]), int(probe[0][1])
+    probe = db.execute(PROBE, (keys,), prepare=True).fetchall()
     df = {int(r[2]): int(r[3]) for r in probe}
+    corpus = (int(probe[0][0]), int(probe[0][1]))
+    return scored(db, keys, df, corpus, k, identities, section_ids, common_df, per_term, threshold)
+
+
+def scored(
+    db: Any,
+    keys: list[int],
+    df: dict[int, int],
+    corpus: tuple[int, int],
+    k: int,
+    identities: frozenset[str],
+    section_ids: Sequence[str] | None,
+    common_df: int,
+    per_term: int = 0,
+    threshold: bool = False,
+) -> list[tuple[str, float]]:
+    """The top-k given every query term's df and the corpus' (leaves, tokens): which terms are scored,
+    their IDF, and the scores (pruned, or in full)."""
+    n_rows, tokens = corpus
     kept = [t for t in keys if 0 < df[t] <= common_df] if len(keys) > 1 else [t for t in keys if df[t]]
-    if not kept:
-        kept = sorted((t for t in keys if df[t]), key=df.__getitem__)[:3]
-        df.update({int(t): int(n) for t, n in db.execute(EXACT_DF, (kept,)).fetchall()})
+    all_common = not kept
+    if all_common:  # the first three, as FTS5's side keeps them (its probe cannot rank them)
+        kept = [t for t in keys if df[t]][:3]
     if not kept or not n_rows:
         return []
     params = {
@@ -160,6 +186,10 @@ def general(
     if section_ids is not None:
         query = TOP.format(scores=SCORES.format(postings=ALL_POSTINGS, where=IN_SECTIONS), limit="")
         return [(r[0], float(r[1])) for r in db.execute(query, params, prepare=True).fetchall()]
+    if all_common and threshold and not per_term:
+        hits = top_k(db, THRESHOLD, params, [df[t] for t in kept])
+        if hits is not None:
+            return hits
     scores = SCORES.format(postings=TOP_POSTINGS if per_term else ALL_POSTINGS, where="")
     rows = db.execute(TOP.format(scores=scores, limit="LIMIT %(cand)s"), params, prepare=True).fetchall()
     if len(rows) < k and sum(df[t] for t in kept) > k * PRUNE:  # too few of the best may be seen: score all

@@ -1,5 +1,6 @@
 """`check()` for the PostgreSQL backend: the same consistency rules as the embedded one (complete trees,
-offsets that match, one BM25 row per visible leaf, one vector per visible embedded node), counted in SQL."""
+offsets that match, one BM25 row per visible leaf, one vector per visible embedded node), counted in SQL,
+and one of its own: every kept document frequency equals its term's postings counted."""
 
 from __future__ import annotations
 
@@ -44,6 +45,13 @@ def check_store(db: Any, embedded: set[str], vector_levels: tuple[Level, ...]) -
     ).fetchone()
     if no_bm25[0]:
         problems.append(f"{no_bm25[0]} visible leaf node(s) have no BM25 row, e.g. {no_bm25[1]}")
+    wrong_df = db.execute(
+        "SELECT count(*) FROM (SELECT term, count(*) AS n FROM postings GROUP BY term) p FULL JOIN"
+        " (SELECT term, sum(df) AS df FROM (SELECT term, df FROM bm25_df UNION ALL SELECT term, df FROM bm25_df_delta) u"
+        " GROUP BY term) k USING (term) WHERE coalesce(p.n, 0) <> coalesce(k.df, 0)"
+    ).fetchone()[0]
+    if wrong_df:
+        problems.append(f"{wrong_df} BM25 term(s) have a kept document frequency that differs from their postings")
     orphans["fts_rows"] = int(
         db.execute(
             "SELECT count(*) FROM leaf_lengths l WHERE NOT EXISTS (SELECT 1 FROM nodes n JOIN docs d"

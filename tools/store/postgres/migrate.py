@@ -14,7 +14,8 @@ import numpy as np
 from tools.errors import ConfigError, IndexStoreError
 from tools.store.embedded import EmbeddedStore
 from tools.store.fts import term_counts
-from tools.store.postgres.postings import copy_rows, record_stats, write_leaves
+from tools.store.postgres.doc_freq import record
+from tools.store.postgres.postings import copy_rows, write_leaves
 from tools.store.postgres.store import NODE_COLUMNS, NODE_TYPES, PostgresStore
 from tools.store.records import EMBEDDED_LEVELS
 from tools.store.sqlite_schema import doc_text
@@ -88,7 +89,7 @@ def _copy_batch(source: EmbeddedStore, target: PostgresStore, docs: Sequence[tup
         copy_rows(cur, "nodes", NODE_COLUMNS, NODE_TYPES, nodes)
         texts = [fts.get(n[0], "") for n in leaves] if target.uses_pg_search() else None
         added = write_leaves(db, [(n[0], n[1], n[2], n[5] or "") for n in leaves], counts, texts)
-        record_stats(db, *added)
+        record(db, added)
         if vectors:
             for level in EMBEDDED_LEVELS:
                 ids = [n for n in nodes if n[3] == level]

@@ -5,9 +5,9 @@ four fixed-width columns (about a third of the text layout on disk) and the scor
 from the primary key's index alone. Two distinct terms share a key with probability about n²/2⁶⁵
 (1e-8 for a million-term vocabulary); such a pair would be scored as one term.
 
-Corpus statistics (leaf count and token total, for IDF and the average length) are append-only
-delta rows in `bm25_stats`, one per writer transaction, so concurrent writers never queue on one
-counter row; `compact_stats` folds them into one row now and then."""
+Corpus statistics (leaf count and token total, for IDF and the average length) and per-term document
+frequencies are append-only delta rows, one set per writer transaction, so concurrent writers never
+queue on one counter row (`doc_freq`: how they are kept, read and folded)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-#: Fold the delta rows once there are more than this many (readers sum them on every query).
-STATS_ROWS_MAX = 64
+from tools.store.postgres.doc_freq import CorpusDelta
 
 
 def term_key(term: str) -> int:
@@ -41,11 +40,11 @@ def write_leaves(
     leaves: Sequence[tuple[str, str, str, str]],
     counts: Sequence[Counter[str]],
     texts: Sequence[str] | None = None,
-) -> tuple[int, int]:
+) -> CorpusDelta:
     """Insert the BM25 rows of some leaves, given as (node_id, doc_id, version, section_id) with their
-    term counts (and, for an index with pg_search, their text); returns (leaves, tokens) added."""
+    term counts (and, for an index with pg_search, their text); returns what that adds to the corpus."""
     if not leaves:
-        return 0, 0
+        return CorpusDelta()
     lengths = [sum(c.values()) for c in counts]
     with db.cursor() as cur:
         lids = cur.execute(
@@ -75,35 +74,20 @@ def write_leaves(
                 for t, tf in c.items()
             ),
         )
-    return len(leaves), sum(lengths)
+    df = Counter(term_key(t) for c in counts for t in c)  # each leaf counts once per term it holds
+    return CorpusDelta(len(leaves), sum(lengths), df)
 
 
-def delete_doc_leaves(db: Any, doc_id: str) -> tuple[int, int]:
-    """Remove every BM25 row of one document; returns (leaves, tokens) removed."""
-    db.execute(
-        "DELETE FROM postings WHERE lid IN (SELECT lid FROM leaf_lengths WHERE doc_id = %s)",
+def delete_doc_leaves(db: Any, doc_id: str) -> CorpusDelta:
+    """Remove every BM25 row of one document; returns what that takes from the corpus (negative)."""
+    terms = db.execute(
+        "WITH gone AS (DELETE FROM postings WHERE lid IN (SELECT lid FROM leaf_lengths WHERE doc_id = %s)"
+        " RETURNING term) SELECT term, count(*) FROM gone GROUP BY term",
         (doc_id,),
-    )
+    ).fetchall()
     row = db.execute(
         "WITH gone AS (DELETE FROM leaf_lengths WHERE doc_id = %s RETURNING len)"
         " SELECT count(*), coalesce(sum(len), 0) FROM gone",
         (doc_id,),
     ).fetchone()
-    return int(row[0]), int(row[1])
-
-
-def record_stats(db: Any, leaves: int, tokens: int) -> None:
-    if leaves or tokens:
-        db.execute("INSERT INTO bm25_stats(leaves, tokens) VALUES (%s, %s)", (leaves, tokens))
-
-
-def compact_stats(db: Any) -> None:
-    """Fold the delta rows into one (own transaction; rows of writers still open are not visible, so
-    they are not touched; two compactions at once each fold only what the other did not take)."""
-    if db.execute("SELECT count(*) FROM bm25_stats").fetchone()[0] <= STATS_ROWS_MAX:
-        return
-    with db.transaction():
-        db.execute(
-            "WITH gone AS (DELETE FROM bm25_stats RETURNING leaves, tokens) INSERT INTO bm25_stats(leaves, tokens)"
-            " SELECT sum(leaves), sum(tokens) FROM gone HAVING count(*) > 0"
-        )
+    return CorpusDelta(-int(row[0]), -int(row[1]), Counter({int(t): -int(n) for t, n in terms}))

@@ -179,21 +179,25 @@ class PostgresReads:
     ) -> list[tuple[str, float]]:
         pg = self.uses_pg_search()
         per_term = self.bm25_bound()
+        threshold = bool(getattr(self, "bm25_impact", False)) and self.has_impact()
         with self.reading() as db:
             if pg:
                 return pg_search.search(db, match, k, identities, section_ids)
-            return bm25_search(db, match, k, identities, section_ids, common_df, per_term)
+            return bm25_search(db, match, k, identities, section_ids, common_df, per_term, threshold)
 
     def bm25_bound(self) -> int:
         """Postings read per BM25 term at most (0: all): the configured bound, once this index has the
         impact index it reads them from (checked once per handle; `prepare` builds it)."""
-        cached: int | None = getattr(self, "_bm25_bound", None)
+        wanted: int = getattr(self, "bm25_postings", 0)
+        return wanted if wanted and self.has_impact() else 0
+
+    def has_impact(self) -> bool:
+        """Whether this index has `postings_impact` (the bound's read order, and what the exact
+        threshold top-k of all-common queries reads); checked once per handle, `prepare` builds it."""
+        cached: bool | None = getattr(self, "_has_impact", None)
         if cached is None:
-            wanted: int = getattr(self, "bm25_postings", 0)
-            if wanted:
-                with self.reading() as db:
-                    wanted = wanted if has_impact_index(db) else 0
-            cached = self._bm25_bound = wanted
+            with self.reading() as db:
+                cached = self._has_impact = has_impact_index(db)
         return cached
 
     def uses_pg_search(self) -> bool:

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from tools.errors import ConfigError, IndexMismatchError, IndexStoreError
-from tools.store.postgres import pg_search
+from tools.store.postgres import doc_freq, pg_search
 from tools.store.records import EMBEDDED_LEVELS
 
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -160,19 +160,23 @@ def create_tables(conn: Any, dim: int | None) -> None:
     existing table still takes a share lock on it, which would queue behind every open writer
     transaction (and every later open behind it)."""
 
-    def missing() -> tuple[bool, bool]:
-        base, vec = conn.execute("SELECT to_regclass('bm25_stats'), to_regclass('vec_leaf')").fetchone()
-        return base is None, bool(dim) and vec is None
+    def missing() -> tuple[bool, bool, bool]:
+        base, df, vec = conn.execute(
+            "SELECT to_regclass('bm25_stats'), to_regclass('bm25_df'), to_regclass('vec_leaf')"
+        ).fetchone()
+        return base is None, df is None, bool(dim) and vec is None
 
     if not any(missing()):
         return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (DDL_LOCK,))
-        base, vec = missing()  # again, under the lock: another process may have just created them
+        base, df, vec = missing()  # again, under the lock: another process may have just created them
         if base:
             check_layout(conn)  # the first layout had no bm25_stats
             conn.execute(BASE_DDL)
             if pg_search.available(conn):  # ParadeDB's BM25 index, where the server has it (untested here)
                 pg_search.enable(conn)
+        if df:  # a new index, or one written before per-term document frequencies were kept
+            doc_freq.build(conn)
         if vec and dim:
             conn.execute(vector_ddl(dim))

@@ -9,7 +9,6 @@ current version and check the ACL in the same statement, so they never see half 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -21,9 +20,11 @@ from tools.errors import ConfigError
 from tools.ingest.tree import DocumentTree
 from tools.store.fts import term_counts
 from tools.store.postgres.check import check_store
-from tools.store.postgres.postings import compact_stats, copy_rows, delete_doc_leaves, record_stats, write_leaves
+from tools.store.postgres.doc_freq import CorpusDelta, compact, record
+from tools.store.postgres.postings import copy_rows, delete_doc_leaves, write_leaves
 from tools.store.postgres.reads import PostgresReads
 from tools.store.postgres.schema import check_schema_name, configure, connect, create_impact_index, create_tables
+from tools.store.postgres.settings import read_bm25_impact, read_bm25_postings, read_pool_size
 from tools.store.records import EMBEDDED_LEVELS, IndexCheck, VectorRow
 from tools.store.sqlite_tree import node_rows
 from tools.types import Level
@@ -61,40 +62,21 @@ def safe_location(dsn: str, schema: str) -> str:
     return f"postgresql://{host}:{info.get('port') or 5432}/{info.get('dbname') or ''}#{schema}"
 
 
-POOL_ENV = "HRAGENT_PG_POOL"
-DEFAULT_POOL = 8
-BM25_ENV = "HRAGENT_PG_BM25_POSTINGS"
-
-
-def _whole_number(env: str, default: int, unit: str) -> int:
-    """A non-negative whole number from the environment variable `env`, or `default` when unset."""
-    raw = os.environ.get(env, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise ConfigError(f"{env} must be a whole number of {unit}, not {raw!r}")
-    return int(raw)
-
-
-def read_bm25_postings() -> int:
-    """Postings BM25 reads per query term at most (`HRAGENT_PG_BM25_POSTINGS`; 0: all, exact)."""
-    return _whole_number(BM25_ENV, 0, "postings per term (0: all)")
-
-
-def read_pool_size() -> int:
-    """Connections the readers of one process share (`HRAGENT_PG_POOL`; 0: one per thread, no pool)."""
-    return _whole_number(POOL_ENV, DEFAULT_POOL, "connections (0: no pool)")
-
-
 class PostgresStore(PostgresReads):
     """`IndexStore` on PostgreSQL + pgvector; one connection per thread (autocommit, explicit transactions)."""
 
     def __init__(
-        self, dsn: str, schema: str = "hragent", pool_size: int | None = None, bm25_postings: int | None = None
+        self,
+        dsn: str,
+        schema: str = "hragent",
+        pool_size: int | None = None,
+        bm25_postings: int | None = None,
+        bm25_impact: bool | None = None,
     ) -> None:
         self.dsn = dsn
         self.pool_size = read_pool_size() if pool_size is None else pool_size
         self.bm25_postings = read_bm25_postings() if bm25_postings is None else bm25_postings
+        self.bm25_impact = read_bm25_impact() if bm25_impact is None else bm25_impact
         if self.bm25_postings < 0:
             raise ConfigError(f"bm25_postings must be 0 (all postings) or more, not {self.bm25_postings}")
         self._pool: Any = None
@@ -175,7 +157,8 @@ class PostgresStore(PostgresReads):
 
     def prepare(self, dim: int | None) -> None:
         create_tables(self.db(), dim)
-        if self.bm25_postings:
+        compact(self.db(), force=True)  # fold the BM25 deltas (nothing when called inside a write)
+        if self.bm25_postings or self.bm25_impact:
             create_impact_index(self.db())
         if dim:
             self.dim = dim
@@ -206,29 +189,28 @@ class PostgresStore(PostgresReads):
         pending nodes, vectors and the publish of every document of the batch commit together (one
         WAL flush instead of one per statement), and a writer that dies leaves nothing behind."""
         db = self.db()
-        compact_stats(db)
+        compact(db)
         taken: list[str] = []
         try:
             for doc_id in doc_ids:
                 db.execute("SELECT pg_advisory_lock(hashtext(%s), hashtext(%s))", (self.schema, doc_id))
                 taken.append(doc_id)
-            self._local.stats = [0, 0]  # (leaves, tokens) this writer transaction adds to the BM25 corpus
+            self._local.stats = CorpusDelta()  # what this writer transaction changes in the BM25 corpus
             with db.transaction():
                 yield self
-                record_stats(db, *self._local.stats)
+                record(db, self._local.stats)
         finally:
             self._local.stats = None
             for doc_id in reversed(taken):
                 db.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))", (self.schema, doc_id))
 
-    def _count(self, leaves: int, tokens: int) -> None:
+    def _count(self, delta: CorpusDelta) -> None:
         """Account BM25 rows added or removed; outside a writer transaction, recorded at once."""
-        stats = getattr(self._local, "stats", None)
+        stats: CorpusDelta | None = getattr(self._local, "stats", None)
         if stats is None:
-            record_stats(self.db(), leaves, tokens)
-            return
-        stats[0] += leaves
-        stats[1] += tokens
+            record(self.db(), delta)
+        else:
+            stats.add(delta)
 
     def document_state(self, source: str) -> tuple[str, tuple[str, ...]] | None:
         row = (
@@ -316,8 +298,7 @@ class PostgresStore(PostgresReads):
                 ),
             )
             if old:
-                gone = delete_doc_leaves(db, tree.doc_id)
-                self._count(-gone[0], -gone[1])
+                self._count(delete_doc_leaves(db, tree.doc_id))
             if old and old != tree.version:
                 db.execute("DELETE FROM nodes WHERE doc_id = %s AND version = %s", (tree.doc_id, old))
                 db.execute(
@@ -325,7 +306,7 @@ class PostgresStore(PostgresReads):
                 )
             rows = [(n.node_id, tree.doc_id, tree.version, n.section_id or "") for n in leaves]
             texts = list(bm25_texts) if self.uses_pg_search() else None
-            self._count(*write_leaves(db, rows, counts, texts))
+            self._count(write_leaves(db, rows, counts, texts))
         return str(old) if old else None
 
     def drop_version(self, doc_id: str, version: str) -> None:
@@ -385,8 +366,7 @@ class PostgresStore(PostgresReads):
             if row is None:
                 return None
             doc_id = str(row[0])
-            gone = delete_doc_leaves(db, doc_id)
-            self._count(-gone[0], -gone[1])
+            self._count(delete_doc_leaves(db, doc_id))
             for table in ("nodes", "docs"):
                 db.execute(f"DELETE FROM {table} WHERE doc_id = %s", (doc_id,))
             db.execute("INSERT INTO garbage(doc_id, version) VALUES (%s, '') ON CONFLICT DO NOTHING", (doc_id,))
