@@ -117,7 +117,7 @@ def diagnose(
         "reasons": reasons[:3],
         "meaning_choice": choice.name if choice else None,
         "meaning_right": bool(choice and _answer_in(choice.name, q)),
-        "meaning_margin": round(choice.margin, 4) if choice else None,
+        "meaning_margin": round(choice.lead, 4) if choice else None,
         "meaning_top": round(choice.similarity, 4) if choice else None,
         "meaning_accepts": bool(choice and choice.accepted),
         "entries": pool_rows,

@@ -77,14 +77,15 @@ class OfflineThresholds(BaseModel):
         "the keep rule (benchmarks/RESULTS.md, #18, tenth session).",
     )
     entry_meaning_margin: float = Field(
-        0.13,
+        0.25,
         ge=0.0,
         le=1.0,
-        description="How far ahead of the runner-up entry (cosine) the chosen entry must be (fitted on the dev "
-        "split's plain-word questions with their gold pages withheld: above every such pool's margin).",
+        description="How far ahead of the runner-up entry the chosen entry must be: its lead in cosine by heading "
+        "and body plus its best sentence's lead (fitted on the dev split's plain-word questions with their gold "
+        "pages withheld: above every such pool's lead).",
     )
     entry_meaning_entries: int = Field(
-        3, ge=2, le=50, description="Distinct retrieved entries needed before a margin means anything."
+        2, ge=2, le=50, description="Distinct retrieved entries needed before a margin means anything."
     )
     contradiction_coverage: float = Field(
         0.5, ge=0.0, le=1.0, description="Coverage above which a mismatched number/entity/negation contradicts."

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from graphs.roles.offline.compare import names_option
+from graphs.roles.offline.entry_meaning import page_command
 from graphs.roles.offline.evidence import Ranked, clean_title
 from graphs.roles.offline.slots import SlotFocus, opens_row, row_default, rows_in_order
 from graphs.roles.offline.statements import statement
@@ -88,7 +89,7 @@ def names_itself(r: Ranked, answer: str) -> bool:
     entry = entry_of(r)
     if entry is not None and answer in {entry.name, entry.short, *entry.aliases}:
         return True
-    return whatis_name(r.ev["section"], r.sent["text"]) == answer
+    return answer in {whatis_name(r.ev["section"], r.sent["text"]), page_command(r.ev["title"])}
 
 
 def filled(sg: Subgoal, subgoals: dict[str, Subgoal]) -> str:

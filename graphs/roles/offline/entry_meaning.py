@@ -9,10 +9,16 @@ retrieved entries: with the answering entry in the pool, one entry's body reads 
 the rest trail; with it withheld (or on a corpus that does not answer), the best few are close.
 
 `EntryMeaning.choose` encodes each retrieved entry once (its heading and the start of its body, as
-ingest wrote them) with the index's embedder, and returns the closest entry with its similarity and
-its margin over the runner-up. The margin is relative (a difference of cosines within one pool), so
-it does not grow or shrink with the corpus; `accepted` asks for a margin of at least `min_margin`
-and at least `min_entries` entries to compare against (one entry has no runner-up to be ahead of).
+ingest wrote them) with the index's embedder, and returns the closest entry with its lead over the
+runner-up. It accepts the entry only when three readings agree on it — heading and body, its best
+sentence by the similarity retrieval already stored, and retrieval's own order (it is the first
+entry hit) — and its two leads (body, best sentence) add up to `min_margin`. Leads are differences
+of cosines within one pool, so they do not grow or shrink with the corpus. A manual page counts as
+one entry named by its command (`ferry-dock(1)` -> `ferry-dock`): "how do I …?" about a
+command-line tool is answered by the command.
+
+Measured (benchmarks/RESULTS.md, #18, tenth session): the lead separates right from wrong entries
+only narrowly on the dev split, so `OfflineThresholds.entry_meaning` is off by default.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ class EntryChoice:
     reading: EntryReading
     similarity: float
     runner_up: float  # the second-closest entry's similarity (0.0 when it is alone)
+    sentence_lead: float  # its best sentence's lead over the other entries' best sentences
     entries: int  # how many distinct entries competed
     accepted: bool
 
@@ -60,28 +67,48 @@ class EntryChoice:
 
     @property
     def margin(self) -> float:
+        """Its lead over the runner-up by heading and body."""
         return self.similarity - self.runner_up
+
+    @property
+    def lead(self) -> float:
+        """Both leads together: what `EntryMeaning.min_margin` is compared with."""
+        return self.margin + self.sentence_lead
+
+
+# A manual page's title by the man convention, "name(section)": `ferry-dock(1)` documents `ferry-dock`.
+_MAN_TITLE = re.compile(r"^(?P<command>[a-z][\w.+-]*)\(\d[a-z]*\)$")
+
+
+def page_command(title: str) -> str | None:
+    """The command a manual page documents, read from its title (`ferry-dock(1)` -> `ferry-dock`)."""
+    m = _MAN_TITLE.match(title.strip())
+    return m.group("command") if m else None
 
 
 def entry_readings(evidence: Sequence[EvidenceItem]) -> list[EntryReading]:
-    """The distinct API entries among the evidence items (hits under an entry's heading), in
-    retrieval order, each with the text that stands for its meaning."""
+    """The distinct named things among the evidence items, in retrieval order, each with the text
+    that stands for its meaning: an API entry (hits under its heading), or a manual page as a whole
+    (every hit on it, its options included: "how do I …?" about a command-line tool is answered by
+    the command, which its option entries only refine)."""
     groups: dict[tuple[str, ...], list[EvidenceItem]] = {}
     entries: dict[tuple[str, ...], Entry] = {}
     for ev in evidence:
+        command = page_command(ev["title"])
         heading = ev["section"][-1] if ev["section"] else ""
-        entry = parse_entry(heading) if heading else None
+        entry = Entry(command, (command,), {}, "command") if command else parse_entry(heading) if heading else None
         if entry is None:
             continue
-        key = (ev["doc_id"], *ev["section"])
+        key = (ev["doc_id"],) if command else (ev["doc_id"], *ev["section"])
         groups.setdefault(key, []).append(ev)
         entries.setdefault(key, entry)
     out = []
     for key, items in groups.items():
-        heading = key[-1]
-        body = " ".join(dict.fromkeys(_body(ev, heading) for ev in sorted(items, key=lambda e: e["start"])))
-        text = f"{' '.join(heading.replace('¶', ' ').split())}: {body}"[: len(heading) + 2 + BODY_CHARS]
-        out.append(EntryReading(key, entries[key], heading, tuple(items), text))
+        entry = entries[key]
+        head = entry.name if entry.kind == "command" else " ".join(key[-1].replace("¶", " ").split())
+        ordered = sorted(items, key=lambda e: e["start"])
+        body = " ".join(dict.fromkeys(_body(ev, ev["section"][-1] if ev["section"] else "") for ev in ordered))
+        out.append(EntryReading(key, entry, head, tuple(items), f"{head}: {body}"[: len(head) + 2 + BODY_CHARS]))
     return out
 
 
@@ -97,7 +124,7 @@ def _body(ev: EvidenceItem, heading: str) -> str:
 class EntryMeaning:
     """Picks the retrieved entry whose body reads most like the question (see the module docstring)."""
 
-    def __init__(self, embedder: Embedder | None, *, min_margin: float = 0.13, min_entries: int = 3) -> None:
+    def __init__(self, embedder: Embedder | None, *, min_margin: float = 0.25, min_entries: int = 2) -> None:
         self.embedder = embedder
         self.min_margin = min_margin
         self.min_entries = min_entries
@@ -110,8 +137,11 @@ class EntryMeaning:
         return [float(v) for v in np.asarray(vecs[1:]) @ np.asarray(vecs[0])]
 
     def choose(self, question: str, evidence: Sequence[EvidenceItem]) -> EntryChoice | None:
-        """The closest entry with its margin over the runner-up; None when the evidence holds no
-        entry or there is no embedder."""
+        """The closest entry with its lead over the runner-up; None when the evidence holds no entry
+        or there is no embedder. Accepted only when three readings agree on it: its heading and body
+        (encoded here), its best sentence (the similarity retrieval already stored on each sentence)
+        and retrieval's order (it is the first entry hit); and when its two leads together reach
+        `min_margin`."""
         readings = entry_readings(evidence)
         sims = self.similarities(question, readings)
         if not sims:
@@ -119,8 +149,19 @@ class EntryMeaning:
         order = sorted(range(len(sims)), key=lambda i: -sims[i])
         best = order[0]
         runner_up = sims[order[1]] if len(order) > 1 else 0.0
-        accepted = len(order) >= self.min_entries and sims[best] - runner_up >= self.min_margin
-        return EntryChoice(readings[best], sims[best], runner_up, len(order), accepted)
+        by_sentence = [best_sentence(r) for r in readings]
+        sentence_order = sorted(range(len(readings)), key=lambda i: -by_sentence[i])
+        sentence_lead = by_sentence[best] - max((by_sentence[i] for i in order[1:]), default=0.0)
+        agrees = sentence_order[0] == best and best == 0  # readings keep retrieval's order
+        accepted = (
+            len(order) >= self.min_entries and agrees and (sims[best] - runner_up) + sentence_lead >= self.min_margin
+        )
+        return EntryChoice(readings[best], sims[best], runner_up, sentence_lead, len(order), accepted)
+
+
+def best_sentence(reading: EntryReading) -> float:
+    """A reading's closest sentence to the query by the similarity retrieval stored (0.0 without any)."""
+    return max((float(s.get("sim", 0.0)) for ev in reading.items for s in ev["sentences"]), default=0.0)
 
 
 # A name the question spells (a flag, a dotted or snake_case identifier): then it is not in plain words.
