@@ -1,0 +1,171 @@
+"""Plain-word how-to questions answered by the entry closest in meaning (`graphs/roles/offline/entry_meaning.py`).
+
+Invented API pages (`tenderlib`, a toy terminal library, and a `kilnctl(1)` manual page), read with
+the bundled MiniLM the way retrieval hands them to the reader: entries in retrieval order, each
+sentence carrying its similarity to the question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from graphs.roles.offline import OfflineSolver, OfflineVerifier
+from graphs.roles.offline.entry_meaning import (
+    EntryMeaning,
+    asks_by_meaning,
+    chosen_by_meaning,
+    entry_readings,
+    page_command,
+    read_by_meaning,
+)
+from graphs.state import EvidenceItem, SentenceRef, Subgoal
+from policies.offline import OfflineThresholds
+from tools.embeddings import Embedder, SentenceTransformerEmbedder
+
+QUESTION = "How can my tool read a secret passphrase from the keyboard so that nothing typed appears on the screen?"
+
+# (heading, body sentences): the answer describes the behaviour in other words; a distractor shares the
+# question's words ("read", "keyboard", "screen") but does something else.
+HUSH = (
+    "tenderlib.hush_line(prompt)",
+    ["Reads one line of input while keeping the keystrokes invisible, for passwords."],
+)
+DISTRACTOR = (
+    "tenderlib.read_key(timeout=None)",
+    ["Read a single key press from the keyboard and return it.", "The screen is not cleared first."],
+)
+OTHERS = [
+    ("tenderlib.wrap_text(text, width=70)", ["Breaks a paragraph into lines no wider than width columns."]),
+    ("tenderlib.beep()", ["Rings the terminal bell once."]),
+    ("tenderlib.colour(text, fg=None)", ["Returns text wrapped in the escape codes of a foreground colour."]),
+]
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Embedder:
+    return SentenceTransformerEmbedder(device="cpu")
+
+
+def _item(doc: str, title: str, section: list[str], sentences: list[str], n: int, *, heading: bool) -> EvidenceItem:
+    refs = [SentenceRef(node_id=f"{doc}:{n}:h", text=section[-1], start=0, end=len(section[-1]), kind="heading")]
+    refs = refs if heading else []
+    text = "\n".join(([section[-1]] if heading else []) + sentences)
+    for i, s in enumerate(sentences):
+        refs.append(SentenceRef(node_id=f"{doc}:{n}:{i}", text=s, start=100 * n + i, end=100 * n + i + len(s)))
+    return EvidenceItem(
+        node_id=f"{doc}:{n}",
+        doc_id=doc,
+        text=text,
+        source=f"/docs/{doc}.html",
+        title=title,
+        section=section,
+        level="leaf",
+        start=100 * n,
+        end=100 * n + len(text),
+        score=0.0,
+        hop=0,
+        query=QUESTION,
+        sentences=refs,
+    )
+
+
+def retrieved(embedder: Embedder, question: str, entries: Sequence[tuple[str, list[str]]]) -> list[EvidenceItem]:
+    """API entries as retrieval returns them: sentences scored against the question, items best first."""
+    items = [_item("api", "API", ["API", head], body, n, heading=True) for n, (head, body) in enumerate(entries)]
+    return _scored(embedder, question, items)
+
+
+def _scored(embedder: Embedder, question: str, items: list[EvidenceItem]) -> list[EvidenceItem]:
+    texts = [s["text"] for ev in items for s in ev["sentences"]]
+    vecs = np.asarray(embedder.embed([question, *texts]))
+    sims = iter(vecs[1:] @ vecs[0])
+    for ev in items:
+        for s in ev["sentences"]:
+            s["sim"] = float(next(sims))
+    return sorted(items, key=lambda ev: -max(s["sim"] for s in ev["sentences"]))
+
+
+def test_the_entry_described_in_other_words_is_chosen_over_one_sharing_the_questions_words(minilm: Embedder) -> None:
+    evidence = retrieved(minilm, QUESTION, [DISTRACTOR, *OTHERS, HUSH])
+    choice = EntryMeaning(minilm).choose(QUESTION, evidence)
+    assert choice is not None
+    assert choice.name == "tenderlib.hush_line"
+    assert choice.entries == 5
+    assert choice.accepted, (choice.margin, choice.sentence_lead)
+
+
+def test_a_pool_without_the_answer_is_declined(minilm: Embedder) -> None:
+    evidence = retrieved(minilm, QUESTION, [DISTRACTOR, *OTHERS])
+    choice = EntryMeaning(minilm).choose(QUESTION, evidence)
+    assert choice is not None and not choice.accepted
+    assert read_by_meaning(EntryMeaning(minilm), QUESTION, evidence) is None
+
+
+def test_a_lone_entry_has_no_runner_up_to_be_ahead_of(minilm: Embedder) -> None:
+    choice = EntryMeaning(minilm).choose(QUESTION, retrieved(minilm, QUESTION, [HUSH]))
+    assert choice is not None and choice.entries == 1 and not choice.accepted
+
+
+def test_the_answer_is_the_entry_name_resting_on_its_own_sentence_and_heading(minilm: Embedder) -> None:
+    evidence = retrieved(minilm, QUESTION, [HUSH, DISTRACTOR, *OTHERS])
+    ex = read_by_meaning(EntryMeaning(minilm), QUESTION, evidence)
+    assert ex is not None and ex.answer == "tenderlib.hush_line"
+    assert [r.sent.get("kind", "sentence") for r in ex.support] == ["sentence", "heading"]
+    assert ex.support[0].sent["text"].startswith("Reads one line")
+
+
+def test_only_plain_word_how_to_questions_are_read_by_meaning() -> None:
+    assert asks_by_meaning(QUESTION)
+    assert not asks_by_meaning("How do I use --quiet with the kiln controller?")  # spells a flag
+    assert not asks_by_meaning("What does tenderlib.beep do?")  # spells an identifier
+    assert not asks_by_meaning("What is the default width of wrap_text?")  # a value question
+
+
+def test_a_manual_page_is_one_entry_named_by_its_command(minilm: Embedder) -> None:
+    def page(doc: str, sections: list[tuple[str, list[str]]]) -> list[EvidenceItem]:
+        title = f"{doc}(1)"
+        return [
+            _item(doc, title, [f"{title} Manual Page", head], body, n, heading=head.startswith("-"))
+            for n, (head, body) in enumerate(sections)
+        ]
+
+    question = "How do I let the oven cool down slowly after a firing without switching it off at once?"
+    kiln = page(
+        "kilnctl-ramp",
+        [
+            ("DESCRIPTION", ["Lowers the kiln temperature gradually along a cooling curve after the firing ends."]),
+            ("--rate <degrees>", ["Degrees per hour to drop while ramping down."]),
+        ],
+    )
+    other = page("kilnctl-log", [("DESCRIPTION", ["Prints the temperatures recorded during past firings."])])
+    glaze = page("kilnctl-glaze", [("DESCRIPTION", ["Lists the glaze recipes stored on the controller."])])
+    readings = entry_readings(_scored(minilm, question, kiln + other + glaze))
+    assert sorted(r.entry.name for r in readings) == ["kilnctl-glaze", "kilnctl-log", "kilnctl-ramp"]
+    ramp = next(r for r in readings if r.entry.name == "kilnctl-ramp")
+    assert len(ramp.items) == 2 and ramp.text.startswith("kilnctl-ramp: ")
+    assert page_command("kilnctl-ramp(1)") == "kilnctl-ramp"
+    assert page_command("Kiln controller guide") is None
+    choice = EntryMeaning(minilm).choose(question, _scored(minilm, question, kiln + other + glaze))
+    assert choice is not None and choice.name == "kilnctl-ramp"
+
+
+def test_the_verifier_grounds_the_answer_by_meaning_only_when_switched_on(minilm: Embedder) -> None:
+    evidence = retrieved(minilm, QUESTION, [HUSH, DISTRACTOR, *OTHERS])
+    on = OfflineThresholds(entry_meaning=True)
+    assert OfflineSolver(on, minilm).extract(QUESTION, evidence).answer == "tenderlib.hush_line"
+
+    sg = Subgoal(id="s1", query=QUESTION, kind="lookup", queries=[QUESTION])
+    reading, _ = OfflineSolver(on, minilm).read(QUESTION, sg, QUESTION, evidence, last_hop=True)
+    sg.update(answer=reading.answer, confidence=reading.confidence, support=reading.support, status="answered")
+    draft, _ = OfflineSolver(on, minilm).finalize(QUESTION, "lookup", {}, {"s1": sg}, {"s1": evidence})
+    assert draft["short_answer"] == "tenderlib.hush_line"
+    report, _ = OfflineVerifier(minilm, on).verify(QUESTION, draft, {"s1": evidence})
+    assert report["passed"], report["claims"]
+    assert chosen_by_meaning(EntryMeaning(minilm), QUESTION, "tenderlib.hush_line", {"s1": evidence})
+    assert not chosen_by_meaning(EntryMeaning(minilm), QUESTION, "tenderlib.read_key", {"s1": evidence})
+    # Without the switch the verifier asks the question's words of the entry, which it does not state.
+    off, _ = OfflineVerifier(minilm, OfflineThresholds()).verify(QUESTION, draft, {"s1": evidence})
+    assert not off["passed"]
