@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from graphs.roles.offline import OfflineSolver, OfflineVerifier
+from graphs.roles.offline.claims import names_itself
 from graphs.roles.offline.entry_meaning import (
     EntryMeaning,
     asks_by_meaning,
@@ -21,6 +22,7 @@ from graphs.roles.offline.entry_meaning import (
     page_command,
     read_by_meaning,
 )
+from graphs.roles.offline.evidence import Ranked
 from graphs.state import EvidenceItem, SentenceRef, Subgoal
 from policies.offline import OfflineThresholds
 from tools.embeddings import Embedder, SentenceTransformerEmbedder
@@ -150,6 +152,10 @@ def test_a_manual_page_is_one_entry_named_by_its_command(minilm: Embedder) -> No
     assert page_command("Kiln controller guide") is None
     choice = EntryMeaning(minilm).choose(question, _scored(minilm, question, kiln + other + glaze))
     assert choice is not None and choice.name == "kilnctl-ramp"
+    # The page's title names its command for a claim only with the switch (the default reader is main's).
+    description = Ranked(0.5, kiln[0]["sentences"][0], kiln[0], 0)
+    assert not names_itself(description, "kilnctl-ramp")
+    assert names_itself(description, "kilnctl-ramp", pages=True)
 
 
 def test_the_verifier_grounds_the_answer_by_meaning_only_when_switched_on(minilm: Embedder) -> None:

@@ -162,7 +162,7 @@ class OfflineSolver:
             query = filled(sg, subgoals)
             chosen = [Ranked(0.0, *by_node[nid], 0) for nid in sg.get("support", []) if nid in by_node][:2]
             if sg.get("answer") and chosen:
-                text = claim_text(query, sg["answer"], chosen)
+                text = claim_text(query, sg["answer"], chosen, pages=self.t.entry_meaning)
                 # The answer's own sentences, plus those stating the rest of the claim (often another page).
                 question = (sg.get("queries") or [query])[0]
                 pool = self.rank_sentences(question, evidence.get(sg["id"], []))[: self.t.read_sentences]
