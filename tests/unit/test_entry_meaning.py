@@ -1,6 +1,6 @@
 """Plain-word how-to questions answered by the entry closest in meaning (`graphs/roles/offline/entry_meaning.py`).
 
-Invented API pages (`tenderlib`, a toy terminal library, and a `kilnctl(1)` manual page), read with
+Invented pages (`kilnctl-*(1)` manual pages of a kiln controller, `tenderlib` API entries), read with
 the bundled MiniLM the way retrieval hands them to the reader: entries in retrieval order, each
 sentence carrying its similarity to the question.
 """
@@ -15,9 +15,11 @@ import pytest
 from graphs.roles.offline import OfflineSolver, OfflineVerifier
 from graphs.roles.offline.claims import names_itself
 from graphs.roles.offline.entry_meaning import (
+    EntryChoice,
     EntryMeaning,
     asks_by_meaning,
     chosen_by_meaning,
+    defining_support,
     entry_readings,
     page_command,
     read_by_meaning,
@@ -27,18 +29,20 @@ from graphs.state import EvidenceItem, SentenceRef, Subgoal
 from policies.offline import OfflineThresholds
 from tools.embeddings import Embedder, SentenceTransformerEmbedder
 
-QUESTION = "How can my tool read a secret passphrase from the keyboard so that nothing typed appears on the screen?"
+QUESTION = "How do I let the oven cool down slowly after a firing without switching it off at once?"
 
-# (heading, body sentences): the answer describes the behaviour in other words; a distractor shares the
-# question's words ("read", "keyboard", "screen") but does something else.
-HUSH = (
-    "tenderlib.hush_line(prompt)",
-    ["Reads one line of input while keeping the keystrokes invisible, for passwords."],
-)
-DISTRACTOR = (
-    "tenderlib.read_key(timeout=None)",
-    ["Read a single key press from the keyboard and return it.", "The screen is not cleared first."],
-)
+# Manual pages of an invented kiln controller, (section heading, sentences) each: the answer describes
+# the behaviour in other words; a distractor page shares the question's words ("switches … off at once").
+RAMP = [
+    ("DESCRIPTION", ["Lowers the kiln temperature gradually along a cooling curve after the firing ends."]),
+    ("--rate <degrees>", ["Degrees per hour to drop while ramping down."]),
+]
+OFF = [("DESCRIPTION", ["Switches the kiln off at once, cutting power to the elements."])]
+LOG = [("DESCRIPTION", ["Prints the temperatures recorded during past firings."])]
+GLAZE = [("DESCRIPTION", ["Lists the glaze recipes stored on the controller."])]
+
+# API entries of an invented library, (heading, sentences) each.
+CHIME = ("tenderlib.chime(times=1)", ["Sounds the alert tone.", "Repeats it times times."])
 OTHERS = [
     ("tenderlib.wrap_text(text, width=70)", ["Breaks a paragraph into lines no wider than width columns."]),
     ("tenderlib.beep()", ["Rings the terminal bell once."]),
@@ -90,88 +94,94 @@ def _scored(embedder: Embedder, question: str, items: list[EvidenceItem]) -> lis
     return sorted(items, key=lambda ev: -max(s["sim"] for s in ev["sentences"]))
 
 
-def test_the_entry_described_in_other_words_is_chosen_over_one_sharing_the_questions_words(minilm: Embedder) -> None:
-    evidence = retrieved(minilm, QUESTION, [DISTRACTOR, *OTHERS, HUSH])
+def page(doc: str, sections: list[tuple[str, list[str]]]) -> list[EvidenceItem]:
+    title = f"{doc}(1)"
+    return [
+        _item(doc, title, [f"{title} Manual Page", head], body, n, heading=head.startswith("-"))
+        for n, (head, body) in enumerate(sections)
+    ]
+
+
+def kiln_pool(embedder: Embedder, *pages: tuple[str, list[tuple[str, list[str]]]]) -> list[EvidenceItem]:
+    return _scored(embedder, QUESTION, [ev for doc, sections in pages for ev in page(doc, sections)])
+
+
+def test_the_page_described_in_other_words_is_chosen_over_one_sharing_the_questions_words(minilm: Embedder) -> None:
+    evidence = kiln_pool(
+        minilm, ("kilnctl-off", OFF), ("kilnctl-ramp", RAMP), ("kilnctl-log", LOG), ("kilnctl-glaze", GLAZE)
+    )
     choice = EntryMeaning(minilm).choose(QUESTION, evidence)
     assert choice is not None
-    assert choice.name == "tenderlib.hush_line"
-    assert choice.entries == 5
+    assert choice.name == "kilnctl-ramp"
+    assert choice.entries == 4
     assert choice.accepted, (choice.margin, choice.sentence_lead)
 
 
 def test_a_pool_without_the_answer_is_declined(minilm: Embedder) -> None:
-    evidence = retrieved(minilm, QUESTION, [DISTRACTOR, *OTHERS])
+    evidence = kiln_pool(minilm, ("kilnctl-off", OFF), ("kilnctl-log", LOG), ("kilnctl-glaze", GLAZE))
     choice = EntryMeaning(minilm).choose(QUESTION, evidence)
     assert choice is not None and not choice.accepted
     assert read_by_meaning(EntryMeaning(minilm), QUESTION, evidence) is None
 
 
 def test_a_lone_entry_has_no_runner_up_to_be_ahead_of(minilm: Embedder) -> None:
-    choice = EntryMeaning(minilm).choose(QUESTION, retrieved(minilm, QUESTION, [HUSH]))
+    choice = EntryMeaning(minilm).choose(QUESTION, kiln_pool(minilm, ("kilnctl-ramp", RAMP)))
     assert choice is not None and choice.entries == 1 and not choice.accepted
 
 
-def test_the_answer_is_the_entry_name_resting_on_its_own_sentence_and_heading(minilm: Embedder) -> None:
-    evidence = retrieved(minilm, QUESTION, [HUSH, DISTRACTOR, *OTHERS])
-    ex = read_by_meaning(EntryMeaning(minilm), QUESTION, evidence)
-    assert ex is not None and ex.answer == "tenderlib.hush_line"
-    assert [r.sent.get("kind", "sentence") for r in ex.support] == ["sentence", "heading"]
-    assert ex.support[0].sent["text"].startswith("Reads one line")
+def test_an_api_entry_is_read_by_its_heading_and_body_and_cited_to_both(minilm: Embedder) -> None:
+    question = "How can my tool break a long paragraph into short lines?"
+    readings = entry_readings(retrieved(minilm, question, [*OTHERS, CHIME]))
+    assert {r.entry.name for r in readings} == {
+        "tenderlib.wrap_text",
+        "tenderlib.beep",
+        "tenderlib.colour",
+        "tenderlib.chime",
+    }
+    chime = next(r for r in readings if r.entry.name == "tenderlib.chime")
+    assert chime.text == "tenderlib.chime(times=1): Sounds the alert tone. Repeats it times times."
+    support = defining_support(EntryChoice(chime, 0.5, 0.2, 0.1, 4, accepted=True))
+    assert [r.sent.get("kind", "sentence") for r in support] == ["sentence", "heading"]
+    assert support[1].sent["text"] == "tenderlib.chime(times=1)"
 
 
 def test_only_plain_word_how_to_questions_are_read_by_meaning() -> None:
     assert asks_by_meaning(QUESTION)
-    assert not asks_by_meaning("How do I use --quiet with the kiln controller?")  # spells a flag
+    assert not asks_by_meaning("How do I use --rate with the kiln controller?")  # spells a flag
     assert not asks_by_meaning("What does tenderlib.beep do?")  # spells an identifier
     assert not asks_by_meaning("What is the default width of wrap_text?")  # a value question
 
 
 def test_a_manual_page_is_one_entry_named_by_its_command(minilm: Embedder) -> None:
-    def page(doc: str, sections: list[tuple[str, list[str]]]) -> list[EvidenceItem]:
-        title = f"{doc}(1)"
-        return [
-            _item(doc, title, [f"{title} Manual Page", head], body, n, heading=head.startswith("-"))
-            for n, (head, body) in enumerate(sections)
-        ]
-
-    question = "How do I let the oven cool down slowly after a firing without switching it off at once?"
-    kiln = page(
-        "kilnctl-ramp",
-        [
-            ("DESCRIPTION", ["Lowers the kiln temperature gradually along a cooling curve after the firing ends."]),
-            ("--rate <degrees>", ["Degrees per hour to drop while ramping down."]),
-        ],
-    )
-    other = page("kilnctl-log", [("DESCRIPTION", ["Prints the temperatures recorded during past firings."])])
-    glaze = page("kilnctl-glaze", [("DESCRIPTION", ["Lists the glaze recipes stored on the controller."])])
-    readings = entry_readings(_scored(minilm, question, kiln + other + glaze))
-    assert sorted(r.entry.name for r in readings) == ["kilnctl-glaze", "kilnctl-log", "kilnctl-ramp"]
-    ramp = next(r for r in readings if r.entry.name == "kilnctl-ramp")
-    assert len(ramp.items) == 2 and ramp.text.startswith("kilnctl-ramp: ")
+    ramp = page("kilnctl-ramp", RAMP)
+    readings = entry_readings(kiln_pool(minilm, ("kilnctl-ramp", RAMP), ("kilnctl-log", LOG)))
+    assert sorted(r.entry.name for r in readings) == ["kilnctl-log", "kilnctl-ramp"]
+    whole = next(r for r in readings if r.entry.name == "kilnctl-ramp")
+    assert len(whole.items) == 2 and whole.text.startswith("kilnctl-ramp: Lowers the kiln")
     assert page_command("kilnctl-ramp(1)") == "kilnctl-ramp"
     assert page_command("Kiln controller guide") is None
-    choice = EntryMeaning(minilm).choose(question, _scored(minilm, question, kiln + other + glaze))
-    assert choice is not None and choice.name == "kilnctl-ramp"
     # The page's title names its command for a claim only with the switch (the default reader is main's).
-    description = Ranked(0.5, kiln[0]["sentences"][0], kiln[0], 0)
+    description = Ranked(0.5, ramp[0]["sentences"][0], ramp[0], 0)
     assert not names_itself(description, "kilnctl-ramp")
     assert names_itself(description, "kilnctl-ramp", pages=True)
 
 
 def test_the_verifier_grounds_the_answer_by_meaning_only_when_switched_on(minilm: Embedder) -> None:
-    evidence = retrieved(minilm, QUESTION, [HUSH, DISTRACTOR, *OTHERS])
+    evidence = kiln_pool(
+        minilm, ("kilnctl-off", OFF), ("kilnctl-ramp", RAMP), ("kilnctl-log", LOG), ("kilnctl-glaze", GLAZE)
+    )
     on = OfflineThresholds(entry_meaning=True)
-    assert OfflineSolver(on, minilm).extract(QUESTION, evidence).answer == "tenderlib.hush_line"
-
+    assert OfflineSolver(on, minilm).extract(QUESTION, evidence).answer == "kilnctl-ramp"
     sg = Subgoal(id="s1", query=QUESTION, kind="lookup", queries=[QUESTION])
     reading, _ = OfflineSolver(on, minilm).read(QUESTION, sg, QUESTION, evidence, last_hop=True)
     sg.update(answer=reading.answer, confidence=reading.confidence, support=reading.support, status="answered")
     draft, _ = OfflineSolver(on, minilm).finalize(QUESTION, "lookup", {}, {"s1": sg}, {"s1": evidence})
-    assert draft["short_answer"] == "tenderlib.hush_line"
+    assert draft["short_answer"] == "kilnctl-ramp"
+    assert draft["claims"][0]["text"].startswith("kilnctl-ramp: Lowers the kiln")
     report, _ = OfflineVerifier(minilm, on).verify(QUESTION, draft, {"s1": evidence})
     assert report["passed"], report["claims"]
-    assert chosen_by_meaning(EntryMeaning(minilm), QUESTION, "tenderlib.hush_line", {"s1": evidence})
-    assert not chosen_by_meaning(EntryMeaning(minilm), QUESTION, "tenderlib.read_key", {"s1": evidence})
+    assert chosen_by_meaning(EntryMeaning(minilm), QUESTION, "kilnctl-ramp", {"s1": evidence})
+    assert not chosen_by_meaning(EntryMeaning(minilm), QUESTION, "kilnctl-off", {"s1": evidence})
     # Without the switch the verifier asks the question's words of the entry, which it does not state.
     off, _ = OfflineVerifier(minilm, OfflineThresholds()).verify(QUESTION, draft, {"s1": evidence})
     assert not off["passed"]
