@@ -1,7 +1,7 @@
 """Which retrieved API entry a plain-word question is about, judged by meaning and relative to the others.
 
-A plain-word question avoids the name of the entry that answers it ("how do I make my command ask
-for a password without echoing it?" is answered by an entry named `prompt(hide_input=…)`). Word
+A plain-word question avoids the name of the entry that answers it ("how do I let the oven cool
+down slowly after a firing?" is answered by a page named `kilnctl-ramp`). Word
 overlap cannot tie such an answer to the question, and an absolute similarity cannot either: MiniLM
 puts every API entry of a manual at 0.3–0.6 from any question about that manual. What separates the
 entry that answers from the ones that merely share the topic is *how far ahead* it is of the other
