@@ -114,15 +114,18 @@ def summarise(name: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def offline_roles_with(acceptance: str | None, threshold: float | None) -> Any:
-    """A roles factory for the offline reader with another acceptance setting (None: the default roles)."""
-    if acceptance is None and threshold is None:
+def offline_roles_with(acceptance: str | None, threshold: float | None, options: Sequence[str] = ()) -> Any:
+    """A roles factory for the offline reader with another acceptance setting or other
+    `OfflineThresholds` fields (`--reader-option entry_meaning=true`); None: the default roles."""
+    if acceptance is None and threshold is None and not options:
         return None
     from graphs.roles.offline import offline_roles
     from policies.offline import OfflineThresholds
 
-    overrides: dict[str, Any] = {"acceptance": acceptance or "learned", "acceptance_threshold": threshold}
-    thresholds = OfflineThresholds(**overrides)
+    overrides: dict[str, Any] = dict(option.split("=", 1) for option in options)
+    if acceptance is not None or threshold is not None:
+        overrides.update({"acceptance": acceptance or "learned", "acceptance_threshold": threshold})
+    thresholds = OfflineThresholds.model_validate(overrides)
     return lambda index: offline_roles(index.embedder, thresholds)
 
 
@@ -167,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="OfflineThresholds.acceptance of the offline reader (default: the setting's)",
     )
     parser.add_argument("--acceptance-threshold", type=float, help="OfflineThresholds.acceptance_threshold")
+    parser.add_argument(
+        "--reader-option",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="an OfflineThresholds field for the offline reader (repeatable), e.g. entry_meaning=true",
+    )
     args = parser.parse_args(argv)
 
     manuals = args.manuals.split(",") if args.manuals else default_manuals(args.split)
@@ -179,8 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload: dict[str, Any] = {"split": args.split, "reader": args.reader, "manuals": manuals}
     retrieval = {k: v for k, v in (("budget_chars", args.budget_chars), ("strategy", args.strategy)) if v is not None}
     payload["retrieval"] = retrieval
-    roles = offline_roles_with(args.acceptance, args.acceptance_threshold)
+    roles = offline_roles_with(args.acceptance, args.acceptance_threshold, args.reader_option)
     payload["acceptance"] = {"mode": args.acceptance, "threshold": args.acceptance_threshold}
+    payload["reader_options"] = args.reader_option
     with reader_settings(args.reader, questions) as reader_overrides:
         overrides = {**(reader_overrides or {}), **({"retrieval": retrieval} if retrieval else {})} or None
         agent, meta = build_index(manuals, embedder, settings=overrides, roles=roles)

@@ -67,6 +67,26 @@ class OfflineThresholds(BaseModel):
         "Off: on the dev split it answers two more plain-word questions but supports 6 instead of 4 of 116 "
         "answers whose gold pages were removed.",
     )
+    entry_meaning: bool = Field(
+        False,
+        description="A how-to question in plain words (typed text, spelling no identifier or flag) is answered by "
+        "the name of the retrieved API entry whose heading and body read most like it by the index's embedder, "
+        "when that entry is ahead of the runner-up entry by entry_meaning_margin (a difference of cosines within "
+        "one pool, so not tied to corpus size); the verifier then takes that choice as the question grounding the "
+        "entry's own words cannot give (graphs/roles/offline/entry_meaning.py). Off by default until it passes "
+        "the keep rule (benchmarks/RESULTS.md, #18, tenth session).",
+    )
+    entry_meaning_margin: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="How far ahead of the runner-up entry the chosen entry must be: its lead in cosine by heading "
+        "and body plus its best sentence's lead (fitted on the dev split's plain-word questions with their gold "
+        "pages withheld: above every such pool's lead).",
+    )
+    entry_meaning_entries: int = Field(
+        2, ge=2, le=50, description="Distinct retrieved entries needed before a margin means anything."
+    )
     contradiction_coverage: float = Field(
         0.5, ge=0.0, le=1.0, description="Coverage above which a mismatched number/entity/negation contradicts."
     )

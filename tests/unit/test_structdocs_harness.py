@@ -246,3 +246,20 @@ def test_the_val_manual_leaves_out_announcements_and_name_lists() -> None:
     assert "pytest/reference/reference.html" in pages and "pytest/how-to/fixtures.html" in pages
     assert not {p for p in pages if p.startswith(("pytest/announce/", "pytest/_"))}
     assert not pages & {"pytest/reference/plugin_list.html", "pytest/contents.html", "pytest/genindex.html"}
+
+
+def test_reader_options_reach_the_offline_thresholds() -> None:
+    from pydantic import ValidationError
+
+    from benchmarks.longdocs_agent import offline_roles_with
+    from graphs.roles.offline.entry_meaning import EntryMeaning
+
+    assert offline_roles_with(None, None) is None
+    roles = offline_roles_with(None, None, ["entry_meaning=true", "entry_meaning_margin=0.3"])(
+        SimpleNamespace(embedder=None)
+    )
+    assert roles.solver.t.entry_meaning and roles.verifier.t.entry_meaning_margin == 0.3
+    assert isinstance(roles.solver.meaning, EntryMeaning) and roles.solver.meaning.min_margin == 0.3
+    assert roles.verifier.t.acceptance == "rules"  # an option alone leaves the acceptance setting as it is
+    with pytest.raises(ValidationError):
+        offline_roles_with(None, None, ["no_such_field=1"])

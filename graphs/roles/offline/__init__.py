@@ -14,7 +14,7 @@ from tools.embeddings import Embedder
 def offline_roles(embedder: Embedder | None = None, thresholds: OfflineThresholds | None = None) -> Roles:
     """All four roles of the offline engine; the verifier uses the index's embedder for similarity."""
     t = thresholds or OfflineThresholds()
-    return Roles(OfflinePlanner(), OfflineSolver(t), OfflineVerifier(embedder, t), OfflineComposer())
+    return Roles(OfflinePlanner(), OfflineSolver(t, embedder), OfflineVerifier(embedder, t), OfflineComposer())
 
 
 __all__ = ["OfflineComposer", "OfflinePlanner", "OfflineSolver", "OfflineVerifier", "offline_roles"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from graphs.roles.offline.compare import names_option
+from graphs.roles.offline.entry_meaning import page_command
 from graphs.roles.offline.evidence import Ranked, clean_title
 from graphs.roles.offline.slots import SlotFocus, opens_row, row_default, rows_in_order
 from graphs.roles.offline.statements import statement
@@ -38,10 +39,11 @@ def about(option: str, ranked: list[Ranked]) -> list[Ranked]:
     return own + naming or ranked[:3]
 
 
-def claim_text(query: str, answer: str, chosen: list[Ranked]) -> str:
+def claim_text(query: str, answer: str, chosen: list[Ranked], *, pages: bool = False) -> str:
     """The claim an answer makes. A default read from a signature says which entry and parameter it
     belongs to, in the signature's own notation ("In ferrylib.dock, timeout = 5.0."), so it is checked
-    against that line; anything else is the question restated with its answer."""
+    against that line; anything else is the question restated with its answer. With `pages`
+    (`OfflineThresholds.entry_meaning`) a manual page's command names the page like an entry's name."""
     head = chosen[0].sent
     body = "\n".join(s["text"] for s in chosen[0].ev["sentences"])
     found = signature_default(head["text"], answer, query, body) if head.get("kind") == "heading" else None
@@ -51,7 +53,7 @@ def claim_text(query: str, answer: str, chosen: list[Ranked]) -> str:
     row = row_statement(query, answer, chosen[0])
     if row is not None:
         return row
-    said = entry_statement(query, answer, chosen[0])
+    said = entry_statement(query, answer, chosen[0], pages=pages)
     return said if said is not None else statement(query, answer)
 
 
@@ -68,13 +70,13 @@ def row_statement(query: str, answer: str, r: Ranked) -> str | None:
     return f"In {entry.name}, {row.name} = {answer}." if answer in values else None
 
 
-def entry_statement(query: str, answer: str, r: Ranked) -> str | None:
+def entry_statement(query: str, answer: str, r: Ranked, *, pages: bool = False) -> str | None:
     """A how-to question answered by an entry's name ("How do I show a bar while it works?" ->
     `widgetry.meter`) claims what the entry says of itself — "widgetry.meter: Show a bar that fills
     as the work goes." — not the question's own words with the name put in: a reference page describes
     the entry in its words, never in the user's, so the restated question could never be checked.
     Whether the entry is what was asked is the verifier's question grounding."""
-    if answer_type(query).kind != "text" or not names_itself(r, answer):
+    if answer_type(query).kind != "text" or not names_itself(r, answer, pages=pages):
         return None
     own = r.sent["text"] if r.sent.get("kind") != "heading" else ""
     body = own or next((s["text"] for s in r.ev["sentences"] if s.get("kind") != "heading"), "")
@@ -83,10 +85,13 @@ def entry_statement(query: str, answer: str, r: Ranked) -> str | None:
     return body if answer in body else f"{answer}: {body}"
 
 
-def names_itself(r: Ranked, answer: str) -> bool:
-    """Is `answer` the name of the entry (or manual page) this sentence belongs to?"""
+def names_itself(r: Ranked, answer: str, *, pages: bool = False) -> bool:
+    """Is `answer` the name of the entry (or manual page) this sentence belongs to? A manual page's
+    NAME line names its command; with `pages`, so does the page's title (`ferry-dock(1)`)."""
     entry = entry_of(r)
     if entry is not None and answer in {entry.name, entry.short, *entry.aliases}:
+        return True
+    if pages and page_command(r.ev["title"]) == answer:
         return True
     return whatis_name(r.ev["section"], r.sent["text"]) == answer
 

@@ -11,6 +11,7 @@ from graphs.roles.base import Reading, Usage
 from graphs.roles.offline.candidates import gather_candidates, rank_sentences
 from graphs.roles.offline.claims import about, about_option, claim_text, filled, unique_claims
 from graphs.roles.offline.compare import choose, yes_no
+from graphs.roles.offline.entry_meaning import EntryMeaning, read_by_meaning
 from graphs.roles.offline.evidence import Ranked, citation, sentences_of
 from graphs.roles.offline.item_groups import GROUP_FLOOR, structural_items
 from graphs.roles.offline.pool import CandidatePool, Extraction
@@ -25,6 +26,7 @@ from graphs.text.normalize import normalize_answer, title_key
 from graphs.text.spans import candidate_spans, names_in
 from graphs.text.words import content_terms
 from policies.offline import OfflineThresholds
+from tools.embeddings import Embedder
 from tools.logs import get_logger
 
 log = get_logger(__name__)
@@ -38,10 +40,14 @@ class OfflineSolver:
     """Deterministic reader. Scores each candidate span by sentence relevance (dense similarity plus
     weighted term overlap), answer-type fit, closeness to query terms and agreement across hits."""
 
-    def __init__(self, thresholds: OfflineThresholds | None = None) -> None:
+    def __init__(self, thresholds: OfflineThresholds | None = None, embedder: Embedder | None = None) -> None:
         # No per-run attributes: one solver serves concurrent runs (#17), so a run's ranking is a
         # debug log line, never state on `self`.
         self.t = thresholds or OfflineThresholds()
+        # Plain-word how-to questions answered by the entry closest in meaning (off unless t.entry_meaning).
+        self.meaning = EntryMeaning(
+            embedder, min_margin=self.t.entry_meaning_margin, min_entries=self.t.entry_meaning_entries
+        )
 
     # ------------------------------------------------------------------ reading
     def rank_sentences(self, query: str, evidence: list[EvidenceItem]) -> list[Ranked]:
@@ -51,6 +57,10 @@ class OfflineSolver:
         self, query: str, evidence: list[EvidenceItem], atype: AnswerType | None = None, avoid: Sequence[str] = ()
     ) -> Extraction:
         """Best answer span for `query`, its confidence, and the sentences that carry it."""
+        by_meaning = read_by_meaning(self.meaning, query, evidence) if self.t.entry_meaning else None
+        if by_meaning is not None and by_meaning.answer not in avoid:
+            log.debug("solver.by_meaning", answer=by_meaning.answer, confidence=by_meaning.confidence)
+            return by_meaning
         pool = self._candidates(query, evidence, atype or answer_type(query))
         combined = pool.combined(self.t.agreement)
         ranked = sorted(combined.items(), key=lambda kv: -kv[1])[:8]
@@ -152,7 +162,7 @@ class OfflineSolver:
             query = filled(sg, subgoals)
             chosen = [Ranked(0.0, *by_node[nid], 0) for nid in sg.get("support", []) if nid in by_node][:2]
             if sg.get("answer") and chosen:
-                text = claim_text(query, sg["answer"], chosen)
+                text = claim_text(query, sg["answer"], chosen, pages=self.t.entry_meaning)
                 # The answer's own sentences, plus those stating the rest of the claim (often another page).
                 question = (sg.get("queries") or [query])[0]
                 pool = self.rank_sentences(question, evidence.get(sg["id"], []))[: self.t.read_sentences]

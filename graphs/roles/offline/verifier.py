@@ -15,6 +15,7 @@ import numpy as np
 from graphs.roles.base import Usage
 from graphs.roles.offline.acceptance import FeatureReader
 from graphs.roles.offline.acceptance_model import AcceptanceModel, AcceptanceModelError, load_model
+from graphs.roles.offline.entry_meaning import EntryMeaning, chosen_by_meaning
 from graphs.roles.offline.grounding import (
     Grounding,
     asked_terms,
@@ -169,6 +170,9 @@ class OfflineVerifier:
         self.embedder = embedder
         self.t = thresholds or OfflineThresholds()
         self.features = FeatureReader(embedder)
+        self.meaning = EntryMeaning(
+            embedder, min_margin=self.t.entry_meaning_margin, min_entries=self.t.entry_meaning_entries
+        )
         # Loaded up front: a missing or mismatched weights file fails when the agent is built, not mid-run.
         self.model: AcceptanceModel | None = (
             load_model(self.t.acceptance_weights) if self.t.acceptance != "rules" else None
@@ -354,6 +358,8 @@ class OfflineVerifier:
             if g.share >= self.t.support_grounding and not (self.t.grounding_names and g.missing_names):
                 continue
             if self._grounded_in_other_words(task, answer, claim, g):
+                continue
+            if self.t.entry_meaning and chosen_by_meaning(self.meaning, task, answer, evidence):
                 continue
             if not single and not items and self._chain_grounded(task, answer, asked, claim, claims[:i], by_node):
                 continue
