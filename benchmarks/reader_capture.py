@@ -50,6 +50,7 @@ class Read:
     query: str
     evidence: list[EvidenceItem]
     pool: CandidatePool
+    answer_type: str = ""  # the kind the solver asked for (the pool may still read it as a value)
 
 
 @dataclass
@@ -78,7 +79,7 @@ def captured_reading() -> Iterator[Reading]:
 
     def reading(self: OfflineSolver, query: str, evidence: list[EvidenceItem], *args: Any) -> CandidatePool:
         pool = candidates(self, query, evidence, *args)
-        reads.append(Read(query, list(evidence), pool))
+        reads.append(Read(query, list(evidence), pool, str(getattr(args[0], "kind", "")) if args else ""))
         return pool
 
     def enumerating(self: OfflineSolver, *args: Any, **kwargs: Any) -> list[Extraction]:

@@ -12,9 +12,15 @@ it / a candidate but not a round's draft headline / a draft declined by the veri
 answered in a form the benchmark's match does not count. "correct" counts questions whose every part
 is in `short_answer` ("right"; the `correct` column is `longdocs_agent`'s measure, the mean share of parts).
 
-Tables: per kind and per manual (stage counts), and for the value and name questions the verifier's
-reasons behind `declined`, the best rank a right candidate had behind `not top draft`, and whether a
-gold page holds an answer `not in evidence` (else the answer key's form is not on the page).
+Tables: per kind and per manual (stage counts), then for the value and name questions (and all):
+the verifier's reasons behind `declined`; the best rank a right candidate had behind `not top
+draft`; behind `no candidate`, where the evidence holds the answer (heading line, entry row,
+sentence, heading path, hit text only), its shape, what the candidates hold of it, the best
+relevance rank of a sentence holding it (the solver reads the top `read_sentences`), whether one of
+the reader's span extractors cuts it out of a sentence read and, if so, why no pool kept it (the
+type prior, the question naming it, another rule of the candidate loop) and the answer types the
+pools asked for; whether a gold page holds an answer `not in evidence` (else the answer key's form
+is not on the page); and for every question the answer type its first pool was read with.
 Per-question lines (id, kind, stage, rank, reason) are printed and written for `--split dev` only:
 val and test are read as the tables, never question by question. Writes
 `benchmarks/results/reader_funnel_<split>.json`.
@@ -25,7 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,8 +60,9 @@ from benchmarks.hotpot import print_table, write_results
 from benchmarks.reader_capture import Reading, captured_reading
 from benchmarks.structdocs_corpus import KINDS, MANUALS, Question, default_manuals, load_questions, page_of
 from benchmarks.structdocs_index import build_index, make_embedder
-from benchmarks.structdocs_metrics import answer_scores
+from benchmarks.structdocs_metrics import answer_scores, contains
 from graphs.roles.offline.candidates import rank_sentences
+from graphs.roles.offline.type_fit import TYPE_FIT
 from graphs.text.code_spans import default_values, technical_spans
 from graphs.text.spans import candidate_spans
 from policies.offline import OfflineThresholds
@@ -95,8 +102,26 @@ def trail_of(reading: Reading, result: Any, t: OfflineThresholds) -> Trail:
 def reader_spans(text: str) -> list[str]:
     """The spans the reader's extractors cut from one sentence (typed, technical, stated defaults),
     before any answer-type fit or filter: the span stage, apart from the scoring."""
-    spans = [*candidate_spans(text), *technical_spans(text), *default_values(text)]
-    return [s.text for s in spans]
+    return [s.text for s in typed_spans(text)]
+
+
+def typed_spans(text: str) -> list[Any]:
+    return [*candidate_spans(text), *technical_spans(text), *default_values(text)]
+
+
+def why_filtered(variants: Sequence[str], read: Sequence[str], reading: Reading) -> str:
+    """For a part a span extractor cut out but no pool holds: `type fit` when the reader's type
+    prior (`TYPE_FIT`) gives that span kind nothing under every answer type the pools asked for,
+    `named by the question` when the question spells it (the reader never answers with what was
+    asked), else `a rule of the candidate loop` (the sentence read as code or a value table, a
+    slot's factor, a literal where none is wanted, …)."""
+    kinds = {s.kind for t in read if contains(variants, t) for s in typed_spans(t) if contains(variants, s.text)}
+    asked = {r.answer_type for r in reading.reads} or {"entity"}
+    if kinds and all(TYPE_FIT.get(a, TYPE_FIT["entity"]).get(k, 0.05) <= 0.05 for a in asked for k in kinds):
+        return "type fit"
+    if any(contains(variants, r.query) for r in reading.reads):
+        return "named by the question"
+    return "a rule of the candidate loop"
 
 
 def gold_page_texts(agent: Any, sources: Sequence[str], q: Question) -> list[str]:
@@ -104,7 +129,9 @@ def gold_page_texts(agent: Any, sources: Sequence[str], q: Question) -> list[str
     return [leaf.text for d in docs for leaf in agent.index.document_leaves(d, frozenset())]
 
 
-def funnel_row(q: Question, trail: Trail, result: Any, gold_texts: Any, seconds: float) -> dict[str, Any]:
+def funnel_row(
+    q: Question, trail: Trail, reading: Reading, result: Any, gold_texts: Any, seconds: float
+) -> dict[str, Any]:
     """One question's place in the funnel, with what explains it (rank, reason, gold page)."""
     stage, stages = question_stage(q.answers, trail)
     lost = next((p for p, s in zip(q.answers, stages, strict=True) if s == stage), None)
@@ -118,6 +145,7 @@ def funnel_row(q: Question, trail: Trail, result: Any, gold_texts: Any, seconds:
         "outcome": result.outcome,
         "rounds": len(trail.rounds),
         "seconds": round(seconds, 2),
+        "answer_type": reading.reads[0].answer_type if reading.reads else "none",
     }
     if lost is not None and stage == "not top draft":
         row["rank"] = candidate_rank(lost, trail.candidates)
@@ -130,6 +158,9 @@ def funnel_row(q: Question, trail: Trail, result: Any, gold_texts: Any, seconds:
         row["sentence_rank"] = sentence_rank(lost, trail)
         read = [text for ranked in trail.read for text in ranked[: OfflineThresholds().read_sentences]]
         row["spanned"] = spanned(lost, read, reader_spans) or "not read"
+        if row["spanned"] == "spanned":
+            row["filtered"] = why_filtered(lost, read, reading)
+            row["asked_types"] = sorted({r.answer_type for r in reading.reads})
     if lost is not None and stage == "not in evidence":
         row["on_gold_page"] = held_by(lost, gold_texts())
     return row
@@ -145,7 +176,7 @@ def run_funnel(agent: Any, questions: Sequence[Question]) -> list[dict[str, Any]
             result = agent.run(q.question)
         seconds = time.perf_counter() - t0
         trail = trail_of(reading, result, thresholds)
-        rows.append(funnel_row(q, trail, result, lambda q=q: gold_page_texts(agent, sources, q), seconds))
+        rows.append(funnel_row(q, trail, reading, result, lambda q=q: gold_page_texts(agent, sources, q), seconds))
         if i % 20 == 0:
             print(f"    {i}/{len(questions)}", flush=True)
     return rows
@@ -173,9 +204,9 @@ def stage_table(rows: Sequence[dict[str, Any]], key: str, groups: Sequence[str])
 
 def detail_tables(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """For the focus kinds and all: why drafts holding the answer were declined, how far down a
-    right candidate ranked, and whether an answer missing from the evidence is on a gold page."""
-    names = ("declined", "rank", "evidence", "place", "shape", "overlap", "read", "spanned")
-    tables: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
+    right candidate ranked, what explains an answer no candidate holds, whether an answer missing
+    from the evidence is on a gold page, and the answer types questions were read with."""
+    tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for name in [*FOCUS, "all"]:
         sub = [r for r in rows if name == "all" or r["kind"] == name]
         reasons = Counter(r["reason"] for r in sub if r["stage"] == "declined")
@@ -205,6 +236,11 @@ def detail_tables(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, An
             }
         )
         tables["spanned"].append({"kind": name, **dict(Counter(r["spanned"] for r in offered).most_common())})
+        tables["filtered"].append({"kind": name, **dict(Counter(r["filtered"] for r in offered if "filtered" in r))})
+        types = Counter(",".join(r["asked_types"]) for r in offered if "filtered" in r)
+        tables["types"].append({"kind": name, **dict(types.most_common())})
+        typed = Counter(r["answer_type"] for r in sub)
+        tables["answer_type"].append({"kind": name, **dict(typed.most_common())})
         tables["overlap"].append({"kind": name, **dict(Counter(r["overlap"] for r in offered).most_common())})
         missing = [r for r in sub if r["stage"] == "not in evidence"]
         tables["evidence"].append(
@@ -214,7 +250,7 @@ def detail_tables(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, An
                 "not on a gold page": sum(1 for r in missing if not r.get("on_gold_page")),
             }
         )
-    return tables
+    return dict(tables)
 
 
 def print_detail(title: str, table: list[dict[str, Any]]) -> None:
@@ -269,7 +305,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_detail("no candidate: what the candidates hold of it", details["overlap"])
     print_detail("no candidate: the best relevance rank of a sentence holding it", details["read"])
     print_detail("no candidate: cut out by a span extractor of a sentence read (then filtered)?", details["spanned"])
+    print_detail("no candidate, spanned: why no pool kept it", details["filtered"])
+    print_detail("no candidate, spanned: the answer types the pools asked for", details["types"])
     print_detail("not in evidence: the answer on a gold page?", details["evidence"])
+    print_detail("every question: the answer type its first pool asked for", details["answer_type"])
     payload: dict[str, Any] = {
         "split": args.split,
         "manuals": manuals,

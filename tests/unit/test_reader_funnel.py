@@ -22,8 +22,9 @@ from benchmarks.funnel_stages import (
     sentence_rank,
     spanned,
 )
-from benchmarks.reader_capture import captured_reading
-from benchmarks.reader_funnel import reader_spans, trail_of
+from benchmarks.reader_capture import Read, Reading, captured_reading
+from benchmarks.reader_funnel import reader_spans, trail_of, why_filtered
+from graphs.roles.offline.pool import CandidatePool
 from policies.offline import OfflineThresholds
 
 # The mini-corpus: what the runs below "retrieved".
@@ -127,3 +128,15 @@ def test_the_recorder_on_a_real_run(agent_over: Any) -> None:
     seen = len(reading.reads)
     agent.run("When does the studio open?")
     assert len(reading.reads) == seen  # the patches are undone: nothing is recorded outside the block
+
+
+def test_why_a_spanned_answer_is_no_candidate() -> None:
+    def asked(question: str, kind: str) -> Reading:
+        return Reading([Read(question, [], CandidatePool(), kind)], [], [])
+
+    # A literal spanned from the row, under an answer type whose prior gives literals nothing.
+    row = "dry_run – when True the kiln only prints the schedule."
+    assert why_filtered(["True"], [row], asked("Which schedule is printed?", "date")) == "type fit"
+    # The question spells the span itself: the reader never answers with what was asked.
+    assert why_filtered(["dry_run"], [row], asked("What does dry_run print?", "value")) == "named by the question"
+    assert why_filtered(["True"], [row], asked("What turns printing on?", "value")) == "a rule of the candidate loop"
