@@ -17,10 +17,9 @@ and test splits are never logged here: the fit must not see them.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,31 +30,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["HRAGENT_OFFLINE_SCORER"] = "rules"  # features are logged on the hand-set reader's trajectory
 
 from benchmarks.hotpot import CACHE
+from benchmarks.reader_capture import captured_pools
 from benchmarks.structdocs_metrics import contains
 from graphs.roles.offline.pool import CandidatePool
-from graphs.roles.offline.solver import OfflineSolver
 
 OUT_DIR = CACHE / "reader_features"
 HOTPOT_TUNED = range(0, 50)
-
-
-@contextlib.contextmanager
-def captured_pools() -> Iterator[list[CandidatePool]]:
-    """Every candidate pool `OfflineSolver` builds inside the block (instrumentation of the
-    benchmark only: the solver itself keeps no per-run state)."""
-    pools: list[CandidatePool] = []
-    original = OfflineSolver._candidates
-
-    def recording(self: OfflineSolver, *args: Any, **kwargs: Any) -> CandidatePool:
-        pool = original(self, *args, **kwargs)
-        pools.append(pool)
-        return pool
-
-    OfflineSolver._candidates = recording  # type: ignore[method-assign]
-    try:
-        yield pools
-    finally:
-        OfflineSolver._candidates = original  # type: ignore[method-assign]
 
 
 def pool_rows(
