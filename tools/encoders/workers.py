@@ -4,8 +4,9 @@ On a small CPU one session with two intra-op threads splits every MatMul of a pa
 waits at a barrier after each of a layer's ~15 operators; with 1,024-token passes those operators take
 tens of microseconds, so the waiting (and, on a shared machine, a descheduled helper thread) costs a
 large part of the second core. Two sessions of one thread each, each taking whole passes from a shared
-queue, use both cores without synchronising inside a pass: 1.4-1.5x the throughput on manual leaves
-on the 2-core machine, with bit-identical vectors (RESULTS.md, #20, tenth session). ONNX Runtime
+queue, use both cores without synchronising inside a pass: 1.3-1.5x the throughput on manual leaves
+on the loaded 2-core machine, 1.15x on the idle one, with bit-identical vectors (RESULTS.md, #20,
+tenth session). ONNX Runtime
 releases the GIL while a session runs, so plain threads suffice.
 """
 
